@@ -1,0 +1,373 @@
+"""The softmax cross-entropy objective as a function of the coefficients.
+
+Pure maths on arrays: nothing here knows about labels, estimators or solvers.
+
+Notation
+--------
+``X`` has shape (n_samples, n_features); the parameters of class ``k`` form
+row ``k`` of ``coef``, of shape (n_classes, n_dof) with ``n_dof = n_features
++ fit_intercept`` and the intercept in the last column. Solvers see that
+matrix raveled in C order, a vector of length ``n_classes * n_dof``.
+
+The raw prediction (the notes' ``o = Wx + b``) of sample ``i`` is
+``o_i = W x_i + b``, and with normalised sample weights ``s_i`` summing to
+``S`` the objective minimised by every solver is::
+
+    f(W, b) = 1/S * sum_i s_i * CE_i  +  alpha/2 * ||W||_F^2,
+    CE_i    = logsumexp(o_i) - o_{i, y_i},     alpha = 1 / (C * S).
+
+It is the estimator's documented objective ``F = C * sum_i s_i CE_i +
+1/2 ||W||^2`` divided by ``C * S``: the same minimiser, values of order one
+whatever the number of samples, so that one gradient tolerance fits all.
+
+Float32 ``X`` is never copied to float64 as a whole: dense float32 data is
+multiplied in row blocks, each block cast to float64, so that the objective
+and its derivatives carry float64 accuracy while the extra memory stays
+O(block_rows * n_features). Every other temporary is O(n_samples * n_classes).
+"""
+
+import numpy as np
+from scipy import sparse
+
+# Rows per block when a dense float32 X is cast to float64 block by block:
+# about 32 MB of float64 per block.
+_BLOCK_ELEMENTS = 1 << 22
+
+
+def row_blocks(X):
+    """Slices of rows over which ``X`` is processed.
+
+    One slice for float64 or sparse data (no cast needed); blocks of about
+    ``_BLOCK_ELEMENTS`` values for dense data of another dtype.
+    """
+    n_samples = X.shape[0]
+    if sparse.issparse(X) or X.dtype == np.float64:
+        return [slice(0, n_samples)]
+    step = max(1, _BLOCK_ELEMENTS // max(1, X.shape[1]))
+    return [slice(start, min(start + step, n_samples)) for start in range(0, n_samples, step)]
+
+
+def _as_float64(X_block):
+    if sparse.issparse(X_block):
+        return X_block
+    return np.asarray(X_block, dtype=np.float64)
+
+
+def raw_prediction(X, weights, intercept=None):
+    """The raw prediction ``X @ weights.T + intercept`` in float64.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    weights : ndarray of shape (n_classes, n_features)
+    intercept : ndarray of shape (n_classes,) or None
+
+    Returns
+    -------
+    raw : ndarray of shape (n_samples, n_classes), float64
+    """
+    raw = np.empty((X.shape[0], weights.shape[0]), dtype=np.float64)
+    for rows in row_blocks(X):
+        raw[rows] = _as_float64(X[rows]) @ weights.T
+    if intercept is not None:
+        raw += intercept
+    return raw
+
+
+def _xt_dot(X, R):
+    """``X.T @ R`` in float64, for R of shape (n_samples, m)."""
+    out = np.zeros((X.shape[1], R.shape[1]), dtype=np.float64)
+    for rows in row_blocks(X):
+        out += _as_float64(X[rows]).T @ R[rows]
+    return out
+
+
+def log_softmax_inplace(raw):
+    """Turn ``raw`` into log-probabilities in place; return ``(raw, lse)``.
+
+    The max-shifted form of ``raw - scipy.special.logsumexp(raw, axis=1)``:
+    ``lse = m + log(sum(exp(raw - m)))`` with ``m`` the row maximum, so no
+    exponential ever exceeds one and nothing overflows, for logits of any size.
+    """
+    row_max = raw.max(axis=1, keepdims=True)
+    raw -= row_max
+    lse = np.log(np.exp(raw).sum(axis=1, keepdims=True))
+    raw -= lse
+    return raw, lse + row_max
+
+
+class SoftmaxLoss:
+    """Objective, gradient and Hessian of L2-penalised softmax cross-entropy.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        float64 or float32; never modified, never copied whole.
+    y : ndarray of shape (n_samples,), int
+        Class codes in ``range(n_classes)``.
+    n_classes : int
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative weights ``s_i``, class weights already folded in.
+    alpha : float
+        L2 strength of the normalised objective, ``1 / (C * S)``; 0 for no
+        penalty. The intercept is never penalised.
+    fit_intercept : bool
+    """
+
+    def __init__(self, X, y, n_classes, sample_weight, alpha, fit_intercept):
+        self.X = X
+        self.y = y
+        self.n_classes = n_classes
+        self.fit_intercept = fit_intercept
+        self.alpha = float(alpha)
+        self.sw = sample_weight / sample_weight.sum()  # sums to one
+        self.n_dof = X.shape[1] + int(fit_intercept)
+        self.shape = (n_classes, self.n_dof)
+        self._rows = np.arange(X.shape[0])
+        self._cache_coef = None
+        self._cache_proba = None
+
+    # -- pieces -------------------------------------------------------------
+    def _split(self, coef):
+        coef = coef.reshape(self.shape)
+        if self.fit_intercept:
+            return coef[:, :-1], coef[:, -1]
+        return coef, None
+
+    def _join(self, grad_weights, grad_intercept):
+        if self.fit_intercept:
+            return np.hstack([grad_weights, grad_intercept[:, None]]).ravel()
+        return grad_weights.ravel()
+
+    def _log_proba(self, coef):
+        weights, intercept = self._split(coef)
+        log_proba, _ = log_softmax_inplace(raw_prediction(self.X, weights, intercept))
+        return log_proba, weights
+
+    def _penalty(self, weights):
+        return 0.5 * self.alpha * np.vdot(weights, weights) if self.alpha else 0.0
+
+    # -- the objective and its derivatives ----------------------------------
+    def loss(self, coef):
+        """The objective ``f(coef)``."""
+        log_proba, weights = self._log_proba(coef)
+        ce = -log_proba[self._rows, self.y]
+        return float(self.sw @ ce) + self._penalty(weights)
+
+    def loss_gradient(self, coef):
+        """``(f, grad)``; also caches the probabilities for Hessian products.
+
+        With ``P`` the predicted probabilities and ``Y`` the one-hot labels,
+        the gradient is ``(P - Y)^T diag(s/S) X + alpha W`` for the weights
+        and the column sums of ``diag(s/S) (P - Y)`` for the intercept.
+        """
+        log_proba, weights = self._log_proba(coef)
+        value = -float(self.sw @ log_proba[self._rows, self.y]) + self._penalty(weights)
+        residual = np.exp(log_proba, out=log_proba)  # P, in place
+        self._cache_coef = np.array(coef, copy=True)
+        self._cache_proba = residual.copy()
+        residual[self._rows, self.y] -= 1.0
+        residual *= self.sw[:, None]
+        grad_weights = _xt_dot(self.X, residual).T
+        if self.alpha:
+            grad_weights += self.alpha * weights
+        return value, self._join(grad_weights, residual.sum(axis=0))
+
+    def _proba_at(self, coef):
+        if self._cache_coef is None or not np.array_equal(self._cache_coef, coef):
+            self.loss_gradient(coef)
+        return self._cache_proba
+
+    def hessp(self, coef):
+        """The Hessian-vector product at ``coef``, as a function of a vector.
+
+        For a direction ``V`` (same layout as ``coef``), with ``Q = X V_W^T +
+        V_b`` its raw-prediction image, the loss Hessian of sample ``i`` in
+        raw-prediction space is ``diag(p_i) - p_i p_i^T``, so::
+
+            T_i     = s_i/S * (p_i * q_i - p_i * (p_i . q_i))
+            (H V)_W = T^T X + alpha V_W,        (H V)_b = sum_i T_i.
+        """
+        proba = self._proba_at(coef)
+
+        def product(vector):
+            v_weights, v_intercept = self._split(vector)
+            q = raw_prediction(self.X, v_weights, v_intercept)
+            q *= proba
+            q -= proba * q.sum(axis=1, keepdims=True)
+            q *= self.sw[:, None]
+            hv_weights = _xt_dot(self.X, q).T
+            if self.alpha:
+                hv_weights += self.alpha * v_weights
+            return self._join(hv_weights, q.sum(axis=0))
+
+        return product
+
+    def hessian(self, coef):
+        """The full Hessian at ``coef``, shape (n_classes * n_dof,) * 2.
+
+        Block ``(k, l)`` is ``X~^T diag(s/S * (p_k delta_kl - p_k p_l)) X~``
+        with ``X~ = [X, 1]`` when there is an intercept, plus ``alpha`` on the
+        weight diagonal. The Hessian is symmetric, so only the
+        ``K (K + 1) / 2`` blocks with ``k <= l`` are computed; each is a
+        weighted Gram matrix.
+        """
+        proba = self._proba_at(coef)
+        n_classes, n_dof = self.shape
+        hess = np.empty((n_classes, n_dof, n_classes, n_dof))
+        for k in range(n_classes):
+            for l in range(k, n_classes):
+                w = -proba[:, k] * proba[:, l]
+                if k == l:
+                    w += proba[:, k]
+                w *= self.sw
+                block = self._weighted_gram(w)
+                hess[k, :, l, :] = block
+                if l != k:
+                    hess[l, :, k, :] = block
+        if self.alpha:
+            n_features = self.X.shape[1]
+            for k in range(n_classes):
+                idx = np.arange(n_features)
+                hess[k, idx, k, idx] += self.alpha
+        size = n_classes * n_dof
+        return hess.reshape(size, size)
+
+    def _weighted_gram(self, w):
+        """``X~^T diag(w) X~`` with ``X~ = [X, 1]`` if there is an intercept."""
+        X = self.X
+        n_features = X.shape[1]
+        gram = np.zeros((self.n_dof, self.n_dof))
+        if sparse.issparse(X):
+            xtw = X.T.multiply(w[None, :]).tocsr()
+            gram[:n_features, :n_features] = (xtw @ X).toarray()
+        else:
+            for rows in row_blocks(X):
+                block = _as_float64(X[rows])
+                gram[:n_features, :n_features] += (block.T * w[rows]) @ block
+        if self.fit_intercept:
+            col = _xt_dot(X, w[:, None])[:, 0]
+            gram[:n_features, -1] = col
+            gram[-1, :n_features] = col
+            gram[-1, -1] = w.sum()
+        return gram
+
+
+class StandardizedLoss:
+    """The same objective in standardised coordinates: a preconditioner.
+
+    With column centres ``mu`` and scales ``sigma`` (``mu = 0`` without an
+    intercept), the new parameters of class ``k`` are ``W'_k = W_k * sigma``
+    and ``b'_k = b_k + W_k . mu``: the coefficients a model would have on
+    the standardised features ``(x - mu) / sigma``. In the new coordinates
+    the Hessian's diagonal is of order one whatever the feature scales, which
+    is what first- and second-order solvers need, yet the function is the
+    same: ``f'(theta') = f(M theta')`` with, per class row,
+
+        W_k = W'_k / sigma,        b_k = b'_k - (W'_k / sigma) . mu,
+
+    so every solver reaches the same optimum, mapped back exactly. ``X`` is
+    never centred or scaled (sparse data stays sparse): the map acts on the
+    small coefficient matrix, and the penalty ``alpha/2 ||W||^2`` is
+    evaluated on the original ``W``, untouched.
+    """
+
+    def __init__(self, loss, mean, scale):
+        self.loss_ = loss
+        self.shape = loss.shape
+        self.alpha = loss.alpha
+        self.fit_intercept = loss.fit_intercept
+        self.mean = mean
+        self.scale = scale
+
+    def to_original(self, coef):
+        """``theta = M theta'``."""
+        coef = coef.reshape(self.shape)
+        out = np.array(coef, dtype=np.float64, copy=True)
+        n_features = self.scale.shape[0]
+        out[:, :n_features] /= self.scale
+        if self.fit_intercept:
+            out[:, -1] -= out[:, :n_features] @ self.mean
+        return out.ravel()
+
+    def to_standardized(self, coef):
+        """``theta' = M^{-1} theta``."""
+        coef = coef.reshape(self.shape)
+        out = np.array(coef, dtype=np.float64, copy=True)
+        n_features = self.scale.shape[0]
+        if self.fit_intercept:
+            out[:, -1] += out[:, :n_features] @ self.mean
+        out[:, :n_features] *= self.scale
+        return out.ravel()
+
+    def _pull_back(self, grad):
+        """``M^T g``: a gradient (or Hessian product) in the new coordinates."""
+        grad = grad.reshape(self.shape).copy()
+        n_features = self.scale.shape[0]
+        if self.fit_intercept:
+            grad[:, :n_features] -= np.outer(grad[:, -1], self.mean)
+        grad[:, :n_features] /= self.scale
+        return grad.ravel()
+
+    def loss(self, coef):
+        return self.loss_.loss(self.to_original(coef))
+
+    def loss_gradient(self, coef):
+        value, grad = self.loss_.loss_gradient(self.to_original(coef))
+        return value, self._pull_back(grad)
+
+    def hessp(self, coef):
+        product = self.loss_.hessp(self.to_original(coef))
+        return lambda vector: self._pull_back(product(self.to_original(vector)))
+
+    def hessian(self, coef):
+        hess = self.loss_.hessian(self.to_original(coef))
+        # M^T H M, with M block diagonal (one copy of the per-class map per
+        # class): apply M^T to every column, then to every row.
+        size = hess.shape[0]
+        left = np.apply_along_axis(self._pull_back, 0, hess)
+        return np.apply_along_axis(self._pull_back, 1, left).reshape(size, size)
+
+
+def column_moments(X, sample_weight, center):
+    """Weighted column centres and scales, safe for any magnitude.
+
+    Returns ``(mean, scale)``: the weighted mean (zeros if not ``center``)
+    and the weighted standard deviation (root mean square if not
+    ``center``) of each column; columns of zero spread get scale one. Values
+    are divided by the column's largest magnitude before squaring, so
+    features of 1e-300 or 1e300 neither underflow nor overflow.
+    """
+    n_features = X.shape[1]
+    sw = sample_weight / sample_weight.sum()
+    if sparse.issparse(X):
+        absX = abs(X)
+        magnitude = np.asarray(absX.max(axis=0).todense()).ravel().astype(np.float64)
+    else:
+        magnitude = np.zeros(n_features)
+        for rows in row_blocks(X):
+            np.maximum(magnitude, np.abs(X[rows]).max(axis=0), out=magnitude)
+    magnitude[~(magnitude > 0)] = 1.0
+    first = _xt_dot(X, sw[:, None])[:, 0] / magnitude
+    if sparse.issparse(X):
+        # Divide before squaring, on a scaled copy of the stored entries.
+        scaled = sparse.csc_matrix(X.multiply(1.0 / magnitude[None, :]))
+        scaled.data **= 2
+        second = np.asarray(scaled.T @ sw).ravel()
+    else:
+        second = np.zeros(n_features)
+        for rows in row_blocks(X):
+            block = _as_float64(X[rows]) / magnitude
+            second += sw[rows] @ (block * block)
+    if center:
+        var = np.maximum(second - first**2, 0.0)
+        mean = first * magnitude
+    else:
+        var = second
+        mean = np.zeros(n_features)
+    scale = np.sqrt(var) * magnitude
+    # var = second - first**2 loses about half the digits to cancellation on
+    # near-constant columns: treat a spread below 1e-7 of the size as none.
+    spread = np.sqrt(var) > 1e-7 * np.sqrt(second)
+    scale[~(spread & (scale > 0) & np.isfinite(scale))] = 1.0
+    return mean, scale
