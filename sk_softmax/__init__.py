@@ -1,7 +1,8 @@
 """sk-softmax: softmax (multinomial logistic) regression for scikit-learn."""
 
+from ._objective import objective
 from ._softmax import SoftmaxClassifier
 
 __version__ = "0.1.0"
 
-__all__ = ["SoftmaxClassifier", "__version__"]
+__all__ = ["SoftmaxClassifier", "objective", "__version__"]

@@ -90,7 +90,8 @@ def log_softmax_inplace(raw):
     exponential ever exceeds one and nothing overflows, for logits of any size.
     """
     row_max = raw.max(axis=1, keepdims=True)
-    raw -= row_max
+    with np.errstate(over="ignore"):  # spreads over 1.8e308 give -inf: p = 0
+        raw -= row_max
     lse = np.log(np.exp(raw).sum(axis=1, keepdims=True))
     raw -= lse
     return raw, lse + row_max
@@ -206,59 +207,63 @@ class SoftmaxLoss:
     def hessian(self, coef):
         """The full Hessian at ``coef``, shape (n_classes * n_dof,) * 2.
 
-        Block ``(k, l)`` is ``X~^T diag(s/S * (p_k delta_kl - p_k p_l)) X~``
-        with ``X~ = [X, 1]`` when there is an intercept, plus ``alpha`` on the
-        weight diagonal. The Hessian is symmetric, so only the
-        ``K (K + 1) / 2`` blocks with ``k <= l`` are computed; each is a
-        weighted Gram matrix.
+        With ``x~_i = [x_i, 1]`` (the 1 when there is an intercept) the
+        Hessian is ``sum_i s_i/S (diag(p_i) - p_i p_i^T) (x) x~_i x~_i^T``
+        plus ``alpha`` on the weights' diagonal. Both parts are computed a
+        block of rows at a time with one large product each:
+
+        - ``diag(p_i)``: the diagonal blocks ``X~^T diag(s p_k) X~``, all K at
+          once as ``X~^T [s p_1 X~, ..., s p_K X~]``;
+        - ``p_i p_i^T``: the Gram matrix ``Z^T Z`` of the rows
+          ``z_i = sqrt(s_i) p_i (x) x~_i``, a symmetric rank-n update that
+          BLAS computes once for all ``K (K + 1) / 2`` block pairs.
+
+        Extra memory: O(block_rows * n_classes * n_dof) per block.
         """
         proba = self._proba_at(coef)
         n_classes, n_dof = self.shape
-        hess = np.empty((n_classes, n_dof, n_classes, n_dof))
+        size = n_classes * n_dof
+        hess = np.zeros((size, size))
+        diag_blocks = np.zeros((n_dof, n_classes, n_dof))
+        step = max(1, _BLOCK_ELEMENTS // size)
+        n_samples = self.X.shape[0]
+        for start in range(0, n_samples, step):
+            rows = slice(start, min(start + step, n_samples))
+            xt = self._augmented_block(rows)  # (m, n_dof)
+            sp = proba[rows] * self.sw[rows, None]  # (m, K)
+            diag_blocks += np.tensordot(xt, sp[:, :, None] * xt[:, None, :], axes=(0, 0))
+            z = (np.sqrt(self.sw[rows])[:, None] * proba[rows])[:, :, None] * xt[:, None, :]
+            z = z.reshape(z.shape[0], size)
+            hess -= z.T @ z
+        hess4 = hess.reshape(n_classes, n_dof, n_classes, n_dof)
         for k in range(n_classes):
-            for l in range(k, n_classes):
-                w = -proba[:, k] * proba[:, l]
-                if k == l:
-                    w += proba[:, k]
-                w *= self.sw
-                block = self._weighted_gram(w)
-                hess[k, :, l, :] = block
-                if l != k:
-                    hess[l, :, k, :] = block
+            hess4[k, :, k, :] += diag_blocks[:, k, :]
         if self.alpha:
             n_features = self.X.shape[1]
+            idx = np.arange(n_features)
             for k in range(n_classes):
-                idx = np.arange(n_features)
-                hess[k, idx, k, idx] += self.alpha
-        size = n_classes * n_dof
-        return hess.reshape(size, size)
+                hess4[k, idx, k, idx] += self.alpha
+        return hess
 
-    def _weighted_gram(self, w):
-        """``X~^T diag(w) X~`` with ``X~ = [X, 1]`` if there is an intercept."""
-        X = self.X
-        n_features = X.shape[1]
-        gram = np.zeros((self.n_dof, self.n_dof))
-        if sparse.issparse(X):
-            xtw = X.T.multiply(w[None, :]).tocsr()
-            gram[:n_features, :n_features] = (xtw @ X).toarray()
-        else:
-            for rows in row_blocks(X):
-                block = _as_float64(X[rows])
-                gram[:n_features, :n_features] += (block.T * w[rows]) @ block
+    def _augmented_block(self, rows):
+        """Rows of ``X~ = [X, 1]`` (or ``X``) as a dense float64 block."""
+        block = self.X[rows]
+        block = block.toarray() if sparse.issparse(block) else _as_float64(block)
         if self.fit_intercept:
-            col = _xt_dot(X, w[:, None])[:, 0]
-            gram[:n_features, -1] = col
-            gram[-1, :n_features] = col
-            gram[-1, -1] = w.sum()
-        return gram
+            block = np.hstack([block, np.ones((block.shape[0], 1))])
+        return block
 
 
 class StandardizedLoss:
     """The same objective in standardised coordinates: a preconditioner.
 
-    With column centres ``mu`` and scales ``sigma`` (``mu = 0`` without an
-    intercept), the new parameters of class ``k`` are ``W'_k = W_k * sigma``
-    and ``b'_k = b_k + W_k . mu``: the coefficients a model would have on
+    With column centres ``mu`` and spreads ``std`` (``mu = 0`` without an
+    intercept), the scales are ``sigma = sqrt(std^2 + alpha)``: the
+    curvature along ``W_kj`` is about ``std_j^2 p (1 - p)`` from the data
+    plus ``alpha`` from the penalty, so in the new coordinates it is of order
+    one for every column, constant ones and tiny ones included. The new
+    parameters of class ``k`` are ``W'_k = W_k * sigma`` and
+    ``b'_k = b_k + W_k . mu``: the coefficients a model would have on
     the standardised features ``(x - mu) / sigma``. In the new coordinates
     the Hessian's diagonal is of order one whatever the feature scales, which
     is what first- and second-order solvers need, yet the function is the
@@ -272,12 +277,14 @@ class StandardizedLoss:
     evaluated on the original ``W``, untouched.
     """
 
-    def __init__(self, loss, mean, scale):
+    def __init__(self, loss, mean, std):
         self.loss_ = loss
         self.shape = loss.shape
         self.alpha = loss.alpha
         self.fit_intercept = loss.fit_intercept
         self.mean = mean
+        scale = np.hypot(std, np.sqrt(loss.alpha))  # no overflow for std ~ 1e300
+        scale[~((scale > 0) & np.isfinite(scale))] = 1.0
         self.scale = scale
 
     def to_original(self, coef):
@@ -301,13 +308,18 @@ class StandardizedLoss:
         return out.ravel()
 
     def _pull_back(self, grad):
-        """``M^T g``: a gradient (or Hessian product) in the new coordinates."""
-        grad = grad.reshape(self.shape).copy()
+        """``M^T g``: a gradient (or Hessian product) in the new coordinates.
+
+        ``grad`` may carry trailing axes (columns of a matrix): shape
+        ``(n_classes * n_dof, m)`` is pulled back column by column.
+        """
+        n_classes, n_dof = self.shape
+        out = grad.reshape(n_classes, n_dof, -1).copy()
         n_features = self.scale.shape[0]
         if self.fit_intercept:
-            grad[:, :n_features] -= np.outer(grad[:, -1], self.mean)
-        grad[:, :n_features] /= self.scale
-        return grad.ravel()
+            out[:, :n_features, :] -= out[:, -1:, :] * self.mean[None, :, None]
+        out[:, :n_features, :] /= self.scale[None, :, None]
+        return out.reshape(grad.shape)
 
     def loss(self, coef):
         return self.loss_.loss(self.to_original(coef))
@@ -322,19 +334,16 @@ class StandardizedLoss:
 
     def hessian(self, coef):
         hess = self.loss_.hessian(self.to_original(coef))
-        # M^T H M, with M block diagonal (one copy of the per-class map per
-        # class): apply M^T to every column, then to every row.
-        size = hess.shape[0]
-        left = np.apply_along_axis(self._pull_back, 0, hess)
-        return np.apply_along_axis(self._pull_back, 1, left).reshape(size, size)
+        # M^T H M: M^T on every column, then (H being symmetric) on every row.
+        return self._pull_back(self._pull_back(hess).T)
 
 
 def column_moments(X, sample_weight, center):
     """Weighted column centres and scales, safe for any magnitude.
 
-    Returns ``(mean, scale)``: the weighted mean (zeros if not ``center``)
+    Returns ``(mean, std)``: the weighted mean (zeros if not ``center``)
     and the weighted standard deviation (root mean square if not
-    ``center``) of each column; columns of zero spread get scale one. Values
+    ``center``) of each column; zero for columns without spread. Values
     are divided by the column's largest magnitude before squaring, so
     features of 1e-300 or 1e300 neither underflow nor overflow.
     """
@@ -365,9 +374,8 @@ def column_moments(X, sample_weight, center):
     else:
         var = second
         mean = np.zeros(n_features)
-    scale = np.sqrt(var) * magnitude
     # var = second - first**2 loses about half the digits to cancellation on
     # near-constant columns: treat a spread below 1e-7 of the size as none.
     spread = np.sqrt(var) > 1e-7 * np.sqrt(second)
-    scale[~(spread & (scale > 0) & np.isfinite(scale))] = 1.0
-    return mean, scale
+    std = np.where(spread, np.sqrt(var) * magnitude, 0.0)
+    return mean, std

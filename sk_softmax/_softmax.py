@@ -14,6 +14,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._loss import SoftmaxLoss, StandardizedLoss, column_moments, raw_prediction
 from ._solvers import SOLVERS, choose_solver
+from ._threads import blas_hygiene
 
 
 class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
@@ -210,7 +211,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         if classes.size < 2:
             raise ValueError(
                 "SoftmaxClassifier needs samples of at least 2 classes in the data, "
-                f"but the data contains only one class: {classes[0]!r}."
+                f"but the data contains only one class: {classes.tolist()[0]!r}."
             )
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -222,9 +223,10 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         solver = self.solver
         if solver == "auto":
             solver = choose_solver(loss.n_dof, classes.size)
-        result = SOLVERS[solver](
-            scaled, coef0, tol=self.tol, max_iter=self.max_iter, verbose=self.verbose
-        )
+        with blas_hygiene():
+            result = SOLVERS[solver](
+                scaled, coef0, tol=self.tol, max_iter=self.max_iter, verbose=self.verbose
+            )
         coef = scaled.to_original(result.coef).reshape(loss.shape)
         if not result.converged and not result.stopped:
             warnings.warn(
@@ -265,7 +267,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         empty = classes[~(totals > 0)]
         if empty.size:
             raise ValueError(
-                f"The class {empty[0]!r} has zero total sample weight (after any "
+                f"The class {empty.tolist()[0]!r} has zero total sample weight (after any "
                 "class_weight): its probability would be pushed to exactly zero, with no "
                 "finite optimum. Drop its samples or give them positive weight."
             )

@@ -101,14 +101,18 @@ def _cholesky_direction(loss, coef, grad):
     if sel.any():
         proj = np.kron(np.full((n_classes, n_classes), scale / n_classes), np.diag(sel))
         hess += proj
+    # Factorise with numpy's LAPACK (its thread pool runs the O(m^3) part),
+    # solve the two triangular systems with scipy's (O(m^2)).
     ridge = 0.0
     for _ in range(12):
         try:
-            factor = linalg.cho_factor(hess, lower=False, check_finite=False, overwrite_a=False)
-            return linalg.cho_solve(factor, -grad, check_finite=False)
-        except linalg.LinAlgError:
+            lower = np.linalg.cholesky(hess)
+        except np.linalg.LinAlgError:
             ridge = scale * 1e-10 if ridge == 0 else ridge * 100
             hess[np.diag_indices_from(hess)] += ridge
+            continue
+        half = linalg.solve_triangular(lower, -grad, lower=True, check_finite=False)
+        return linalg.solve_triangular(lower.T, half, lower=False, check_finite=False)
     return -grad / scale
 
 

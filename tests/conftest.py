@@ -1,0 +1,30 @@
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, load_iris, load_wine, make_classification
+from sklearn.preprocessing import StandardScaler
+
+
+def _standardized(X):
+    return StandardScaler().fit_transform(X)
+
+
+@pytest.fixture(scope="session")
+def iris():
+    return load_iris(return_X_y=True)
+
+
+@pytest.fixture(scope="session")
+def datasets():
+    """Small multiclass problems: bundled (raw and standardised) and synthetic."""
+    out = {}
+    for name, loader in [("iris", load_iris), ("wine", load_wine), ("digits", load_digits)]:
+        X, y = loader(return_X_y=True)
+        out[name] = (X, y)
+        out[name + "-std"] = (_standardized(X), y)
+    X, y = make_classification(
+        n_samples=300, n_features=12, n_informative=6, n_classes=4, random_state=0
+    )
+    out["synthetic"] = (X, y)
+    rng = np.random.RandomState(0)
+    out["synthetic-unscaled"] = (X * np.logspace(-3, 3, X.shape[1]) + rng.uniform(-5, 5, 12), y)
+    return out

@@ -1,0 +1,19 @@
+"""scikit-learn's full estimator checks, in every configuration, no expected failures."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sk_softmax import SoftmaxClassifier
+
+CONFIGURATIONS = [
+    SoftmaxClassifier(),
+    SoftmaxClassifier(solver="lbfgs"),
+    SoftmaxClassifier(solver="newton-cg"),
+    SoftmaxClassifier(solver="newton-cholesky"),
+    SoftmaxClassifier(fit_intercept=False),
+    SoftmaxClassifier(class_weight="balanced"),
+]
+
+
+@parametrize_with_checks(CONFIGURATIONS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)

@@ -1,0 +1,167 @@
+"""The maths layer: objective, gradient, Hessian, preconditioner, overflow."""
+
+import numpy as np
+import pytest
+from scipy import sparse
+from scipy.optimize import check_grad
+from scipy.special import logsumexp
+
+from sk_softmax._loss import (
+    SoftmaxLoss,
+    StandardizedLoss,
+    column_moments,
+    log_softmax_inplace,
+    raw_prediction,
+)
+
+EPS = np.finfo(np.float64).eps
+
+
+def _problem(n=60, d=5, k=4, seed=0, fit_intercept=True, alpha=0.05, scale=1.0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, d)) * scale
+    y = rng.randint(k, size=n)
+    y[:k] = np.arange(k)
+    sw = rng.uniform(0.5, 2, size=n)
+    return SoftmaxLoss(X, y, k, sw, alpha, fit_intercept), rng
+
+
+def _fd_bound(m):
+    # Forward differences with step sqrt(eps): truncation ~ sqrt(eps)/2 * |f''|
+    # plus rounding ~ eps |f| / sqrt(eps) per coordinate; f and f'' are of
+    # order one for the normalised objective on unit-scale data.
+    return 10 * np.sqrt(EPS) * np.sqrt(m)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("alpha", [0.0, 0.1])
+def test_gradient_matches_finite_differences(fit_intercept, alpha):
+    loss, rng = _problem(fit_intercept=fit_intercept, alpha=alpha)
+    coef = rng.normal(size=np.prod(loss.shape))
+    err = check_grad(loss.loss, lambda c: loss.loss_gradient(c)[1], coef)
+    assert err < _fd_bound(coef.size)
+
+
+def test_loss_matches_definition():
+    loss, rng = _problem()
+    coef = rng.normal(size=loss.shape)
+    W, b = coef[:, :-1], coef[:, -1]
+    raw = loss.X @ W.T + b
+    ce = logsumexp(raw, axis=1) - raw[np.arange(len(loss.y)), loss.y]
+    expected = loss.sw @ ce + 0.5 * loss.alpha * np.sum(W**2)
+    assert loss.loss(coef.ravel()) == pytest.approx(expected, rel=1e2 * EPS)
+    assert loss.loss_gradient(coef.ravel())[0] == pytest.approx(expected, rel=1e2 * EPS)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_hessp_and_hessian_match_gradient_differences(fit_intercept):
+    loss, rng = _problem(fit_intercept=fit_intercept)
+    coef = rng.normal(size=np.prod(loss.shape))
+    v = rng.normal(size=coef.size)
+    h = 1e-6
+    fd = (loss.loss_gradient(coef + h * v)[1] - loss.loss_gradient(coef - h * v)[1]) / (2 * h)
+    hv = loss.hessp(coef)(v)
+    # central differences: error O(h^2 |f'''|) + O(eps / h)
+    np.testing.assert_allclose(hv, fd, atol=1e-8)
+    H = loss.hessian(coef)
+    np.testing.assert_allclose(H, H.T, atol=1e-14)
+    np.testing.assert_allclose(H @ v, hv, rtol=1e-10, atol=1e-13)
+
+
+def test_sparse_and_float32_match_dense_float64():
+    loss, rng = _problem()
+    X32 = loss.X.astype(np.float32)
+    coef = rng.normal(size=np.prod(loss.shape))
+    v = rng.normal(size=coef.size)
+    ref = SoftmaxLoss(X32.astype(np.float64), loss.y, 4, loss.sw * 3, loss.alpha, True)
+    f0, g0 = ref.loss_gradient(coef)
+    for X in (X32, sparse.csr_matrix(X32), sparse.csc_matrix(X32)):
+        other = SoftmaxLoss(X, loss.y, 4, loss.sw * 3, loss.alpha, True)
+        f, g = other.loss_gradient(coef)
+        # same float32 values, float64 arithmetic: equal to rounding
+        assert f == pytest.approx(f0, rel=1e-13)
+        np.testing.assert_allclose(g, g0, rtol=1e-11, atol=1e-14)
+        np.testing.assert_allclose(other.hessp(coef)(v), ref.hessp(coef)(v), atol=1e-13)
+        np.testing.assert_allclose(other.hessian(coef), ref.hessian(coef), atol=1e-13)
+
+
+def test_float32_blocks_are_exact(monkeypatch):
+    """Row blocks of a float32 X give the same sums as one block."""
+    import sk_softmax._loss as loss_module
+
+    loss, rng = _problem(n=103)
+    X32 = loss.X.astype(np.float32)
+    coef = rng.normal(size=np.prod(loss.shape))
+    whole = SoftmaxLoss(X32, loss.y, 4, loss.sw, loss.alpha, True).loss_gradient(coef)
+    monkeypatch.setattr(loss_module, "_BLOCK_ELEMENTS", 7 * X32.shape[1])
+    assert len(loss_module.row_blocks(X32)) == 15
+    blocked = SoftmaxLoss(X32, loss.y, 4, loss.sw, loss.alpha, True)
+    f, g = blocked.loss_gradient(coef)
+    assert f == pytest.approx(whole[0], rel=1e-14)
+    np.testing.assert_allclose(g, whole[1], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        blocked.hessian(coef),
+        SoftmaxLoss(X32, loss.y, 4, loss.sw, loss.alpha, True).hessian(coef),
+        atol=1e-14,
+    )
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_standardized_loss_is_the_same_function(fit_intercept):
+    loss, rng = _problem(fit_intercept=fit_intercept, scale=1.0)
+    loss.X = loss.X * np.array([1e-3, 1, 1e3, 5, 0.1]) + 7.0
+    mean, std = column_moments(loss.X, loss.sw, center=fit_intercept)
+    scaled = StandardizedLoss(loss, mean, std)
+    coef = rng.normal(size=np.prod(loss.shape))
+    back = scaled.to_standardized(scaled.to_original(coef))
+    np.testing.assert_allclose(back, coef, rtol=1e-12, atol=1e-12)
+    assert scaled.loss(coef) == pytest.approx(loss.loss(scaled.to_original(coef)), rel=1e-14)
+    err = check_grad(scaled.loss, lambda c: scaled.loss_gradient(c)[1], coef)
+    assert err < _fd_bound(coef.size)
+    v = rng.normal(size=coef.size)
+    H = scaled.hessian(coef)
+    np.testing.assert_allclose(H @ v, scaled.hessp(coef)(v), rtol=1e-9, atol=1e-12)
+    if fit_intercept:
+        # standardised coordinates: the weight diagonal of the data part is <= 1/4
+        n_dof = loss.shape[1]
+        diag = np.diag(H).reshape(loss.shape)[:, : n_dof - 1]
+        # (p(1-p) std^2 + alpha) / (std^2 + alpha) <= 1
+        assert np.all(diag <= 1 + 1e-12)
+
+
+@pytest.mark.parametrize("magnitude", [1e-300, 1.0, 1e300])
+def test_column_moments_any_magnitude(magnitude):
+    rng = np.random.RandomState(0)
+    base = rng.normal(size=(50, 3)) + 2
+    X = base * magnitude
+    sw = np.ones(50)
+    for data in (X, sparse.csr_matrix(X)):
+        mean, std = column_moments(data, sw, center=True)
+        np.testing.assert_allclose(mean / magnitude, base.mean(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(std / magnitude, base.std(axis=0), rtol=1e-10)
+
+
+def test_constant_columns_have_no_spread():
+    X = np.column_stack([np.full(20, 3.0), np.arange(20.0), np.zeros(20)])
+    mean, std = column_moments(X, np.ones(20), center=True)
+    assert std[0] == 0.0 and std[2] == 0.0 and std[1] > 0
+    assert mean[0] == pytest.approx(3.0)
+    loss = SoftmaxLoss(X, np.arange(20) % 2, 2, np.ones(20), 0.0, True)
+    # no penalty: a column without spread keeps unit scale
+    assert StandardizedLoss(loss, mean, std).scale[0] == 1.0
+
+
+def test_log_softmax_never_overflows():
+    raw = np.array([[1e4, 0.0, -1e4], [1000.0, 10, 1000.0], [-1e308, 0.0, 1e308]])
+    log_proba, lse = log_softmax_inplace(raw.copy())
+    assert np.all(np.isfinite(lse))
+    np.testing.assert_allclose(np.exp(log_proba).sum(axis=1), 1.0, rtol=1e-15)
+    assert log_proba[0, 0] == 0.0 and log_proba[2, 2] == 0.0
+    np.testing.assert_allclose(log_proba[1], [-np.log(2), -990 - np.log(2), -np.log(2)])
+
+
+def test_raw_prediction_float32_no_full_copy():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(10, 3)).astype(np.float32)
+    W = rng.normal(size=(2, 3))
+    np.testing.assert_allclose(raw_prediction(X, W), X.astype(np.float64) @ W.T, rtol=1e-14)
