@@ -20,37 +20,17 @@ It is the estimator's documented objective ``F = C * sum_i s_i CE_i +
 1/2 ||W||^2`` divided by ``C * S``: the same minimiser, values of order one
 whatever the number of samples, so that one gradient tolerance fits all.
 
-Float32 ``X`` is never copied to float64 as a whole: dense float32 data is
-multiplied in row blocks, each block cast to float64, so that the objective
-and its derivatives carry float64 accuracy while the extra memory stays
-O(block_rows * n_features). Every other temporary is O(n_samples * n_classes).
+Every pass over ``X`` goes through row blocks (``_chunks.RowChunks``). Float32
+``X`` is never copied to float64 as a whole: each block is cast on its own, so
+the objective and its derivatives carry float64 accuracy while the extra
+memory stays O(block_rows * n_features). The one O(n_samples * n_classes)
+array is the probability matrix kept for Hessian products.
 """
 
 import numpy as np
 from scipy import sparse
 
-# Rows per block when a dense float32 X is cast to float64 block by block:
-# about 32 MB of float64 per block.
-_BLOCK_ELEMENTS = 1 << 22
-
-
-def row_blocks(X):
-    """Slices of rows over which ``X`` is processed.
-
-    One slice for float64 or sparse data (no cast needed); blocks of about
-    ``_BLOCK_ELEMENTS`` values for dense data of another dtype.
-    """
-    n_samples = X.shape[0]
-    if sparse.issparse(X) or X.dtype == np.float64:
-        return [slice(0, n_samples)]
-    step = max(1, _BLOCK_ELEMENTS // max(1, X.shape[1]))
-    return [slice(start, min(start + step, n_samples)) for start in range(0, n_samples, step)]
-
-
-def _as_float64(X_block):
-    if sparse.issparse(X_block):
-        return X_block
-    return np.asarray(X_block, dtype=np.float64)
+from ._chunks import RowChunks
 
 
 def raw_prediction(X, weights, intercept=None):
@@ -66,20 +46,14 @@ def raw_prediction(X, weights, intercept=None):
     -------
     raw : ndarray of shape (n_samples, n_classes), float64
     """
-    raw = np.empty((X.shape[0], weights.shape[0]), dtype=np.float64)
-    for rows in row_blocks(X):
-        raw[rows] = _as_float64(X[rows]) @ weights.T
+    if sparse.issparse(X) or X.dtype == np.float64:
+        raw = np.asarray(X @ weights.T, dtype=np.float64)
+    else:  # cast block by block, never X whole
+        raw = np.empty((X.shape[0], weights.shape[0]))
+        RowChunks(X).map_rows(lambda rows, block: block @ weights.T, raw)
     if intercept is not None:
         raw += intercept
     return raw
-
-
-def _xt_dot(X, R):
-    """``X.T @ R`` in float64, for R of shape (n_samples, m)."""
-    out = np.zeros((X.shape[1], R.shape[1]), dtype=np.float64)
-    for rows in row_blocks(X):
-        out += _as_float64(X[rows]).T @ R[rows]
-    return out
 
 
 def log_softmax_inplace(raw):
@@ -95,6 +69,23 @@ def log_softmax_inplace(raw):
     lse = np.log(np.exp(raw).sum(axis=1, keepdims=True))
     raw -= lse
     return raw, lse + row_max
+
+
+def _softmax_block(raw, y):
+    """Probabilities in place of ``raw``; returns ``(raw, ce)`` per row.
+
+    The same max-shifted log-sum-exp as :func:`log_softmax_inplace`, fused so
+    that a block is read few times: ``ce = log(sum(exp(o - m))) - (o_y - m)``.
+    """
+    idx = np.arange(raw.shape[0])
+    row_max = raw.max(axis=1, keepdims=True)
+    with np.errstate(over="ignore"):
+        raw -= row_max
+    shifted_true = raw[idx, y]
+    np.exp(raw, out=raw)
+    total = raw.sum(axis=1)
+    raw /= total[:, None]
+    return raw, np.log(total) - shifted_true
 
 
 class SoftmaxLoss:
@@ -113,20 +104,27 @@ class SoftmaxLoss:
         L2 strength of the normalised objective, ``1 / (C * S)``; 0 for no
         penalty. The intercept is never penalised.
     fit_intercept : bool
+    n_threads : int, default=1
+        Threads summing over row blocks (see ``_chunks.py``).
+
+    Every pass over the data goes block by block through
+    :class:`~sk_softmax._chunks.RowChunks`; the only O(n_samples) state is the
+    probability matrix of the last gradient (n_samples x n_classes), kept for
+    Hessian products at the same point.
     """
 
-    def __init__(self, X, y, n_classes, sample_weight, alpha, fit_intercept):
+    def __init__(self, X, y, n_classes, sample_weight, alpha, fit_intercept, n_threads=1):
         self.X = X
-        self.y = y
+        self.y = np.asarray(y, dtype=np.intp)
         self.n_classes = n_classes
         self.fit_intercept = fit_intercept
         self.alpha = float(alpha)
         self.sw = sample_weight / sample_weight.sum()  # sums to one
         self.n_dof = X.shape[1] + int(fit_intercept)
         self.shape = (n_classes, self.n_dof)
-        self._rows = np.arange(X.shape[0])
+        self.chunks = RowChunks(X, n_threads)
         self._cache_coef = None
-        self._cache_proba = None
+        self._proba = None
 
     # -- pieces -------------------------------------------------------------
     def _split(self, coef):
@@ -140,44 +138,59 @@ class SoftmaxLoss:
             return np.hstack([grad_weights, grad_intercept[:, None]]).ravel()
         return grad_weights.ravel()
 
-    def _log_proba(self, coef):
-        weights, intercept = self._split(coef)
-        log_proba, _ = log_softmax_inplace(raw_prediction(self.X, weights, intercept))
-        return log_proba, weights
-
     def _penalty(self, weights):
         return 0.5 * self.alpha * np.vdot(weights, weights) if self.alpha else 0.0
+
+    def _raw_block(self, block, weights, intercept):
+        raw = np.asarray(block @ weights.T, dtype=np.float64)
+        if intercept is not None:
+            raw += intercept
+        return raw
 
     # -- the objective and its derivatives ----------------------------------
     def loss(self, coef):
         """The objective ``f(coef)``."""
-        log_proba, weights = self._log_proba(coef)
-        ce = -log_proba[self._rows, self.y]
-        return float(self.sw @ ce) + self._penalty(weights)
+        weights, intercept = self._split(coef)
+
+        def work(rows, block):
+            _, ce = _softmax_block(self._raw_block(block, weights, intercept), self.y[rows])
+            return (self.sw[rows] @ ce,)
+
+        (value,) = self.chunks.map_reduce(work, width=self.n_classes)
+        return float(value) + self._penalty(weights)
 
     def loss_gradient(self, coef):
-        """``(f, grad)``; also caches the probabilities for Hessian products.
+        """``(f, grad)``; also keeps the probabilities for Hessian products.
 
         With ``P`` the predicted probabilities and ``Y`` the one-hot labels,
         the gradient is ``(P - Y)^T diag(s/S) X + alpha W`` for the weights
         and the column sums of ``diag(s/S) (P - Y)`` for the intercept.
         """
-        log_proba, weights = self._log_proba(coef)
-        value = -float(self.sw @ log_proba[self._rows, self.y]) + self._penalty(weights)
-        residual = np.exp(log_proba, out=log_proba)  # P, in place
+        weights, intercept = self._split(coef)
+        if self._proba is None:
+            self._proba = np.empty((self.X.shape[0], self.n_classes))
+        proba = self._proba
+        self._cache_coef = None  # invalid while being overwritten
+
+        def work(rows, block):
+            y = self.y[rows]
+            residual, ce = _softmax_block(self._raw_block(block, weights, intercept), y)
+            proba[rows] = residual
+            residual[np.arange(residual.shape[0]), y] -= 1.0
+            residual *= self.sw[rows, None]
+            return self.sw[rows] @ ce, block.T @ residual, residual.sum(axis=0)
+
+        value, grad_weights, grad_intercept = self.chunks.map_reduce(work, width=self.n_classes)
         self._cache_coef = np.array(coef, copy=True)
-        self._cache_proba = residual.copy()
-        residual[self._rows, self.y] -= 1.0
-        residual *= self.sw[:, None]
-        grad_weights = _xt_dot(self.X, residual).T
+        grad_weights = grad_weights.T
         if self.alpha:
             grad_weights += self.alpha * weights
-        return value, self._join(grad_weights, residual.sum(axis=0))
+        return float(value) + self._penalty(weights), self._join(grad_weights, grad_intercept)
 
     def _proba_at(self, coef):
         if self._cache_coef is None or not np.array_equal(self._cache_coef, coef):
             self.loss_gradient(coef)
-        return self._cache_proba
+        return self._proba
 
     def hessp(self, coef):
         """The Hessian-vector product at ``coef``, as a function of a vector.
@@ -193,19 +206,31 @@ class SoftmaxLoss:
 
         def product(vector):
             v_weights, v_intercept = self._split(vector)
-            q = raw_prediction(self.X, v_weights, v_intercept)
-            q *= proba
-            q -= proba * q.sum(axis=1, keepdims=True)
-            q *= self.sw[:, None]
-            hv_weights = _xt_dot(self.X, q).T
+
+            def work(rows, block):
+                p = proba[rows]
+                q = self._raw_block(block, v_weights, v_intercept)
+                q *= p
+                q -= p * q.sum(axis=1, keepdims=True)
+                q *= self.sw[rows, None]
+                return block.T @ q, q.sum(axis=0)
+
+            hv_weights, hv_intercept = self.chunks.map_reduce(work, width=2 * self.n_classes)
+            hv_weights = hv_weights.T
             if self.alpha:
                 hv_weights += self.alpha * v_weights
-            return self._join(hv_weights, q.sum(axis=0))
+            return self._join(hv_weights, hv_intercept)
 
         return product
 
-    def hessian(self, coef):
+    def hessian(self, coef, mean=None, scale=None):
         """The full Hessian at ``coef``, shape (n_classes * n_dof,) * 2.
+
+        With ``mean`` and ``scale`` (arrays of length n_features), the
+        Hessian with respect to the coefficients of the standardised
+        features ``(x - mean) / scale`` instead (see :class:`StandardizedLoss`):
+        the same formula on those features, each block standardised before
+        any product, so that features of 1e300 cannot overflow.
 
         With ``x~_i = [x_i, 1]`` (the 1 when there is an intercept) the
         Hessian is ``sum_i s_i/S (diag(p_i) - p_i p_i^T) (x) x~_i x~_i^T``
@@ -215,7 +240,7 @@ class SoftmaxLoss:
         - ``diag(p_i)``: the diagonal blocks ``X~^T diag(s p_k) X~``, all K at
           once as ``X~^T [s p_1 X~, ..., s p_K X~]``;
         - ``p_i p_i^T``: the Gram matrix ``Z^T Z`` of the rows
-          ``z_i = sqrt(s_i) p_i (x) x~_i``, a symmetric rank-n update that
+          ``z_i = sqrt(s_i) p_i (x) x~_i``, a symmetric rank-m update that
           BLAS computes once for all ``K (K + 1) / 2`` block pairs.
 
         Extra memory: O(block_rows * n_classes * n_dof) per block.
@@ -223,32 +248,59 @@ class SoftmaxLoss:
         proba = self._proba_at(coef)
         n_classes, n_dof = self.shape
         size = n_classes * n_dof
-        hess = np.zeros((size, size))
-        diag_blocks = np.zeros((n_dof, n_classes, n_dof))
-        step = max(1, _BLOCK_ELEMENTS // size)
-        n_samples = self.X.shape[0]
-        for start in range(0, n_samples, step):
-            rows = slice(start, min(start + step, n_samples))
-            xt = self._augmented_block(rows)  # (m, n_dof)
-            sp = proba[rows] * self.sw[rows, None]  # (m, K)
-            diag_blocks += np.tensordot(xt, sp[:, :, None] * xt[:, None, :], axes=(0, 0))
-            z = (np.sqrt(self.sw[rows])[:, None] * proba[rows])[:, :, None] * xt[:, None, :]
+
+        def work(rows, block):
+            xt = self._augmented(block, mean, scale)  # (m, n_dof)
+            p = proba[rows]
+            sp = p * self.sw[rows, None]
+            diag_blocks = np.tensordot(xt, sp[:, :, None] * xt[:, None, :], axes=(0, 0))
+            z = (np.sqrt(self.sw[rows])[:, None] * p)[:, :, None] * xt[:, None, :]
             z = z.reshape(z.shape[0], size)
-            hess -= z.T @ z
+            return diag_blocks, z.T @ z
+
+        diag_blocks, gram = self.chunks.map_reduce(work, width=2 * size)
+        hess = -gram
         hess4 = hess.reshape(n_classes, n_dof, n_classes, n_dof)
         for k in range(n_classes):
             hess4[k, :, k, :] += diag_blocks[:, k, :]
         if self.alpha:
-            n_features = self.X.shape[1]
-            idx = np.arange(n_features)
+            idx = np.arange(self.X.shape[1])
+            # alpha/2 ||W||^2 with W = W' / scale: curvature alpha / scale^2
+            penalty = self.alpha if scale is None else self.alpha / scale / scale
             for k in range(n_classes):
-                hess4[k, idx, k, idx] += self.alpha
+                hess4[k, idx, k, idx] += penalty
         return hess
 
-    def _augmented_block(self, rows):
-        """Rows of ``X~ = [X, 1]`` (or ``X``) as a dense float64 block."""
-        block = self.X[rows]
-        block = block.toarray() if sparse.issparse(block) else _as_float64(block)
+    def hessian_diagonal(self, coef, mean=None, scale=None):
+        """The diagonal of the Hessian at ``coef``, a vector like ``coef``.
+
+        Entry ``(k, j)`` is ``sum_i s_i/S p_ik (1 - p_ik) x~_ij^2`` (plus
+        ``alpha`` for weights), on the standardised features when ``mean``
+        and ``scale`` are given, as in :meth:`hessian`. One pass over the
+        data; the preconditioner of the conjugate-gradient solver.
+        """
+        proba = self._proba_at(coef)
+
+        def work(rows, block):
+            xt = self._augmented(block, mean, scale)
+            p = proba[rows]
+            w = p * (1.0 - p) * self.sw[rows, None]
+            return (w.T @ (xt * xt),)
+
+        (diag,) = self.chunks.map_reduce(work, width=2 * self.n_dof)
+        if self.alpha:
+            n_features = self.X.shape[1]
+            diag[:, :n_features] += self.alpha if scale is None else self.alpha / scale / scale
+        return diag.ravel()
+
+    def _augmented(self, block, mean=None, scale=None):
+        """A block of ``X~ = [X, 1]`` (or ``X``) as a dense float64 array.
+
+        Standardised as ``(X - mean) / scale`` when those are given.
+        """
+        block = block.toarray() if sparse.issparse(block) else block
+        if scale is not None:
+            block = (block - mean) / scale
         if self.fit_intercept:
             block = np.hstack([block, np.ones((block.shape[0], 1))])
         return block
@@ -332,10 +384,13 @@ class StandardizedLoss:
         product = self.loss_.hessp(self.to_original(coef))
         return lambda vector: self._pull_back(product(self.to_original(vector)))
 
+    def hessian_diagonal(self, coef):
+        return self.loss_.hessian_diagonal(self.to_original(coef), self.mean, self.scale)
+
     def hessian(self, coef):
-        hess = self.loss_.hessian(self.to_original(coef))
-        # M^T H M: M^T on every column, then (H being symmetric) on every row.
-        return self._pull_back(self._pull_back(hess).T)
+        # M^T H M, computed as the Hessian on the standardised features
+        # directly: forming H first would overflow for features near 1e300.
+        return self.loss_.hessian(self.to_original(coef), mean=self.mean, scale=self.scale)
 
 
 def column_moments(X, sample_weight, center):
@@ -349,25 +404,24 @@ def column_moments(X, sample_weight, center):
     """
     n_features = X.shape[1]
     sw = sample_weight / sample_weight.sum()
-    if sparse.issparse(X):
-        absX = abs(X)
-        magnitude = np.asarray(absX.max(axis=0).todense()).ravel().astype(np.float64)
-    else:
-        magnitude = np.zeros(n_features)
-        for rows in row_blocks(X):
-            np.maximum(magnitude, np.abs(X[rows]).max(axis=0), out=magnitude)
+    chunks = RowChunks(X)
+    magnitude = np.zeros(n_features)
+    for rows in chunks.slices():
+        block_max = abs(X[rows]).max(axis=0)
+        block_max = block_max.toarray().ravel() if sparse.issparse(block_max) else block_max
+        np.maximum(magnitude, block_max, out=magnitude)
     magnitude[~(magnitude > 0)] = 1.0
-    first = _xt_dot(X, sw[:, None])[:, 0] / magnitude
-    if sparse.issparse(X):
-        # Divide before squaring, on a scaled copy of the stored entries.
-        scaled = sparse.csc_matrix(X.multiply(1.0 / magnitude[None, :]))
-        scaled.data **= 2
-        second = np.asarray(scaled.T @ sw).ravel()
-    else:
-        second = np.zeros(n_features)
-        for rows in row_blocks(X):
-            block = _as_float64(X[rows]) / magnitude
-            second += sw[rows] @ (block * block)
+
+    def work(rows, block):
+        if sparse.issparse(block):
+            scaled = sparse.csr_matrix(block.multiply(1.0 / magnitude[None, :]))
+            first = np.asarray(scaled.T @ sw[rows]).ravel()
+            scaled.data **= 2
+            return first, np.asarray(scaled.T @ sw[rows]).ravel()
+        scaled = block / magnitude
+        return sw[rows] @ scaled, sw[rows] @ (scaled * scaled)
+
+    first, second = chunks.map_reduce(work, width=n_features)
     if center:
         var = np.maximum(second - first**2, 0.0)
         mean = first * magnitude

@@ -85,31 +85,39 @@ def test_sparse_and_float32_match_dense_float64():
         np.testing.assert_allclose(other.hessian(coef), ref.hessian(coef), atol=1e-13)
 
 
-def test_float32_blocks_are_exact(monkeypatch):
-    """Row blocks of a float32 X give the same sums as one block."""
-    import sk_softmax._loss as loss_module
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize("fmt", ["dense32", "dense64", "csr"])
+def test_blocks_and_threads_give_the_same_sums(monkeypatch, n_threads, fmt):
+    """Many row blocks, summed by several threads, equal one block."""
+    import sk_softmax._chunks as chunks_module
 
     loss, rng = _problem(n=103)
-    X32 = loss.X.astype(np.float32)
+    X = {"dense32": loss.X.astype(np.float32), "dense64": loss.X, "csr": sparse.csr_matrix(loss.X)}[
+        fmt
+    ]
     coef = rng.normal(size=np.prod(loss.shape))
-    whole = SoftmaxLoss(X32, loss.y, 4, loss.sw, loss.alpha, True).loss_gradient(coef)
-    monkeypatch.setattr(loss_module, "_BLOCK_ELEMENTS", 7 * X32.shape[1])
-    assert len(loss_module.row_blocks(X32)) == 15
-    blocked = SoftmaxLoss(X32, loss.y, 4, loss.sw, loss.alpha, True)
+    v = rng.normal(size=coef.size)
+    whole = SoftmaxLoss(X, loss.y, 4, loss.sw, loss.alpha, True)
+    f0, g0 = whole.loss_gradient(coef)
+    hv0, h0 = whole.hessp(coef)(v), whole.hessian(coef)
+    monkeypatch.setattr(chunks_module, "_BLOCK_VALUES", 1)
+    monkeypatch.setattr(chunks_module, "_MIN_ROWS", 7)
+    blocked = SoftmaxLoss(X, loss.y, 4, loss.sw, loss.alpha, True, n_threads=n_threads)
+    assert len(blocked.chunks.slices()) == 15
     f, g = blocked.loss_gradient(coef)
-    assert f == pytest.approx(whole[0], rel=1e-14)
-    np.testing.assert_allclose(g, whole[1], rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(
-        blocked.hessian(coef),
-        SoftmaxLoss(X32, loss.y, 4, loss.sw, loss.alpha, True).hessian(coef),
-        atol=1e-14,
-    )
+    # sums of the same terms in another order: equal to rounding
+    assert f == pytest.approx(f0, rel=1e-14)
+    np.testing.assert_allclose(g, g0, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(blocked.hessp(coef)(v), hv0, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(blocked.hessian(coef), h0, rtol=1e-12, atol=1e-15)
+    assert blocked.loss(coef) == pytest.approx(f0, rel=1e-14)
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_standardized_loss_is_the_same_function(fit_intercept):
-    loss, rng = _problem(fit_intercept=fit_intercept, scale=1.0)
-    loss.X = loss.X * np.array([1e-3, 1, 1e3, 5, 0.1]) + 7.0
+    base, rng = _problem(fit_intercept=fit_intercept, scale=1.0)
+    X = base.X * np.array([1e-3, 1, 1e3, 5, 0.1]) + 7.0
+    loss = SoftmaxLoss(X, base.y, base.n_classes, base.sw, base.alpha, fit_intercept)
     mean, std = column_moments(loss.X, loss.sw, center=fit_intercept)
     scaled = StandardizedLoss(loss, mean, std)
     coef = rng.normal(size=np.prod(loss.shape))

@@ -1,0 +1,119 @@
+"""Row blocks of X, processed by a few threads, summed: the loss's map-reduce.
+
+Every pass the objective makes over the data (loss and gradient, Hessian
+products, the Hessian) is a sum over samples. ``RowChunks`` cuts the rows into
+blocks small enough that a block's temporaries (its raw predictions, its
+probabilities, a float64 cast of a float32 block) stay in the processor's
+cache, and hands the blocks to ``n_threads`` threads, each summing its own
+blocks; the per-thread sums are then added in a fixed order, so the result
+does not depend on scheduling.
+
+Why threads of our own: numpy's element-wise operations (exp, the row
+maxima and sums) run on one core while BLAS runs the products on all of them;
+with the blocks split between threads, each calling a single-threaded BLAS,
+the whole pass is parallel, not just its products. The estimator sets BLAS
+to one thread for the duration of a fit (``_threads.py``) and gives the loss
+as many threads as BLAS had.
+"""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from threading import Lock
+
+import numpy as np
+from scipy import sparse
+
+# Target number of float64 values materialised per block: 2**19 values are
+# 4 MB, about what a core's share of cache holds.
+_BLOCK_VALUES = 1 << 19
+_MIN_ROWS, _MAX_ROWS = 64, 16384
+
+_pool = None
+_pool_lock = Lock()
+
+
+def _executor():
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(
+                max_workers=os.cpu_count() or 1, thread_name_prefix="sk_softmax"
+            )
+        return _pool
+
+
+def _accumulate(results):
+    """Elementwise sum of an iterable of tuples of floats and arrays."""
+    total = None
+    for result in results:
+        if total is None:
+            total = [np.array(part, dtype=np.float64, copy=True) for part in result]
+        else:
+            for acc, part in zip(total, result, strict=True):
+                acc += part
+    return tuple(total)
+
+
+class RowChunks:
+    """Blocks of rows of ``X`` and a threaded sum over them.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Never modified nor copied whole. Dense blocks are cast to float64
+        one at a time; CSC data are used whole (slicing rows of CSC costs a
+        pass over all of it), CSR data by row blocks.
+    n_threads : int, default=1
+    """
+
+    def __init__(self, X, n_threads=1):
+        self.X = X
+        self.n_samples = X.shape[0]
+        self._whole = sparse.issparse(X) and X.format != "csr"
+        self.n_threads = 1 if self._whole else max(1, int(n_threads))
+        if sparse.issparse(X):
+            self._row_values = max(1.0, X.nnz / max(1, self.n_samples))
+        else:
+            self._row_values = max(1, X.shape[1])
+
+    def slices(self, width=0):
+        """Row slices such that a block holds about ``_BLOCK_VALUES`` values.
+
+        ``width`` is the number of float64 values the caller materialises
+        per row besides the row of ``X`` itself.
+        """
+        if self._whole:
+            return [slice(0, self.n_samples)]
+        rows = int(_BLOCK_VALUES // (self._row_values + width))
+        rows = min(max(rows, _MIN_ROWS), _MAX_ROWS)
+        return [slice(s, min(s + rows, self.n_samples)) for s in range(0, self.n_samples, rows)]
+
+    def block(self, rows):
+        """Rows of ``X`` as float64 (dense) or as they are (sparse)."""
+        block = self.X[rows]
+        if sparse.issparse(block):
+            return block
+        return np.asarray(block, dtype=np.float64)
+
+    def map_reduce(self, func, width=0):
+        """``sum(func(rows, block) for every block)``, tuples summed elementwise.
+
+        ``func`` returns a tuple of floats and arrays, freshly allocated (it
+        may be called from several threads at once, on different rows).
+        """
+        slices = self.slices(width)
+        n_threads = min(self.n_threads, len(slices))
+
+        def run(part):
+            return _accumulate(func(rows, self.block(rows)) for rows in part)
+
+        if n_threads == 1:
+            return run(slices)
+        parts = [slices[i::n_threads] for i in range(n_threads)]
+        return _accumulate(_executor().map(run, parts))
+
+    def map_rows(self, func, out, width=0):
+        """``out[rows] = func(rows, block)`` for every block (one thread)."""
+        for rows in self.slices(width):
+            out[rows] = func(rows, self.block(rows))
+        return out

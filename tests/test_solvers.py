@@ -1,0 +1,126 @@
+"""Every solver reaches the same optimum, whatever the data's scale or format."""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.datasets import load_wine, make_classification
+
+from sk_softmax import SoftmaxClassifier, objective
+from sk_softmax._loss import SoftmaxLoss, StandardizedLoss, column_moments
+from sk_softmax._solvers import SOLVERS, choose_solver
+
+SOLVER_NAMES = sorted(SOLVERS)
+
+
+def _unscaled_problem():
+    X, y = make_classification(
+        n_samples=400, n_features=15, n_informative=8, n_classes=4, random_state=3
+    )
+    rng = np.random.RandomState(3)
+    X = X * np.logspace(-4, 4, 15) + rng.uniform(-100, 100, 15)  # 8 decades of scale
+    return X, y, rng.uniform(0.2, 3.0, size=y.size)
+
+
+PROBLEMS = {
+    "wine-raw": lambda: (*load_wine(return_X_y=True), None),
+    "unscaled-weighted": _unscaled_problem,
+}
+
+
+@pytest.mark.parametrize("problem", sorted(PROBLEMS))
+@pytest.mark.parametrize("fmt", ["dense64", "dense32", "csr", "csc"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_every_solver_reaches_the_same_optimum(problem, fmt, fit_intercept):
+    X, y, sw = PROBLEMS[problem]()
+    if not fit_intercept:
+        # Without an intercept, a column's offset is not a matter of scale: a
+        # large common offset makes the weights nearly collinear with it, an
+        # ill-conditioning the diagonal preconditioner does not claim to undo.
+        X = X - X.mean(axis=0)
+    X = X.astype(np.float32) if fmt == "dense32" else X
+    data = sparse.csr_matrix(X).asformat(fmt) if fmt in ("csr", "csc") else X
+    values = {}
+    for solver in SOLVER_NAMES:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no ConvergenceWarning with the defaults
+            clf = SoftmaxClassifier(solver=solver, fit_intercept=fit_intercept, max_iter=1000).fit(
+                data, y, sample_weight=sw
+            )
+        assert clf.converged_
+        values[solver] = objective(clf, X, y, sample_weight=sw)
+    best = min(values.values())
+    # max|grad| <= 1e-8 in standardised coordinates puts F within about
+    # tol^2 / curvature of the optimum: relative 1e-8 is a loose bound.
+    for solver, value in values.items():
+        assert (value - best) <= 1e-8 * abs(best), (solver, values)
+
+
+def test_all_formats_agree(iris):
+    X, y = iris
+    ref = SoftmaxClassifier().fit(X, y)
+    for data in (X.astype(np.float32), sparse.csr_matrix(X), sparse.csc_matrix(X)):
+        clf = SoftmaxClassifier().fit(data, y)
+        # float32 X holds other numbers than X: compare within float32 rounding
+        atol = 1e-5 if getattr(data, "dtype", None) == np.float32 else 1e-7
+        np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X), atol=atol)
+
+
+@pytest.mark.parametrize("solver", SOLVER_NAMES)
+def test_warm_start_continues(solver):
+    X, y, sw = _unscaled_problem()
+    clf = SoftmaxClassifier(solver=solver, warm_start=True, max_iter=2)
+    with pytest.warns(Warning):
+        clf.fit(X, y)
+    partial = objective(clf, X, y)
+    clf.set_params(max_iter=1000).fit(X, y)
+    cold = SoftmaxClassifier(solver=solver, max_iter=1000).fit(X, y)
+    assert objective(clf, X, y) < partial
+    assert objective(clf, X, y) == pytest.approx(objective(cold, X, y), rel=1e-8)
+    # converged already: warm start stops at once
+    assert clf.fit(X, y).n_iter_ == 0
+
+
+@pytest.mark.parametrize("solver", SOLVER_NAMES)
+def test_verbose_prints_progress(solver, capsys):
+    X, y, _ = _unscaled_problem()
+    clf = SoftmaxClassifier(solver=solver, verbose=1, max_iter=1000).fit(X, y)
+    lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("iter")]
+    assert len(lines) >= clf.n_iter_
+    assert all("objective" in l and "max|grad|" in l for l in lines)
+
+
+@pytest.mark.parametrize("solver", SOLVER_NAMES)
+def test_solvers_stop_on_the_gradient_criterion(solver):
+    X, y, sw = _unscaled_problem()
+    loss = SoftmaxLoss(X, y, 4, sw, 1.0 / sw.sum(), True)
+    mean, std = column_moments(X, sw, center=True)
+    scaled = StandardizedLoss(loss, mean, std)
+    coef0 = np.zeros(np.prod(loss.shape))
+    for tol in (1e-4, 1e-10):
+        result = SOLVERS[solver](scaled, coef0, tol=tol, max_iter=1000)
+        _, grad = scaled.loss_gradient(result.coef)
+        assert result.converged and np.max(np.abs(grad)) <= tol
+
+
+def test_solver_callback_can_stop():
+    X, y, sw = _unscaled_problem()
+    loss = SoftmaxLoss(X, y, 4, sw, 1.0 / sw.sum(), True)
+    mean, std = column_moments(X, sw, center=True)
+    scaled = StandardizedLoss(loss, mean, std)
+    for solver in SOLVER_NAMES:
+        seen = []
+        result = SOLVERS[solver](
+            scaled,
+            np.zeros(np.prod(loss.shape)),
+            tol=1e-12,
+            max_iter=100,
+            callback=lambda i, *a, seen=seen: seen.append(i) or i >= 2,
+        )
+        assert result.stopped and result.n_iter == 2 and seen == [1, 2]
+
+
+def test_auto_picks_by_shape():
+    assert choose_solver(5, 3) == "newton-cholesky"
+    assert choose_solver(100_001, 10) == "newton-cg"
