@@ -5,7 +5,6 @@ reader's browser, and the theme fetches nothing at build time.
 """
 
 import os
-import sys
 import warnings
 
 import sk_softmax
@@ -31,8 +30,14 @@ numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "auto_examples/*.ipynb",
-                    "auto_examples/*.py", "auto_examples/*.zip"]
+exclude_patterns = [
+    "_build",
+    "Thumbs.db",
+    ".DS_Store",
+    "auto_examples/*.ipynb",
+    "auto_examples/*.py",
+    "auto_examples/*.zip",
+]
 
 # -- sphinx-gallery ---------------------------------------------------------------
 sphinx_gallery_conf = {
@@ -62,4 +67,34 @@ html_theme_options = {
 html_static_path = []
 html_show_sourcelink = False
 
-sys.path.insert(0, os.path.abspath(".."))
+# -- benchmark results in the user guide --------------------------------------------
+# benchmarks/bench_fit.py writes these files; they are shown when they exist, and the
+# user guide names the command that makes them otherwise, so the site builds either way.
+_BENCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "benchmarks", "results")
+_BENCH_MARKER = ".. bench-fit-results"
+_BENCH_BLOCK = """
+.. csv-table:: The latest results, ``benchmarks/results/bench_fit.csv``
+   :file: ../benchmarks/results/bench_fit.csv
+   :header-rows: 1
+
+.. image:: ../benchmarks/results/bench_fit.png
+   :alt: Benchmark plot written by benchmarks/bench_fit.py
+
+"""
+
+
+def _insert_benchmark(app, docname, source):
+    if docname != "user_guide":
+        return
+    have = all(
+        os.path.exists(os.path.join(_BENCH, name)) for name in ("bench_fit.csv", "bench_fit.png")
+    )
+    if have:
+        lines = source[0].split("\n")
+        source[0] = "\n".join(
+            _BENCH_BLOCK if line.startswith(_BENCH_MARKER) else line for line in lines
+        )
+
+
+def setup(app):
+    app.connect("source-read", _insert_benchmark)
