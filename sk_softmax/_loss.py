@@ -293,6 +293,31 @@ class SoftmaxLoss:
             diag[:, :n_features] += self.alpha if scale is None else self.alpha / scale / scale
         return diag.ravel()
 
+    def class_blocks(self, coef, mean=None, scale=None):
+        """The K diagonal blocks of the Hessian, shape (n_classes, n_dof, n_dof).
+
+        Block ``k`` is ``X~^T diag(s/S p_k (1 - p_k)) X~`` (plus ``alpha`` on
+        the weights' diagonal), on the standardised features when ``mean``
+        and ``scale`` are given: the Hessian without the coupling between
+        classes. It captures what makes first-order methods slow, correlated
+        and saturated features, at ``1/K`` of the full Hessian's cost; the
+        conjugate-gradient solver's preconditioner.
+        """
+        proba = self._proba_at(coef)
+        n_classes, n_dof = self.shape
+
+        def work(rows, block):
+            xt = self._augmented(block, mean, scale)
+            p = proba[rows]
+            w = p * (1.0 - p) * self.sw[rows, None]
+            return (np.tensordot(w[:, :, None] * xt[:, None, :], xt, axes=(0, 0)),)
+
+        (blocks,) = self.chunks.map_reduce(work, width=(n_classes + 1) * n_dof)
+        if self.alpha:
+            idx = np.arange(self.X.shape[1])
+            blocks[:, idx, idx] += self.alpha if scale is None else self.alpha / scale / scale
+        return blocks
+
     def _augmented(self, block, mean=None, scale=None):
         """A block of ``X~ = [X, 1]`` (or ``X``) as a dense float64 array.
 
@@ -385,7 +410,14 @@ class StandardizedLoss:
         return lambda vector: self._pull_back(product(self.to_original(vector)))
 
     def hessian_diagonal(self, coef):
-        return self.loss_.hessian_diagonal(self.to_original(coef), self.mean, self.scale)
+        """As the inner loss's, or None if it has none (see ``_preconditioner``)."""
+        inner = getattr(self.loss_, "hessian_diagonal", None)
+        return None if inner is None else inner(self.to_original(coef), self.mean, self.scale)
+
+    def class_blocks(self, coef):
+        """As the inner loss's, or None if it has none (see ``_preconditioner``)."""
+        inner = getattr(self.loss_, "class_blocks", None)
+        return None if inner is None else inner(self.to_original(coef), self.mean, self.scale)
 
     def hessian(self, coef):
         # M^T H M, computed as the Hessian on the standardised features

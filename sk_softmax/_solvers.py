@@ -130,19 +130,14 @@ def _cg_direction(loss, coef, grad, tol=0.0, max_cg=None):
     directions that do not change the model, so no projection is needed.
     """
     product = loss.hessp(coef)
-    diag = loss.hessian_diagonal(coef) if hasattr(loss, "hessian_diagonal") else None
-    if diag is not None:
-        floor = EPS * max(float(np.max(diag)), EPS)
-        inv_diag = 1.0 / np.maximum(diag, floor)
-    else:
-        inv_diag = np.ones_like(grad)
+    precondition = _preconditioner(loss, coef)
     g_norm = np.linalg.norm(grad)
     eta = min(0.5, np.sqrt(g_norm))
     target = max(eta * g_norm, 0.5 * tol)
     max_cg = max_cg or max(20, min(grad.size, 200))
     d = np.zeros_like(grad)
     r = -grad.copy()
-    z = inv_diag * r
+    z = precondition(r)
     p = z.copy()
     rz = r @ z
     for _ in range(max_cg):
@@ -155,13 +150,60 @@ def _cg_direction(loss, coef, grad, tol=0.0, max_cg=None):
         r -= step * hp
         if np.linalg.norm(r) <= target:
             break
-        z = inv_diag * r
+        z = precondition(r)
         rz_new = r @ z
         p = z + (rz_new / rz) * p
         rz = rz_new
     if not d.any():
         d = -grad
     return d
+
+
+# Largest n_dof for which the class-block preconditioner is used: K
+# factorisations of n_dof x n_dof per Newton step.
+_MAX_BLOCK_DOF = 1000
+
+
+def _preconditioner(loss, coef):
+    """``r -> M^{-1} r`` for an approximation ``M`` of the Hessian.
+
+    The Hessian's class-diagonal blocks (exact but for the coupling between
+    classes) when ``n_dof`` is at most ``_MAX_BLOCK_DOF`` and the loss offers
+    them (``class_blocks`` not absent nor returning None); else its diagonal
+    (``hessian_diagonal``), likewise; else the identity.
+    """
+    n_classes, n_dof = loss.shape
+    blocks = None
+    if n_dof <= _MAX_BLOCK_DOF and hasattr(loss, "class_blocks"):
+        blocks = loss.class_blocks(coef)
+    if blocks is not None:
+        factors = []
+        for block in blocks:
+            ridge = EPS * max(float(np.trace(block)), EPS)
+            for _ in range(12):
+                try:
+                    factors.append(linalg.cho_factor(block, lower=True, check_finite=False))
+                    break
+                except linalg.LinAlgError:
+                    block = block + ridge * np.eye(n_dof)
+                    ridge *= 100
+            else:
+                factors = None
+                break
+        if factors is not None:
+
+            def solve(r):
+                r = r.reshape(n_classes, n_dof)
+                return np.concatenate(
+                    [linalg.cho_solve(f, r[k], check_finite=False) for k, f in enumerate(factors)]
+                )
+
+            return solve
+    diag = loss.hessian_diagonal(coef) if hasattr(loss, "hessian_diagonal") else None
+    if diag is not None:
+        inv_diag = 1.0 / np.maximum(diag, EPS * max(float(np.max(diag)), EPS))
+        return lambda r: inv_diag * r
+    return lambda r: r
 
 
 def _newton(direction, loss, coef0, *, tol, max_iter, verbose=0, callback=None):
@@ -292,14 +334,19 @@ SOLVERS = {
 def choose_solver(n_dof, n_classes):
     """The solver ``solver="auto"`` picks, from the problem's shape.
 
-    One exact Hessian costs about ``n * n_dof^2 * K (K + 1) / 2`` operations,
-    one Hessian-vector product about ``4 n n_dof K``, and a truncated-Newton
-    step takes some tens of products. So ``newton-cholesky`` when
-    ``n_dof (K + 1) / 2 <= 400`` and the matrix is small
-    (``n_dof K <= 3000``, about 70 MB), ``newton-cg`` otherwise: it needs no
-    (n_dof K)^2 memory. The number of samples does not enter: both costs
-    grow linearly with it.
+    ``newton-cholesky`` when ``n_dof * n_classes <= 500``, ``newton-cg``
+    otherwise. One exact Hessian costs about ``n (n_dof K)^2`` operations
+    (a dense symmetric product, fast per operation), one Hessian-vector
+    product ``4 n n_dof K``; with the class-block preconditioner a Newton-CG
+    step takes 5 to 20 products on well-conditioned data and up to a hundred
+    on strongly collinear data, where the exact Hessian is the safe choice
+    while it is cheap. Measured on this package's benchmarks (digits, with
+    650 parameters: newton-cg 2 to 3 times faster; synthetic collinear data
+    with 303 parameters: newton-cholesky 10 times faster). The number of
+    samples does not enter (both costs grow linearly with it), nor does
+    sparsity: Hessian blocks are dense either way, and for sparse data with
+    many features the parameter count alone rules the Hessian out.
     """
-    if n_dof * (n_classes + 1) / 2 <= 400 and n_dof * n_classes <= 3000:
+    if n_dof * n_classes <= 500:
         return "newton-cholesky"
     return "newton-cg"
