@@ -86,9 +86,10 @@ _BENCH_BLOCK = """
 def _insert_benchmark(app, docname, source):
     if docname != "user_guide":
         return
-    have = all(
-        os.path.exists(os.path.join(_BENCH, name)) for name in ("bench_fit.csv", "bench_fit.png")
-    )
+    paths = [os.path.join(_BENCH, name) for name in ("bench_fit.csv", "bench_fit.png")]
+    for path in paths:  # re-read the page when the results appear or change
+        app.env.note_dependency(path)
+    have = all(os.path.exists(path) for path in paths)
     if have:
         lines = source[0].split("\n")
         source[0] = "\n".join(
