@@ -315,8 +315,20 @@ def lbfgs(loss, coef0, *, tol, max_iter, verbose=0, callback=None):
     if n_iter >= max_iter:
         return SolverResult(coef, n_iter, False, "max_iter reached")
     # L-BFGS-B stalled on the float64 resolution of f: polish.
+    shifted = None
+    if callback is not None:
+
+        def shifted(i, *args):  # iterations continue the L-BFGS count
+            return callback(n_iter + i, *args)
+
     polish = _newton(
-        _cg_direction, loss, coef, tol=tol, max_iter=min(10, max_iter - n_iter), verbose=verbose
+        _cg_direction,
+        loss,
+        coef,
+        tol=tol,
+        max_iter=min(10, max_iter - n_iter),
+        verbose=verbose,
+        callback=shifted,
     )
     polish.n_iter += n_iter
     if not polish.converged:
