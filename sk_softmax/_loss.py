@@ -141,8 +141,10 @@ class SoftmaxLoss:
     def _penalty(self, weights):
         return 0.5 * self.alpha * np.vdot(weights, weights) if self.alpha else 0.0
 
-    def _raw_block(self, block, weights, intercept):
-        raw = np.asarray(block @ weights.T, dtype=np.float64)
+    def _raw_block(self, block, weights_t, intercept):
+        """``block @ W.T + b`` with ``weights_t = W.T`` made contiguous once per
+        pass (sparse products would otherwise copy it for every block)."""
+        raw = np.asarray(block @ weights_t, dtype=np.float64)
         if intercept is not None:
             raw += intercept
         return raw
@@ -151,9 +153,10 @@ class SoftmaxLoss:
     def loss(self, coef):
         """The objective ``f(coef)``."""
         weights, intercept = self._split(coef)
+        weights_t = np.ascontiguousarray(weights.T)
 
         def work(rows, block):
-            _, ce = _softmax_block(self._raw_block(block, weights, intercept), self.y[rows])
+            _, ce = _softmax_block(self._raw_block(block, weights_t, intercept), self.y[rows])
             return (self.sw[rows] @ ce,)
 
         (value,) = self.chunks.map_reduce(work, width=self.n_classes)
@@ -167,6 +170,7 @@ class SoftmaxLoss:
         and the column sums of ``diag(s/S) (P - Y)`` for the intercept.
         """
         weights, intercept = self._split(coef)
+        weights_t = np.ascontiguousarray(weights.T)
         if self._proba is None:
             self._proba = np.empty((self.X.shape[0], self.n_classes))
         proba = self._proba
@@ -174,7 +178,7 @@ class SoftmaxLoss:
 
         def work(rows, block):
             y = self.y[rows]
-            residual, ce = _softmax_block(self._raw_block(block, weights, intercept), y)
+            residual, ce = _softmax_block(self._raw_block(block, weights_t, intercept), y)
             proba[rows] = residual
             residual[np.arange(residual.shape[0]), y] -= 1.0
             residual *= self.sw[rows, None]
@@ -206,10 +210,11 @@ class SoftmaxLoss:
 
         def product(vector):
             v_weights, v_intercept = self._split(vector)
+            v_weights_t = np.ascontiguousarray(v_weights.T)
 
             def work(rows, block):
                 p = proba[rows]
-                q = self._raw_block(block, v_weights, v_intercept)
+                q = self._raw_block(block, v_weights_t, v_intercept)
                 q *= p
                 q -= p * q.sum(axis=1, keepdims=True)
                 q *= self.sw[rows, None]
