@@ -21,6 +21,12 @@ from ._loss import SoftmaxLoss, column_moments
 _SGD_ATTRIBUTES = ("sgd_state_", "loss_curve_", "validation_loss_curve_")
 
 
+def _power_of_two_below(value):
+    """The largest power of two at most ``value`` (``value`` positive and finite)."""
+    mantissa, exponent = np.frexp(value)
+    return float(np.ldexp(1.0, int(exponent) - 1))
+
+
 class OnlineMixin:
     """``partial_fit`` and the epochs of ``fit(solver="sgd")``."""
 
@@ -36,7 +42,7 @@ class OnlineMixin:
         Learns the multinomial model online, from a stream of minibatches
         that need never be in memory together. Each call takes one step of
         the engine of ``solver="sgd"`` (Adam, step size ``learning_rate``
-        decaying as ``learning_rate / sqrt(1 + t / 1000)`` after ``t``
+        decaying as ``learning_rate / sqrt(1 + t / 100)`` after ``t``
         steps) on the minibatch objective ``mean_i s_i CE_i / mean_i s_i +
         1 / (2 C n_seen) ||W||^2``, where ``n_seen`` is the total sample
         weight seen so far, this batch included: the estimator's objective
@@ -182,17 +188,29 @@ class OnlineMixin:
             self.intercept_ = np.zeros(coef.shape[0])
 
     # -- fit(solver="sgd") -------------------------------------------------------
-    def _fit_sgd(self, X, y_codes, classes, weights, weight_scale):
+    def _fit_sgd(self, X, y_codes, classes, sample_weight):
         """Epochs of shuffled minibatches; returns the fitted estimator.
 
-        ``weights`` are the combined sample and class weights divided by
-        ``weight_scale`` (see ``_combined_weights``); the penalty uses the
-        total weight of the rows trained on, so that with
-        ``early_stopping=False`` the engine minimises exactly ``F / (C * S)``.
+        ``sample_weight`` is the validated one (``fit`` has checked the class
+        totals). The penalty uses the total weight of the rows trained on, so
+        that with ``early_stopping=False`` the engine minimises exactly
+        ``F / (C * S)``.
         """
         rng = check_random_state(self.random_state)
         if sparse.issparse(X):
             X = X.tocsr()
+        # Canonical form: the fit depends on the weighted data set only (see
+        # distinct_rows), so integer weights give exactly the fit of repeated
+        # rows. Weights are scaled by powers of two only, which commute with
+        # rounding: the canonical weights are then the same bits both ways.
+        scale = _power_of_two_below(sample_weight.max())
+        weights = sample_weight / scale
+        if self.class_weight is not None:
+            weights = weights * self._class_weight_vector(classes, y_codes, weights)[y_codes]
+        rows, weights = _sgd.distinct_rows(X, y_codes, weights)
+        top = _power_of_two_below(weights.max())
+        weights, weight_scale = weights / top, scale * top
+        X, y_codes = X[rows], y_codes[rows]
         n_samples, n_features = X.shape
         train = np.arange(n_samples)
         valid = None
