@@ -287,16 +287,36 @@ class SoftmaxLoss:
         proba = self._proba_at(coef)
 
         def work(rows, block):
-            xt = self._augmented(block, mean, scale)
             p = proba[rows]
             w = p * (1.0 - p) * self.sw[rows, None]
+            if sparse.issparse(block):
+                return (self._sparse_diagonal(block, w, mean, scale),)
+            xt = self._augmented(block, mean, scale)
             return (w.T @ (xt * xt),)
 
-        (diag,) = self.chunks.map_reduce(work, width=2 * self.n_dof)
+        width = 2 * self.n_classes if sparse.issparse(self.X) else 2 * self.n_dof
+        (diag,) = self.chunks.map_reduce(work, width=width)
         if self.alpha:
             n_features = self.X.shape[1]
             diag[:, :n_features] += self.alpha if scale is None else self.alpha / scale / scale
         return diag.ravel()
+
+    def _sparse_diagonal(self, block, w, mean, scale):
+        """``w^T ((X~ - mean) / scale)^2`` for a sparse block, kept sparse.
+
+        ``sum_i w_i (x_ij - m_j)^2 = w^T x_j^2 - 2 m_j w^T x_j + m_j^2 sum_i w_i``:
+        three sparse products instead of a dense standardised block, which for
+        text-like data (1e5 columns) would be far larger than the data.
+        """
+        total = w.sum(axis=0)  # (K,)
+        second = np.asarray((block.multiply(block)).T @ w).T  # (K, d)
+        if scale is not None:
+            first = np.asarray(block.T @ w).T
+            second = second - 2 * first * mean + np.outer(total, mean * mean)
+            second /= scale * scale
+        if self.fit_intercept:
+            return np.hstack([second, total[:, None]])
+        return second
 
     def class_blocks(self, coef, mean=None, scale=None):
         """The K diagonal blocks of the Hessian, shape (n_classes, n_dof, n_dof).

@@ -100,6 +100,14 @@ def test_blocks_and_threads_give_the_same_sums(monkeypatch, n_threads, fmt):
     whole = SoftmaxLoss(X, loss.y, 4, loss.sw, loss.alpha, True)
     f0, g0 = whole.loss_gradient(coef)
     hv0, h0 = whole.hessp(coef)(v), whole.hessian(coef)
+    mean, scale = loss.X.mean(axis=0), loss.X.std(axis=0) + 0.5
+    d0 = whole.hessian_diagonal(coef, mean, scale)
+    h_std = whole.hessian(coef, mean, scale)
+    np.testing.assert_allclose(d0, np.diag(h_std), rtol=1e-12)
+    blocks = whole.class_blocks(coef, mean, scale)
+    h4 = h_std.reshape(4, -1, 4, blocks.shape[1])
+    for k in range(4):  # block (k, k) of the Hessian: weights p_k - p_k^2
+        np.testing.assert_allclose(blocks[k], h4[k, :, k, :], rtol=1e-12, atol=1e-15)
     monkeypatch.setattr(chunks_module, "_BLOCK_VALUES", 1)
     monkeypatch.setattr(chunks_module, "_MIN_ROWS", 7)
     blocked = SoftmaxLoss(X, loss.y, 4, loss.sw, loss.alpha, True, n_threads=n_threads)
@@ -111,6 +119,7 @@ def test_blocks_and_threads_give_the_same_sums(monkeypatch, n_threads, fmt):
     np.testing.assert_allclose(blocked.hessp(coef)(v), hv0, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(blocked.hessian(coef), h0, rtol=1e-12, atol=1e-15)
     assert blocked.loss(coef) == pytest.approx(f0, rel=1e-14)
+    np.testing.assert_allclose(blocked.hessian_diagonal(coef, mean, scale), d0, rtol=1e-12)
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
