@@ -87,7 +87,11 @@ def test_run_problem_rows_and_reports(bench, tiny_dense, tmp_path):
     assert (tmp_path / "b.csv").read_text().count("\n") == len(rows) + 1
     curves = {"tiny": {r.solver.label: r.sweep.points for r in records if not r.alias}}
     pytest.importorskip("matplotlib")
-    bench.plot(curves, tmp_path / "b.png")
+    bench.write_curves(curves, tmp_path / "c.csv")
+    n_points = sum(len(points) for points in curves["tiny"].values())
+    assert (tmp_path / "c.csv").read_text().count("\n") == n_points + 1
+    assert bench.auto_labels(rows) == {"tiny": "ours " + bench.resolved(tiny_dense)}
+    bench.plot(curves, tmp_path / "b.png", defaults=bench.auto_labels(rows))
     assert (tmp_path / "b.png").stat().st_size > 0
 
 
