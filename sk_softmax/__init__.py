@@ -1,8 +1,9 @@
 """sk-softmax: softmax (multinomial logistic) regression for scikit-learn."""
 
+from ._cv import SoftmaxClassifierCV
 from ._objective import objective
 from ._softmax import SoftmaxClassifier
 
 __version__ = "0.1.0"
 
-__all__ = ["SoftmaxClassifier", "objective", "__version__"]
+__all__ = ["SoftmaxClassifier", "SoftmaxClassifierCV", "objective", "__version__"]

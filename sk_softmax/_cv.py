@@ -1,0 +1,626 @@
+"""SoftmaxClassifierCV: the penalty C chosen by cross-validation along a warm-started path.
+
+For every fold the model is fitted at every ``C``, from the smallest to the
+largest, each fit starting from the previous ``C``'s solution (the optimum
+moves smoothly with ``C``, so Newton needs a few steps instead of a cold
+start's many). The loss, the standardised coordinates and the solvers are
+those of :class:`~sk_softmax.SoftmaxClassifier`, used directly: no estimator
+is validated, cloned or refitted per ``(fold, C)``.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn import config_context
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, check_scoring, get_scorer_names, make_scorer
+from sklearn.model_selection import check_cv
+from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _raise_for_params,
+    _routing_enabled,
+    process_routing,
+)
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._loss import SoftmaxLoss, StandardizedLoss, column_moments
+from ._softmax import (
+    SoftmaxClassifier,
+    _check_classification_target,
+    _check_target_shape,
+    _checked_sample_weight,
+    _numeric_errors,
+)
+from ._solvers import SOLVERS, choose_solver
+from ._threads import fit_threads
+
+
+def _default_scorer(request_weights):
+    """Accuracy, weighted by ``sample_weight`` when it is given.
+
+    Under metadata routing the scorer itself must ask for the weights; the
+    default one does, so that ``scoring=None`` means weighted accuracy with
+    routing on or off.
+    """
+    scorer = make_scorer(accuracy_score)
+    if request_weights:
+        with config_context(enable_metadata_routing=True):  # set_*_request needs it on
+            scorer.set_score_request(sample_weight=True)
+    return scorer
+
+
+def _index_params(params, indices, n_samples):
+    """Row subsets of the per-sample entries of ``params`` (others as they are)."""
+    out = {}
+    for key, value in params.items():
+        if value is not None and hasattr(value, "__len__") and len(value) == n_samples:
+            out[key] = _safe_indexing(value, indices)
+        else:
+            out[key] = value
+    return out
+
+
+def _fold_estimator(params, classes, coef, n_iter, n_features):
+    """A fitted SoftmaxClassifier with the given coefficients, for a scorer."""
+    model = SoftmaxClassifier(**params)
+    model.classes_ = classes
+    model.coef_ = np.ascontiguousarray(coef[:, :n_features])
+    model.intercept_ = coef[:, -1].copy() if params["fit_intercept"] else np.zeros(classes.size)
+    model.n_features_in_ = n_features
+    model.n_iter_ = n_iter
+    model.converged_ = True
+    model.solver_ = params["solver"]
+    model.objective_ = None
+    return model
+
+
+def _warm_start(scaled, coef, previous, log_C, new_log_C):
+    """The start of the next fit on the path, in ``scaled``'s coordinates.
+
+    The optimum moves smoothly with ``log C``: a secant step through the two
+    previous optima, ``coef + (coef - previous) * dlog / dlog_prev``, often
+    starts much closer than ``coef`` itself. It is taken only if its gradient
+    is smaller there (one pass over the data, a fraction of a Newton step).
+    """
+    start = scaled.to_standardized(coef)
+    previous_coef, previous_log_C = previous
+    if previous_coef is None:
+        return start
+    with np.errstate(invalid="ignore"):  # C = inf: log C = inf, inf - inf
+        ratio = (new_log_C - log_C) / (log_C - previous_log_C)
+    if not (np.isfinite(ratio) and ratio > 0):
+        return start
+    guess = scaled.to_standardized(coef + (coef - previous_coef) * ratio)
+    value, grad = scaled.loss_gradient(guess)
+    _, grad_start = scaled.loss_gradient(start)
+    if np.isfinite(value) and np.max(np.abs(grad)) < np.max(np.abs(grad_start)):
+        return guess
+    return start
+
+
+def _path(X, y_codes, classes, sample_weight, train, params, Cs, order):
+    """The warm-started path over ``Cs`` on the rows ``train``.
+
+    Classes with no positive weight among those rows are left out of the
+    fit (a fold model never predicts them, as a SoftmaxClassifier fitted on
+    those rows would not).
+
+    Returns
+    -------
+    coefs : ndarray of shape (n_Cs, n_classes, n_dof)
+        In the order of ``Cs``; NaN rows for the classes left out.
+    n_iter : ndarray of shape (n_Cs,)
+    present : ndarray of shape (n_classes,), bool
+    unconverged : list of float
+        The values of C at which the solver did not reach ``tol``.
+    """
+    n_classes, n_features = classes.size, X.shape[1]
+    fit_intercept = params["fit_intercept"]
+    n_dof = n_features + int(fit_intercept)
+    X_train = _safe_indexing(X, train)
+    y_train, sw_train = y_codes[train], sample_weight[train]
+    present = np.bincount(y_train, weights=sw_train, minlength=n_classes) > 0
+    keep = present[y_train]
+    X_train, y_train, sw_train = X_train[keep], y_train[keep], sw_train[keep]
+    y_train = (np.cumsum(present) - 1)[y_train]  # codes among the present classes
+    fold_classes = classes[present]
+
+    class_weight = params["class_weight"]
+    if isinstance(class_weight, dict):  # keys of absent classes are not errors here
+        known = set(fold_classes.tolist())
+        class_weight = {k: v for k, v in class_weight.items() if k in known}
+    model = SoftmaxClassifier(**{**params, "class_weight": class_weight})
+    weights, weight_scale = model._combined_weights(fold_classes, y_train, sw_train)
+
+    coefs = np.full((len(Cs), n_classes, n_dof), np.nan)
+    n_iter = np.zeros(len(Cs), dtype=int)
+    unconverged = []
+    coef = log_C = None
+    previous = (None, None)
+    with fit_threads() as n_threads:
+        mean, std = column_moments(X_train, weights, center=fit_intercept)
+        for j in order:
+            model.C = Cs[j]
+            alpha = model._alpha(weights, weight_scale)
+            loss = SoftmaxLoss(
+                X_train, y_train, fold_classes.size, weights, alpha, fit_intercept, n_threads
+            )
+            scaled = StandardizedLoss(loss, mean, std)
+            if coef is None:
+                coef0 = model._initial_coef(
+                    loss, scaled, fold_classes, n_features, y_train, weights
+                )
+            else:  # warm start from the previous optimum, or its extrapolation
+                coef0 = _warm_start(scaled, coef, previous, log_C, np.log(Cs[j]))
+            previous, log_C = (coef, log_C), np.log(Cs[j])
+            solver = params["solver"]
+            if solver == "auto":
+                solver = choose_solver(loss.n_dof, fold_classes.size)
+            result = SOLVERS[solver](
+                scaled, coef0, tol=params["tol"], max_iter=params["max_iter"],
+                verbose=params["verbose"],
+            )  # fmt: skip
+            coef = scaled.to_original(result.coef).reshape(loss.shape)
+            coef -= coef.mean(axis=0)  # the canonical representative, as SoftmaxClassifier
+            coefs[j, present] = coef
+            n_iter[j] = result.n_iter
+            if not result.converged:
+                unconverged.append(float(Cs[j]))
+    return coefs, n_iter, present, unconverged
+
+
+class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
+    """Softmax regression with the penalty ``C`` chosen by cross-validation.
+
+    For every fold of ``cv`` the model of :class:`SoftmaxClassifier` is
+    fitted on the training rows at every value of ``Cs``, along a
+    warm-started path: from the smallest ``C`` to the largest, each fit
+    starts from the previous solution. Each ``(fold, C)`` model is scored on
+    the fold's test rows; the ``C`` with the best mean score over the folds
+    is kept (ties go to the first such ``C`` in the order of ``Cs``, as in
+    :class:`~sklearn.model_selection.GridSearchCV`), and with ``refit=True``
+    the model is fitted on all the data at that ``C``.
+
+    Every fold model is the optimum of its training rows to ``tol``, the
+    same model ``SoftmaxClassifier(C=c)`` fits on them, so the scores, and
+    the ``C`` chosen, are those of ``GridSearchCV(SoftmaxClassifier(),
+    {"C": Cs}, cv=cv)`` with the same folds, several times faster.
+
+    Parameters
+    ----------
+    Cs : int or array-like of shape (n_Cs,), default=10
+        The values of ``C`` (inverse penalty strength, in ``(0, inf]``) to
+        try, in the order that breaks ties; an int ``n`` means
+        ``np.logspace(-4, 4, n)``, as in
+        :class:`~sklearn.linear_model.LogisticRegressionCV`.
+    cv : int, cross-validation generator or iterable, default=None
+        The folds, as in :func:`~sklearn.model_selection.check_cv`: None
+        for 5-fold stratified, an int for that many stratified folds, a
+        splitter, or an iterable of ``(train, test)`` index arrays.
+    scoring : str, callable or None, default=None
+        The score maximised, as in
+        :func:`~sklearn.metrics.check_scoring`. None means accuracy,
+        weighted by ``sample_weight`` when it is given.
+    refit : bool, default=True
+        Whether to fit the final model on all the data at the best ``C``.
+        With False, the final coefficients are the mean over the folds of the
+        fold models' coefficients at the best ``C`` (no extra fit, as
+        :class:`~sklearn.linear_model.LogisticRegressionCV` does); that needs
+        every class in every training fold, and raises a ValueError
+        otherwise.
+    fit_intercept : bool, default=True
+        Whether to fit the intercept, as in :class:`SoftmaxClassifier`.
+    class_weight : dict, "balanced" or None, default=None
+        As in :class:`SoftmaxClassifier`, applied to each training fold on
+        its own ("balanced" weighs the fold's classes; a dict's labels that
+        a fold lacks are ignored there), so that each fold model is the one
+        ``SoftmaxClassifier(class_weight=...)`` fits on it.
+    solver : {"auto", "lbfgs", "newton-cg", "newton-cholesky"}, default="auto"
+        As in :class:`SoftmaxClassifier` (the stochastic "sgd" does not reach
+        the optimum, so a path of it would not be warm-started optima).
+    tol : float, default=1e-8
+        Gradient tolerance of every fit, as in :class:`SoftmaxClassifier`.
+    max_iter : int, default=100
+        Maximum number of solver iterations per fit.
+    verbose : int, default=0
+        Print every solver iteration when positive.
+    n_jobs : int or None, default=None
+        Folds fitted in parallel by :class:`joblib.Parallel` (None: one, -1:
+        all cores).
+
+    Attributes
+    ----------
+    C_ : float
+        The ``C`` with the best mean score.
+    Cs_ : ndarray of shape (n_Cs,)
+        The values of ``C`` tried, in the given order.
+    scores_ : ndarray of shape (n_folds, n_Cs)
+        The score of each fold model on its test rows.
+    coefs_paths_ : ndarray of shape (n_folds, n_Cs, n_classes, n_features + fit_intercept)
+        The fold models' coefficients, intercept in the last column. A class
+        with no positive weight in a fold's training rows is left out of that
+        fold's fit (it has no finite optimum: its probability would go to
+        zero); its rows there are NaN, and a :class:`UserWarning` says so.
+    n_iter_ : ndarray of shape (n_folds, n_Cs)
+        Solver iterations of each fold model (0 when the warm start already
+        met ``tol``).
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    coef_ : ndarray of shape (n_classes, n_features)
+        The final weights.
+    intercept_ : ndarray of shape (n_classes,)
+        The final intercepts (zeros if ``fit_intercept=False``).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    SoftmaxClassifier : the model at one ``C``.
+    sklearn.linear_model.LogisticRegressionCV : the same search for logistic regression.
+
+    Notes
+    -----
+    ``sample_weight`` weighs the training rows of every fit and, with the
+    default scorer, the test rows of every score. Under metadata routing
+    (``sklearn.set_config(enable_metadata_routing=True)``) this estimator is
+    a router: ``groups`` and other split parameters go to ``cv``, and the
+    scorer gets what it requests (the default scorer requests
+    ``sample_weight``).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sk_softmax import SoftmaxClassifierCV
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SoftmaxClassifierCV(Cs=[0.01, 0.1, 1.0, 10.0]).fit(X, y)
+    >>> float(clf.C_)  # ties with 10.0: the first in the order of Cs wins
+    1.0
+    >>> clf.scores_.shape, clf.coefs_paths_.shape
+    ((5, 4), (5, 4, 3, 5))
+    >>> clf.scores_.mean(axis=0).round(3)
+    array([0.86 , 0.947, 0.973, 0.973])
+    >>> clf.predict(X[:3])
+    array([0, 0, 0])
+    """
+
+    _parameter_constraints = {
+        "Cs": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "cv": ["cv_object"],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
+        "refit": ["boolean"],
+        "fit_intercept": ["boolean"],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "solver": [StrOptions({"auto", *SOLVERS})],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "verbose": ["verbose"],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        Cs=10,
+        *,
+        cv=None,
+        scoring=None,
+        refit=True,
+        fit_intercept=True,
+        class_weight=None,
+        solver="auto",
+        tol=1e-8,
+        max_iter=100,
+        verbose=0,
+        n_jobs=None,
+    ):
+        self.Cs = Cs
+        self.cv = cv
+        self.scoring = scoring
+        self.refit = refit
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.classifier_tags.poor_score = not self.fit_intercept  # as SoftmaxClassifier
+        return tags
+
+    # -- parameters -------------------------------------------------------------
+    def _model_params(self):
+        """The SoftmaxClassifier parameters of every fold model and of the refit."""
+        return {
+            "fit_intercept": self.fit_intercept,
+            "class_weight": self.class_weight,
+            "solver": self.solver,
+            "tol": self.tol,
+            "max_iter": self.max_iter,
+            "verbose": self.verbose,
+        }
+
+    def _checked_Cs(self):
+        if isinstance(self.Cs, Integral):
+            return np.logspace(-4, 4, self.Cs)
+        try:
+            Cs = np.asarray(self.Cs, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"Cs must be an int or a 1-D array of numbers; got {self.Cs!r}."
+            ) from exc
+        if Cs.ndim != 1 or Cs.size == 0 or not np.all(Cs > 0):
+            raise ValueError(
+                f"Cs must be a non-empty 1-D array of values of C in (0, inf]; got {self.Cs!r}. "
+                "Pass e.g. Cs=np.logspace(-4, 4, 10), or an int for that many such values."
+            )
+        return Cs
+
+    def _get_scorer(self, request_weights=False):
+        if self.scoring is None:
+            return _default_scorer(request_weights)
+        return check_scoring(self, scoring=self.scoring)
+
+    # -- fit --------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, **params):
+        """Choose ``C`` by cross-validation, then fit the final model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, as for :meth:`SoftmaxClassifier.fit`.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows, in every fit and (with the
+            default scorer) every score; integer weights equal repeated rows.
+        **params : dict
+            Only with metadata routing enabled: parameters of the splitter's
+            ``split`` (e.g. ``groups``) and of the scorer, as requested.
+
+        Returns
+        -------
+        self : SoftmaxClassifierCV
+            The fitted estimator.
+        """
+        _raise_for_params(params, self, "fit")
+        X_input = X
+        _check_target_shape(y)
+        with _numeric_errors("X"):
+            X, y = validate_data(
+                self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
+            )
+        _check_classification_target(y)
+        classes, y_codes = np.unique(y, return_inverse=True)
+        if classes.size < 2:
+            raise ValueError(
+                "SoftmaxClassifierCV needs samples of at least 2 classes in the data, "
+                f"but the data contains only one class: {classes.tolist()[0]!r}."
+            )
+        Cs = self._checked_Cs()
+        given_weights = sample_weight is not None
+        sample_weight = _checked_sample_weight(sample_weight, X)
+
+        if _routing_enabled():
+            routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
+            split_params, score_params = routed.splitter.split, routed.scorer.score
+            scorer = self._get_scorer(request_weights=True)
+        else:
+            split_params = {}
+            score_params = {"sample_weight": sample_weight} if given_weights else {}
+            scorer = self._get_scorer()
+        cv = check_cv(self.cv, y, classifier=True)
+        folds = list(cv.split(X, y, **split_params))
+
+        model_params = self._model_params()
+        order = np.argsort(Cs, kind="stable")  # the path runs from small to large C
+        paths = Parallel(n_jobs=self.n_jobs)(
+            delayed(_path)(X, y_codes, classes, sample_weight, train, model_params, Cs, order)
+            for train, _ in folds
+        )
+        coefs_paths = np.stack([p[0] for p in paths])
+        n_iter = np.stack([p[1] for p in paths])
+        present = np.stack([p[2] for p in paths])
+        self._warn_paths(paths, present, classes)
+
+        n_features = X.shape[1]
+        scores = np.empty((len(folds), Cs.size))
+        for i, (_, test) in enumerate(folds):
+            X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
+            fold_params = _index_params(score_params, test, X.shape[0])
+            for j in range(Cs.size):
+                fold_model = _fold_estimator(
+                    {**model_params, "C": Cs[j]},
+                    classes[present[i]],
+                    coefs_paths[i, j, present[i]],
+                    n_iter[i, j],
+                    n_features,
+                )
+                scores[i, j] = scorer(fold_model, X_test, y_test, **fold_params)
+
+        # Mean over folds and first best, exactly as GridSearchCV ranks
+        # (np.average over the splits; NaN scores rank last).
+        mean_scores = np.average(scores, axis=0)
+        if np.isnan(mean_scores).all():
+            raise ValueError(
+                "Every score is NaN: the scorer could not score any fold model. Check scoring."
+            )
+        best = int(np.flatnonzero(mean_scores == np.nanmax(mean_scores))[0])
+
+        final = self._final_model(
+            X_input, y, sample_weight, Cs[best], coefs_paths[:, best], classes, n_features
+        )
+        self.Cs_ = Cs
+        self.C_ = Cs[best]
+        self.scores_ = scores
+        self.coefs_paths_ = coefs_paths
+        self.n_iter_ = n_iter
+        self.classes_ = classes
+        self.coef_ = final.coef_
+        self.intercept_ = final.intercept_
+        self._model = final
+        return self
+
+    def _warn_paths(self, paths, present, classes):
+        missing = ~present.all(axis=0)
+        if missing.any():
+            warnings.warn(
+                f"The classes {classes[missing].tolist()!r} have no positive weight in the "
+                "training rows of some folds: those folds' models are fitted without them "
+                "and never predict them (their rows in coefs_paths_ are NaN). Use stratified "
+                "folds, or fewer folds.",
+                UserWarning,
+                stacklevel=3,
+            )
+        unconverged = sorted({c for p in paths for c in p[3]})
+        if unconverged:
+            warnings.warn(
+                f"SoftmaxClassifierCV: the solver did not reach tol={self.tol} in some folds "
+                f"at C in {unconverged!r}. Increase max_iter, or loosen tol; a very large C "
+                "on (nearly) separable classes lets the coefficients grow without bound.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def _final_model(self, X, y, sample_weight, C, fold_coefs, classes, n_features):
+        """The SoftmaxClassifier refitted at ``C``, or the folds' mean (refit=False)."""
+        if self.refit:
+            model = SoftmaxClassifier(C=C, **self._model_params())
+            return model.fit(X, y, sample_weight=sample_weight)
+        if np.isnan(fold_coefs).any():
+            raise ValueError(
+                "refit=False averages the fold models at the best C, but some class has no "
+                "weight in some training fold, so those models lack it. Use refit=True, or "
+                "folds whose training rows hold every class."
+            )
+        model = _fold_estimator(
+            {**self._model_params(), "C": C}, classes, fold_coefs.mean(axis=0), 0, n_features
+        )
+        if hasattr(self, "feature_names_in_"):
+            model.feature_names_in_ = self.feature_names_in_
+        return model
+
+    # -- prediction: the final SoftmaxClassifier's --------------------------------
+    def decision_function(self, X):
+        """The raw outputs ``o = W x + b`` of the final model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes), or (n_samples,)
+            For two classes, ``o_1 - o_0``: positive means ``classes_[1]``.
+        """
+        check_is_fitted(self)
+        return self._model.decision_function(X)
+
+    def predict_log_proba(self, X):
+        """Log-probabilities of the classes under the final model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        return self._model.predict_log_proba(X)
+
+    def predict_proba(self, X):
+        """Probabilities of the classes under the final model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        return self._model.predict_proba(X)
+
+    def predict(self, X):
+        """The most probable class under the final model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self._model.predict(X)
+
+    def score(self, X, y, sample_weight=None, **score_params):
+        """The ``scoring`` score of the final model on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows in the score.
+        **score_params : dict
+            Only with metadata routing enabled: parameters the scorer requests.
+
+        Returns
+        -------
+        score : float
+        """
+        _raise_for_params(score_params, self, "score")
+        if sample_weight is not None:
+            score_params["sample_weight"] = sample_weight
+        if _routing_enabled():
+            score_params = process_routing(self, "score", **score_params).scorer.score
+            scorer = self._get_scorer(request_weights=True)
+        else:
+            scorer = self._get_scorer()
+        return scorer(self, X, y, **score_params)
+
+    # -- metadata routing -------------------------------------------------------
+    def get_metadata_routing(self):
+        """Where the metadata of :meth:`fit` and :meth:`score` go.
+
+        ``sample_weight`` is consumed by the fits themselves; split
+        parameters (``groups``) go to ``cv``, and the scorer gets what it
+        requests (the default scorer, weighted accuracy, requests
+        ``sample_weight``).
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return (
+            MetadataRouter(owner=self)
+            .add_self_request(self)
+            .add(
+                splitter=check_cv(self.cv),
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+            .add(
+                scorer=self._get_scorer(request_weights=True),
+                method_mapping=MethodMapping()
+                .add(caller="score", callee="score")
+                .add(caller="fit", callee="score"),
+            )
+        )

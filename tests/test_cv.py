@@ -1,0 +1,291 @@
+"""SoftmaxClassifierCV: the same choice as GridSearchCV, the path, weights, edge cases."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn import config_context
+from sklearn.datasets import load_iris, load_wine, make_blobs, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sk_softmax import SoftmaxClassifier, SoftmaxClassifierCV
+
+# Accuracy is discrete: two fits of the same optimum to tol=1e-8 give the same
+# fold scores unless a test row lies within the coefficients' error of a
+# decision boundary. That error is at most max|grad| / (smallest curvature);
+# for C <= 100 on standardised data of this size the curvature (at least
+# alpha = 1 / (C * n_train), in units where features have unit spread) keeps it
+# near 1e-4 or below, while the smallest test margin is far larger. Scores are
+# therefore compared exactly, for Cs up to 100 (beyond, on separable data, the
+# optimum is so flat that the solver's tolerance, not C, sets its last digits).
+MODERATE_CS = [1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0]
+
+
+def _iris():
+    X, y = load_iris(return_X_y=True)
+    return X, y
+
+
+def _wine():
+    X, y = load_wine(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _synthetic():
+    return make_classification(
+        n_samples=150, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+
+
+def _binary():
+    X, y = make_classification(n_samples=120, n_features=5, flip_y=0.1, random_state=1)
+    return X, y
+
+
+def _grid_scores(grid, n_folds):
+    return np.array([grid.cv_results_[f"split{i}_test_score"] for i in range(n_folds)])
+
+
+@pytest.mark.parametrize("data", [_iris, _wine, _synthetic, _binary])
+@pytest.mark.parametrize("Cs", [MODERATE_CS, MODERATE_CS[::-1], [1.0, 0.01, 100.0, 0.1]])
+def test_same_choice_and_scores_as_grid_search(data, Cs):
+    X, y = data()
+    cv = StratifiedKFold(4, shuffle=True, random_state=0)
+    ours = SoftmaxClassifierCV(Cs=Cs, cv=cv).fit(X, y)
+    grid = GridSearchCV(SoftmaxClassifier(), {"C": Cs}, cv=cv).fit(X, y)
+    np.testing.assert_array_equal(ours.scores_, _grid_scores(grid, 4))
+    assert ours.C_ == grid.best_params_["C"]
+    np.testing.assert_array_equal(ours.Cs_, Cs)  # in the order given
+
+
+def test_ties_go_to_the_first_C_in_the_given_order():
+    # Well separated blobs: every C classifies every test row correctly.
+    X, y = make_blobs(n_samples=60, centers=3, cluster_std=0.3, random_state=0)
+    for Cs in ([10.0, 1.0, 0.1], [0.1, 10.0, 1.0]):
+        ours = SoftmaxClassifierCV(Cs=Cs, cv=3).fit(X, y)
+        grid = GridSearchCV(SoftmaxClassifier(), {"C": Cs}, cv=3).fit(X, y)
+        assert np.all(ours.scores_ == 1.0)
+        assert ours.C_ == Cs[0] == grid.best_params_["C"]
+
+
+def test_iris_tie_between_two_Cs():
+    # Iris, default folds: C=1 and C=10 have the same mean accuracy (146/150).
+    X, y = _iris()
+    Cs = [10.0, 1.0, 0.1]
+    ours = SoftmaxClassifierCV(Cs=Cs).fit(X, y)
+    grid = GridSearchCV(SoftmaxClassifier(), {"C": Cs}).fit(X, y)
+    means = ours.scores_.mean(axis=0)
+    assert means[0] == means[1] > means[2]
+    assert ours.C_ == 10.0 == grid.best_params_["C"]
+
+
+def test_int_Cs_is_logspace_and_attribute_shapes():
+    X, y = _iris()
+    clf = SoftmaxClassifierCV(Cs=4, cv=3).fit(X, y)
+    np.testing.assert_array_equal(clf.Cs_, np.logspace(-4, 4, 4))
+    assert clf.scores_.shape == (3, 4)
+    assert clf.coefs_paths_.shape == (3, 4, 3, X.shape[1] + 1)
+    assert clf.n_iter_.shape == (3, 4)
+    assert clf.coef_.shape == (3, X.shape[1]) and clf.intercept_.shape == (3,)
+    assert clf.n_features_in_ == X.shape[1]
+    clf = SoftmaxClassifierCV(Cs=2, cv=3, fit_intercept=False).fit(X, y)
+    assert clf.coefs_paths_.shape == (3, 2, 3, X.shape[1])
+    np.testing.assert_array_equal(clf.intercept_, 0.0)
+
+
+def test_refit_is_softmax_classifier_at_best_C():
+    X, y = _wine()
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, size=y.size)
+    clf = SoftmaxClassifierCV(Cs=MODERATE_CS, cv=3).fit(X, y, sample_weight=sw)
+    direct = SoftmaxClassifier(C=clf.C_).fit(X, y, sample_weight=sw)
+    # The same code on the same data: identical.
+    np.testing.assert_array_equal(clf.coef_, direct.coef_)
+    np.testing.assert_array_equal(clf.intercept_, direct.intercept_)
+    np.testing.assert_array_equal(clf.predict_proba(X), direct.predict_proba(X))
+    np.testing.assert_array_equal(clf.decision_function(X), direct.decision_function(X))
+
+
+def test_path_models_are_the_optima_of_their_folds():
+    # Each path model, started from its neighbour's optimum, is the optimum of
+    # its fold: its normalised gradient is within tol of zero, as an
+    # independent fit's is. Checked through the fold's objective value, whose
+    # relative gap to an independent fit's is second order in that gradient.
+    X, y = _wine()
+    cv = StratifiedKFold(3)
+    clf = SoftmaxClassifierCV(Cs=MODERATE_CS, cv=cv).fit(X, y)
+    for i, (train, _) in enumerate(cv.split(X, y)):
+        for j, C in enumerate(MODERATE_CS):
+            direct = SoftmaxClassifier(C=C).fit(X[train], y[train])
+            coef = clf.coefs_paths_[i, j]
+            fold = SoftmaxClassifier(C=C)
+            fold.classes_, fold.coef_, fold.intercept_ = clf.classes_, coef[:, :-1], coef[:, -1]
+            fold.n_features_in_ = X.shape[1]
+            p_path, p_direct = fold.predict_proba(X), direct.predict_proba(X)
+            # |grad| <= 1e-8 and curvature >= 1 / (C n) ~ 1e-5 at C = 100 bound
+            # the coefficient error near 1e-3 in standardised units: the
+            # probabilities (1-Lipschitz in the raw outputs, |x| <~ 4 here)
+            # agree far better than 0.05.
+            np.testing.assert_allclose(p_path, p_direct, atol=0.05)
+    assert np.all(clf.n_iter_[:, 1:] <= clf.n_iter_[:, :1] + 2)  # warm starts help
+
+
+def test_warm_started_path_takes_fewer_iterations_than_cold_fits():
+    X, y = _synthetic()
+    cv = StratifiedKFold(3)
+    clf = SoftmaxClassifierCV(Cs=8, cv=cv).fit(X, y)
+    cold = [
+        SoftmaxClassifier(C=C).fit(X[train], y[train]).n_iter_
+        for train, _ in cv.split(X, y)
+        for C in clf.Cs_
+    ]
+    assert clf.n_iter_.sum() < sum(cold)
+
+
+def test_sample_weight_in_training_and_scoring_matches_routed_grid_search():
+    X, y = _synthetic()
+    sw = np.random.default_rng(3).integers(0, 4, size=y.size).astype(float)
+    cv = StratifiedKFold(3, shuffle=True, random_state=2)
+    ours = SoftmaxClassifierCV(Cs=MODERATE_CS, cv=cv).fit(X, y, sample_weight=sw)
+    with config_context(enable_metadata_routing=True):
+        estimator = (
+            SoftmaxClassifier()
+            .set_fit_request(sample_weight=True)
+            .set_score_request(sample_weight=True)
+        )
+        grid = GridSearchCV(estimator, {"C": MODERATE_CS}, cv=cv).fit(X, y, sample_weight=sw)
+    np.testing.assert_array_equal(ours.scores_, _grid_scores(grid, 3))
+    assert ours.C_ == grid.best_params_["C"]
+    # And the weights matter: unweighted scores differ.
+    unweighted = SoftmaxClassifierCV(Cs=MODERATE_CS, cv=cv).fit(X, y)
+    assert not np.array_equal(unweighted.scores_, ours.scores_)
+
+
+def test_zero_weights_equal_removed_rows():
+    X, y = _synthetic()
+    sw = np.ones(y.size)
+    sw[::5] = 0
+    kept = sw > 0
+    folds = list(KFold(3).split(X))
+    # The same folds with the zero-weight rows removed, indices renumbered.
+    position = np.cumsum(kept) - 1
+    folds_kept = [(position[tr[kept[tr]]], position[te[kept[te]]]) for tr, te in folds]
+    weighted = SoftmaxClassifierCV(Cs=MODERATE_CS, cv=folds).fit(X, y, sample_weight=sw)
+    removed = SoftmaxClassifierCV(Cs=MODERATE_CS, cv=folds_kept).fit(X[kept], y[kept])
+    np.testing.assert_array_equal(weighted.scores_, removed.scores_)
+    assert weighted.C_ == removed.C_
+    # Both refits at the same C, optima to tol=1e-8: equal to far better than 1e-6.
+    np.testing.assert_allclose(weighted.predict_proba(X), removed.predict_proba(X), atol=1e-6)
+
+
+def test_class_weight_balanced_per_fold_like_grid_search():
+    X, y = make_classification(
+        n_samples=150, n_classes=3, n_informative=4, weights=[0.6, 0.3, 0.1], random_state=0
+    )
+    cv = StratifiedKFold(3)
+    ours = SoftmaxClassifierCV(Cs=MODERATE_CS, cv=cv, class_weight="balanced").fit(X, y)
+    grid = GridSearchCV(SoftmaxClassifier(class_weight="balanced"), {"C": MODERATE_CS}, cv=cv)
+    grid.fit(X, y)
+    np.testing.assert_array_equal(ours.scores_, _grid_scores(grid, 3))
+    assert ours.C_ == grid.best_params_["C"]
+
+
+def test_other_scoring_like_grid_search():
+    X, y = _iris()
+    cv = StratifiedKFold(3)
+    ours = SoftmaxClassifierCV(Cs=MODERATE_CS, cv=cv, scoring="neg_log_loss").fit(X, y)
+    grid = GridSearchCV(SoftmaxClassifier(), {"C": MODERATE_CS}, cv=cv, scoring="neg_log_loss")
+    grid.fit(X, y)
+    # Continuous scores: equal up to the fits' tolerance (log-loss is
+    # Lipschitz in the coefficients, whose error is ~1e-4 at most, see above).
+    np.testing.assert_allclose(ours.scores_, _grid_scores(grid, 3), rtol=1e-3)
+    assert ours.C_ == grid.best_params_["C"]
+    assert ours.score(X, y) == pytest.approx(
+        -np.mean(-np.log(ours.predict_proba(X)[np.arange(150), y]))
+    )
+
+
+def test_class_missing_from_a_training_fold():
+    X, y = _iris()
+    y = y.copy()
+    y[:3] = 3  # a fourth class with three rows, all in the first fold's test rows
+    folds = list(KFold(5).split(X))
+    with pytest.warns(UserWarning, match=r"classes \[3\] have no positive weight"):
+        ours = SoftmaxClassifierCV(Cs=[0.1, 1.0, 10.0], cv=folds).fit(X, y)
+    assert np.isnan(ours.coefs_paths_[0, :, 3]).all()  # left out of fold 0
+    assert np.isfinite(ours.coefs_paths_[1:]).all()
+    assert ours.classes_.tolist() == [0, 1, 2, 3]
+    grid = GridSearchCV(SoftmaxClassifier(), {"C": [0.1, 1.0, 10.0]}, cv=folds).fit(X, y)
+    np.testing.assert_array_equal(ours.scores_, _grid_scores(grid, 5))
+    assert ours.C_ == grid.best_params_["C"]
+    with pytest.raises(ValueError, match="refit=False"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        SoftmaxClassifierCV(Cs=[1.0], cv=folds, refit=False).fit(X, y)
+
+
+def test_refit_false_averages_the_fold_models_at_best_C():
+    X, y = _wine()
+    clf = SoftmaxClassifierCV(Cs=MODERATE_CS, cv=3, refit=False).fit(X, y)
+    best = MODERATE_CS.index(clf.C_)
+    mean = clf.coefs_paths_[:, best].mean(axis=0)
+    np.testing.assert_array_equal(clf.coef_, mean[:, :-1])
+    np.testing.assert_array_equal(clf.intercept_, mean[:, -1])
+    raw = X @ mean[:, :-1].T + mean[:, -1]
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[raw.argmax(axis=1)])
+
+
+def test_n_jobs_gives_the_same_result():
+    X, y = _iris()
+    one = SoftmaxClassifierCV(Cs=3, cv=3).fit(X, y)
+    two = SoftmaxClassifierCV(Cs=3, cv=3, n_jobs=2).fit(X, y)
+    np.testing.assert_array_equal(one.coefs_paths_, two.coefs_paths_)
+    np.testing.assert_array_equal(one.scores_, two.scores_)
+
+
+def test_string_labels_and_pandas_feature_names():
+    pd = pytest.importorskip("pandas")
+    X, y = _iris()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    clf = SoftmaxClassifierCV(Cs=3, cv=3).fit(frame, labels)
+    assert clf.feature_names_in_.tolist() == ["a", "b", "c", "d"]
+    assert set(clf.predict(frame)) <= set(labels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf.predict(frame)
+
+
+def test_convergence_warning():
+    X, y = _wine()
+    with pytest.warns(ConvergenceWarning, match="did not reach tol"):
+        SoftmaxClassifierCV(Cs=3, cv=3, max_iter=1).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "Cs, error, match",
+    [
+        ([1.0, -1.0], ValueError, r"Cs must be a non-empty 1-D array"),
+        ([], ValueError, r"Cs must be a non-empty 1-D array"),
+        ([[1.0, 2.0]], ValueError, r"Cs must be a non-empty 1-D array"),
+        (["a", "b"], TypeError, r"Cs must be an int or a 1-D array of numbers"),
+    ],
+)
+def test_bad_Cs(Cs, error, match):
+    X, y = _iris()
+    with pytest.raises(error, match=match):
+        SoftmaxClassifierCV(Cs=Cs).fit(X, y)
+
+
+def test_bad_parameters_and_metadata():
+    X, y = _iris()
+    with pytest.raises(InvalidParameterError, match="solver"):
+        SoftmaxClassifierCV(solver="sgd").fit(X, y)
+    with pytest.raises(InvalidParameterError, match="Cs"):
+        SoftmaxClassifierCV(Cs=0).fit(X, y)
+    with pytest.raises(ValueError, match="only one class"):
+        SoftmaxClassifierCV().fit(X, np.zeros(150))
+    # groups and other metadata need routing (as in scikit-learn's own CV estimators)
+    with pytest.raises(ValueError, match="enable_metadata_routing"):
+        SoftmaxClassifierCV(Cs=2).fit(X, y, groups=np.arange(150) % 3)
