@@ -471,7 +471,10 @@ def column_moments(X, sample_weight, center):
 
     def work(rows, block):
         if sparse.issparse(block):
-            scaled = sparse.csr_matrix(block.multiply(1.0 / magnitude[None, :]))
+            # divide the stored entries (a copy): 1 / magnitude overflows for
+            # subnormal columns
+            scaled = sparse.csr_matrix(block, dtype=np.float64, copy=True)
+            scaled.data /= magnitude[scaled.indices]
             first = np.asarray(scaled.T @ sw[rows]).ravel()
             scaled.data **= 2
             return first, np.asarray(scaled.T @ sw[rows]).ravel()

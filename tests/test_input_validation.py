@@ -1,0 +1,446 @@
+"""Bad input: every case raises ValueError, TypeError or NotFittedError saying what is wrong.
+
+Each case checks the message text, not only the type: a message that names
+the problem (and, where the estimator writes it, the fix) is the behaviour
+under test.
+"""
+
+import re
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import (
+    InvalidParameterError,
+    generate_invalid_param_val,
+    make_constraint,
+)
+
+from sk_softmax import SoftmaxClassifier
+
+RNG = np.random.RandomState(0)
+X = RNG.randn(12, 3)
+Y = np.arange(12) % 3
+
+
+def _with(array, index, value):
+    out = np.array(array, dtype=float)
+    out[index] = value
+    return out
+
+
+# (id, X, y, fit keyword arguments, estimator parameters, exception, message regex)
+FIT_CASES = [
+    ("X-nan", _with(X, (0, 0), np.nan), Y, {}, {}, ValueError, "Input X contains NaN"),
+    ("X-inf", _with(X, (1, 2), np.inf), Y, {}, {}, ValueError, "Input X contains infinity"),
+    ("X--inf", _with(X, (1, 2), -np.inf), Y, {}, {}, ValueError, "Input X contains infinity"),
+    (
+        "X-nan-csr",
+        sparse.csr_matrix(_with(X, (0, 0), np.nan)),
+        Y,
+        {},
+        {},
+        ValueError,
+        "Input X contains NaN",
+    ),
+    (
+        "X-inf-csc",
+        sparse.csc_matrix(_with(X, (0, 0), np.inf)),
+        Y,
+        {},
+        {},
+        ValueError,
+        "Input X contains infinity",
+    ),
+    ("y-nan", X, _with(Y, 0, np.nan), {}, {}, ValueError, "Input y contains NaN"),
+    ("y-inf", X, _with(Y, 0, np.inf), {}, {}, ValueError, "Input y contains infinity"),
+    ("no-samples", X[:0], Y[:0], {}, {}, ValueError, r"0 sample\(s\) \(shape=\(0, 3\)\)"),
+    ("no-features", X[:, :0], Y, {}, {}, ValueError, r"0 feature\(s\) \(shape=\(12, 0\)\)"),
+    ("X-1d", X[:, 0], Y, {}, {}, ValueError, "Expected 2D array, got 1D array"),
+    ("X-3d", X[:, :, None], Y, {}, {}, ValueError, "Found array with dim 3"),
+    ("X-scalar", 3.0, Y, {}, {}, (ValueError, TypeError), "Expected 2D array|scalar"),
+    (
+        "X-strings",
+        np.full((12, 3), "a"),
+        Y,
+        {},
+        {},
+        ValueError,
+        "could not convert string to float.*needs numeric X.*OneHotEncoder",
+    ),
+    (
+        "X-mixed-object",
+        np.array([["a", 1.0, 2.0]] * 12, dtype=object),
+        Y,
+        {},
+        {},
+        ValueError,
+        "could not convert string to float.*needs numeric X",
+    ),
+    (
+        "X-dict",
+        np.array([[{"a": 1}, 1.0, 2.0]] * 12, dtype=object),
+        Y,
+        {},
+        {},
+        TypeError,
+        "argument must be a string or a.*number.*needs numeric X",
+    ),
+    ("X-complex", X + 1j, Y, {}, {}, ValueError, "Complex data not supported"),
+    (
+        "y-continuous",
+        X,
+        np.linspace(0, 1, 12),
+        {},
+        {},
+        ValueError,
+        "Unknown label type: continuous. y holds non-integer numbers such as 0.09",
+    ),
+    (
+        "y-multilabel",
+        X,
+        np.eye(12, 3, dtype=int),
+        {},
+        {},
+        ValueError,
+        r"y has shape \(12, 3\).*one class per sample.*OneVsRestClassifier",
+    ),
+    (
+        "y-multioutput",
+        X,
+        np.c_[Y, Y[::-1]],
+        {},
+        {},
+        ValueError,
+        r"y has shape \(12, 2\).*MultiOutputClassifier",
+    ),
+    (
+        "y-mixed-types",
+        X,
+        np.array([1, "a", 2.5] * 4, dtype=object),
+        {},
+        {},
+        ValueError,
+        r"Unknown label type: unknown. y mixes labels of several types \(\['float', 'int', 'str'\]",
+    ),
+    ("y-none", X, None, {}, {}, ValueError, "requires y to be passed"),
+    (
+        "y-one-class",
+        X,
+        np.full(12, "only"),
+        {},
+        {},
+        ValueError,
+        "at least 2 classes.*only one class: 'only'",
+    ),
+    ("y-short", X, Y[:-1], {}, {}, ValueError, r"inconsistent numbers of samples: \[12, 11\]"),
+    ("X-short", X[:-2], Y, {}, {}, ValueError, r"inconsistent numbers of samples: \[10, 12\]"),
+    (
+        "sw-negative",
+        X,
+        Y,
+        {"sample_weight": _with(np.ones(12), 3, -1.0)},
+        {},
+        ValueError,
+        "Negative values in data passed to `sample_weight`",
+    ),
+    (
+        "sw-all-zero",
+        X,
+        Y,
+        {"sample_weight": np.zeros(12)},
+        {},
+        ValueError,
+        "Sample weights must contain at least one non-zero number",
+    ),
+    (
+        "sw-nan",
+        X,
+        Y,
+        {"sample_weight": _with(np.ones(12), 0, np.nan)},
+        {},
+        ValueError,
+        "Input sample_weight contains NaN",
+    ),
+    (
+        "sw-inf",
+        X,
+        Y,
+        {"sample_weight": _with(np.ones(12), 0, np.inf)},
+        {},
+        ValueError,
+        "Input sample_weight contains infinity",
+    ),
+    (
+        "sw-short",
+        X,
+        Y,
+        {"sample_weight": np.ones(11)},
+        {},
+        ValueError,
+        r"sample_weight has shape \(11,\) but X has 12 samples: pass one non-negative weight",
+    ),
+    (
+        "sw-long",
+        X,
+        Y,
+        {"sample_weight": np.ones(13)},
+        {},
+        ValueError,
+        r"sample_weight has shape \(13,\) but X has 12 samples",
+    ),
+    (
+        "sw-2d",
+        X,
+        Y,
+        {"sample_weight": np.ones((12, 1))},
+        {},
+        ValueError,
+        "Sample weights must be 1D array or scalar",
+    ),
+    (
+        "sw-strings",
+        X,
+        Y,
+        {"sample_weight": np.full(12, "heavy")},
+        {},
+        ValueError,
+        "could not convert string to float.*needs numeric sample_weight",
+    ),
+    (
+        "sw-class-all-zero",
+        X,
+        Y,
+        {"sample_weight": (Y != 1).astype(float)},
+        {},
+        ValueError,
+        "class 1 has zero total sample weight.*Drop its samples or give them positive weight",
+    ),
+    (
+        "class-weight-unknown-label",
+        X,
+        Y,
+        {},
+        {"class_weight": {0: 1.0, 1: 2.0, 7: 3.0}},
+        ValueError,
+        r"class_weight names labels that are not in y: \[7\]; the classes in y are \[0, 1, 2\]",
+    ),
+    (
+        "class-weight-key-type",
+        X,
+        np.array(["a", "b", "c"])[Y],
+        {},
+        {"class_weight": {0: 2.0}},
+        ValueError,
+        r"class_weight names labels that are not in y: \[0\].*\['a', 'b', 'c'\].*1 is not '1'",
+    ),
+    (
+        "class-weight-negative",
+        X,
+        Y,
+        {},
+        {"class_weight": {0: -1.0}},
+        ValueError,
+        r"class_weight\[0\] is -1.0: class weights must be finite and non-negative",
+    ),
+    (
+        "class-weight-nan",
+        X,
+        Y,
+        {},
+        {"class_weight": {2: np.nan}},
+        ValueError,
+        r"class_weight\[2\] is nan: class weights must be finite and non-negative",
+    ),
+    (
+        "class-weight-inf",
+        X,
+        Y,
+        {},
+        {"class_weight": {1: np.inf}},
+        ValueError,
+        r"class_weight\[1\] is inf: class weights must be finite and non-negative",
+    ),
+    (
+        "class-weight-string-value",
+        X,
+        Y,
+        {},
+        {"class_weight": {1: "high"}},
+        TypeError,
+        r"class_weight\[1\] is 'high': class weights must be real numbers",
+    ),
+    (
+        "class-weight-zero",
+        X,
+        Y,
+        {},
+        {"class_weight": {1: 0.0}},
+        ValueError,
+        "class 1 has zero total sample weight",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "X, y, fit_params, params, error, match",
+    [case[1:] for case in FIT_CASES],
+    ids=[case[0] for case in FIT_CASES],
+)
+def test_bad_fit_input_is_a_clear_error(X, y, fit_params, params, error, match):
+    with pytest.raises(error, match=match):
+        SoftmaxClassifier(**params).fit(X, y, **fit_params)
+
+
+def test_bad_input_is_rejected_before_any_attribute_is_set():
+    clf = SoftmaxClassifier()
+    for case in FIT_CASES:
+        _, X_bad, y_bad, fit_params, params, error, _ = case
+        with pytest.raises(error):
+            clf.set_params(**params).fit(X_bad, y_bad, **fit_params)
+        clf.set_params(class_weight=None)
+    assert not [name for name in vars(clf) if name.endswith("_") and not name.startswith("_")]
+
+
+# -- hyperparameters ---------------------------------------------------------------
+
+
+class _NotAParameter:
+    """A type no constraint accepts."""
+
+
+def _generated_invalid_values():
+    """One bad type per parameter, plus a value violating each of its constraints.
+
+    Generated from ``_parameter_constraints``, so that parameters added later
+    are covered without editing this file. A generated value that another
+    constraint of the same parameter accepts (``None`` for a parameter that
+    may be None, say) is not invalid and is skipped.
+    """
+    cases = []
+    for name, constraints in SoftmaxClassifier._parameter_constraints.items():
+        cases.append((name, _NotAParameter()))
+        made = [make_constraint(c) for c in constraints]
+        for constraint in made:
+            try:
+                value = generate_invalid_param_val(constraint)
+            except NotImplementedError:
+                continue
+            if not any(other.is_satisfied_by(value) for other in made):
+                cases.append((name, value))
+    return cases
+
+
+EXPLICIT_INVALID = [
+    ("C", 0),
+    ("C", 0.0),
+    ("C", -1),
+    ("C", -np.inf),
+    ("C", np.nan),
+    ("C", "1"),
+    ("C", None),
+    ("tol", 0),
+    ("tol", -1e-8),
+    ("tol", np.inf),
+    ("tol", np.nan),
+    ("max_iter", 0),
+    ("max_iter", -5),
+    ("max_iter", 1.5),
+    ("max_iter", np.inf),
+    ("solver", "x"),
+    ("solver", "LBFGS"),
+    ("solver", None),
+    ("class_weight", "x"),
+    ("class_weight", "Balanced"),
+    ("class_weight", [1.0, 2.0, 3.0]),
+    ("fit_intercept", "yes"),
+    ("fit_intercept", None),
+    ("warm_start", 2),
+    ("verbose", -1),
+    ("random_state", "x"),
+    ("random_state", -1),
+]
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    _generated_invalid_values() + EXPLICIT_INVALID,
+    ids=lambda v: repr(v) if not isinstance(v, _NotAParameter) else "bad-type",
+)
+def test_invalid_hyperparameter_is_named_in_the_error(name, value, iris):
+    X, y = iris
+    clf = SoftmaxClassifier(**{name: value})
+    got = re.escape(repr(value)) if not isinstance(value, _NotAParameter) else ".*"
+    with pytest.raises(
+        InvalidParameterError,
+        match=rf"The '{name}' parameter of SoftmaxClassifier must be .*Got {got} instead",
+    ):
+        clf.fit(X, y)
+    assert issubclass(InvalidParameterError, (ValueError, TypeError))
+
+
+def test_every_hyperparameter_has_a_constraint():
+    # The generated cases above only cover what _parameter_constraints lists.
+    params = set(SoftmaxClassifier().get_params())
+    assert params == set(SoftmaxClassifier._parameter_constraints)
+
+
+# -- prediction ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "method", ["predict", "predict_proba", "predict_log_proba", "decision_function"]
+)
+def test_predicting_before_fit(method):
+    with pytest.raises(NotFittedError, match="not fitted yet. Call 'fit'"):
+        getattr(SoftmaxClassifier(), method)(X)
+
+
+@pytest.mark.parametrize(
+    "method", ["predict", "predict_proba", "predict_log_proba", "decision_function"]
+)
+def test_bad_prediction_input(method):
+    clf = SoftmaxClassifier().fit(X, Y)
+    call = getattr(clf, method)
+    with pytest.raises(ValueError, match="X has 2 features, but SoftmaxClassifier is expecting 3"):
+        call(X[:, :2])
+    with pytest.raises(ValueError, match="X has 4 features, but SoftmaxClassifier is expecting 3"):
+        call(sparse.csr_matrix(np.c_[X, X[:, 0]]))
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        call(_with(X, (2, 1), np.nan))
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        call(sparse.csr_matrix(_with(X, (2, 1), np.inf)))
+    with pytest.raises(ValueError, match="Expected 2D array, got 1D array"):
+        call(X[0])
+    with pytest.raises(ValueError, match=r"0 sample\(s\)"):
+        call(X[:0])
+    with pytest.raises(ValueError, match="could not convert string to float.*needs numeric X"):
+        call(np.full((2, 3), "a"))
+
+
+def test_predicting_with_other_feature_names():
+    pd = pytest.importorskip("pandas")
+    clf = SoftmaxClassifier().fit(pd.DataFrame(X, columns=["a", "b", "c"]), Y)
+    renamed = pd.DataFrame(X, columns=["a", "b", "z"])
+    with pytest.raises(
+        ValueError, match="(?s)feature names should match.*unseen at fit time:\n- z"
+    ):
+        clf.predict(renamed)
+    reordered = pd.DataFrame(X[:, [2, 1, 0]], columns=["c", "b", "a"])
+    with pytest.raises(
+        ValueError, match="(?s)Feature names must be in the same order as they were in fit"
+    ):
+        clf.predict_proba(reordered)
+    # Names at predict time but none at fit time, and the reverse: a warning, as in sklearn.
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        clf.predict(X)
+    plain = SoftmaxClassifier().fit(X, Y)
+    with pytest.warns(UserWarning, match="X has feature names, but SoftmaxClassifier was fitted"):
+        plain.predict(pd.DataFrame(X, columns=["a", "b", "c"]))
+
+
+def test_warm_start_with_other_features_is_an_error():
+    clf = SoftmaxClassifier(warm_start=True).fit(X, Y)
+    with pytest.raises(ValueError, match="same classes and number of features.*warm_start=False"):
+        clf.fit(np.c_[X, X], Y)
