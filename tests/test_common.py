@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sk_softmax import SoftmaxClassifier
+from sk_softmax import SoftmaxClassifier, SoftmaxClassifierCV
 
 CONFIGURATIONS = [
     SoftmaxClassifier(),
@@ -11,6 +11,7 @@ CONFIGURATIONS = [
     SoftmaxClassifier(solver="newton-cholesky"),
     SoftmaxClassifier(fit_intercept=False),
     SoftmaxClassifier(class_weight="balanced"),
+    SoftmaxClassifierCV(Cs=3),  # three Cs keep its checks fast
 ]
 
 
