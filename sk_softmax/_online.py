@@ -74,6 +74,24 @@ class OnlineMixin:
         -------
         self : SoftmaxClassifier
             The updated estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> from sk_softmax import SoftmaxClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> X = StandardScaler().fit_transform(X)
+        >>> clf = SoftmaxClassifier()
+        >>> rng = np.random.default_rng(0)
+        >>> for epoch in range(20):
+        ...     for batch in np.array_split(rng.permutation(150), 5):
+        ...         clf = clf.partial_fit(X[batch], y[batch], classes=[0, 1, 2])
+        >>> clf.sgd_state_.t, float(clf.sgd_state_.n_seen)
+        (100, 3000.0)
+        >>> bool(clf.score(X, y) > 0.9)
+        True
         """
         from ._softmax import _check_target_shape, _checked_sample_weight, _numeric_errors
 

@@ -12,6 +12,7 @@ CONFIGURATIONS = [
     SoftmaxClassifier(fit_intercept=False),
     SoftmaxClassifier(class_weight="balanced"),
     SoftmaxClassifierCV(Cs=3),  # three Cs keep its checks fast
+    SoftmaxClassifier(solver="sgd"),
 ]
 
 

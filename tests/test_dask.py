@@ -1,0 +1,161 @@
+"""Fitting and predicting on dask collections, against a real two-process cluster."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+from sk_softmax import SoftmaxClassifier
+
+da = pytest.importorskip("dask.array")
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+
+# Both fits stop at max|grad| <= tol = 1e-8 of the normalised objective in
+# standardised coordinates, with curvature of order 1e-2 or more on these
+# well-posed problems: the coefficients agree to about 1e-6 of their size,
+# and 1e-5 leaves room for the different (chunked) summation order.
+RTOL = 1e-5
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        processes=True,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(
+        n_samples=2000, n_features=8, n_informative=5, n_classes=3, random_state=0
+    )
+    X[:, 0] *= 100.0  # an unscaled column: the preconditioner must see it
+    return X, y
+
+
+def _assert_same_model(ours, ref):
+    scale = np.abs(ref.coef_).max()
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=RTOL, atol=RTOL * scale)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=RTOL, atol=RTOL)
+    np.testing.assert_array_equal(ours.classes_, ref.classes_)
+
+
+@pytest.mark.parametrize("solver", ["auto", "newton-cg", "lbfgs"])
+def test_dask_fit_reaches_the_in_memory_optimum(client, data, solver):
+    X, y = data
+    Xd = da.from_array(X, chunks=(500, 4))  # column chunks too: rechunked inside
+    yd = da.from_array(y, chunks=700)  # misaligned with X: aligned inside
+    ours = SoftmaxClassifier(solver=solver).fit(Xd, yd)
+    ref = SoftmaxClassifier(solver=solver).fit(X, y)
+    assert ours.converged_ and ours.solver_ == ref.solver_
+    _assert_same_model(ours, ref)
+    np.testing.assert_allclose(ours.objective_, ref.objective_, rtol=1e-9)
+
+
+def test_weights_and_class_weights_on_the_cluster(client, data):
+    X, y = data
+    rng = np.random.RandomState(0)
+    sw = rng.randint(0, 4, size=y.size).astype(float)
+    Xd = da.from_array(X, chunks=(400, 8))
+    params = dict(class_weight={0: 2.0, 2: 0.5}, C=0.3)
+    ours = SoftmaxClassifier(**params).fit(Xd, da.from_array(y, chunks=400), sample_weight=sw)
+    ref = SoftmaxClassifier(**params).fit(X, y, sample_weight=sw)
+    _assert_same_model(ours, ref)
+    balanced = SoftmaxClassifier(class_weight="balanced").fit(
+        Xd, y, sample_weight=da.from_array(sw, chunks=300)
+    )
+    _assert_same_model(balanced, SoftmaxClassifier(class_weight="balanced").fit(X, y, sw))
+
+
+def test_only_small_reductions_reach_the_client(client, data, monkeypatch):
+    # Every result computed for the client is a number, a coefficient-sized
+    # vector, or (newton-cholesky) the (K n_dof)^2 Hessian: never rows.
+    import sk_softmax._dask as module
+
+    X, y = data
+    sizes = []
+    compute = module.dask.compute
+
+    def spy(*args, **kwargs):
+        out = compute(*args, **kwargs)
+        for result in out:
+            parts = result if isinstance(result, tuple) else (result,)
+            sizes.append(max((np.asarray(p).nbytes for p in parts if p is not None), default=0))
+        return out
+
+    monkeypatch.setattr(module.dask, "compute", spy)
+    Xd = da.from_array(X, chunks=(500, 8))
+    SoftmaxClassifier(solver="newton-cholesky").fit(Xd, da.from_array(y, chunks=500))
+    n_coef = 3 * (X.shape[1] + 1)
+    assert sizes and max(sizes) <= 8 * n_coef**2 < Xd.blocks[0].nbytes
+
+
+def test_lazy_chunk_aligned_predictions(client, data):
+    X, y = data
+    Xd = da.from_array(X, chunks=(300, 8))
+    clf = SoftmaxClassifier().fit(Xd, y)
+    for method in ["predict", "predict_proba", "predict_log_proba", "decision_function"]:
+        lazy = getattr(clf, method)(Xd)
+        assert isinstance(lazy, da.Array) and lazy.chunks[0] == Xd.chunks[0]
+        expected = getattr(clf, method)(X)
+        if method == "predict":
+            np.testing.assert_array_equal(lazy.compute(), expected)
+        else:
+            np.testing.assert_allclose(lazy.compute(), expected, rtol=1e-12, atol=1e-12)
+    # two classes: a 1-D decision function, as in memory
+    mask = y < 2
+    binary = SoftmaxClassifier().fit(da.from_array(X[mask], chunks=(400, 8)), y[mask])
+    decision = binary.decision_function(Xd)
+    assert decision.ndim == 1
+    np.testing.assert_allclose(decision.compute(), binary.decision_function(X), rtol=1e-12)
+
+
+def test_dask_dataframe_with_feature_names(client, data):
+    pd = pytest.importorskip("pandas")
+    X, y = data
+    columns = [f"f{j}" for j in range(X.shape[1])]
+    frame = dd.from_pandas(pd.DataFrame(X, columns=columns), npartitions=4)
+    labels = dd.from_pandas(pd.Series(np.array(["a", "b", "c"])[y]), npartitions=4)
+    clf = SoftmaxClassifier().fit(frame, labels)
+    np.testing.assert_array_equal(clf.feature_names_in_, columns)
+    np.testing.assert_array_equal(clf.classes_, ["a", "b", "c"])
+    _assert_same_model(clf, SoftmaxClassifier().fit(X, np.array(["a", "b", "c"])[y]))
+    proba = clf.predict_proba(frame)
+    assert isinstance(proba, da.Array)
+    np.testing.assert_allclose(proba.compute().sum(axis=1), 1.0, rtol=1e-12)
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(frame.rename(columns={"f0": "other"}))
+
+
+def test_bad_dask_input_gets_clear_errors(client, data):
+    X, y = data
+    bad = X.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        SoftmaxClassifier().fit(da.from_array(bad, chunks=(500, 8)), y)
+    with pytest.raises(ValueError, match="partial_fit"):
+        SoftmaxClassifier(solver="sgd").fit(da.from_array(X, chunks=(500, 8)), y)
+    with pytest.raises(ValueError, match="one label per row"):
+        SoftmaxClassifier().fit(da.from_array(X, chunks=(500, 8)), y[:-1])
+    with pytest.raises(ValueError, match="features"):
+        SoftmaxClassifier().fit(X, y).predict(da.from_array(X[:, :3], chunks=(500, 3)))
+
+
+def test_importing_the_package_does_not_import_dask():
+    code = (
+        "import sys, sk_softmax\n"
+        "loaded = [m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')]\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
