@@ -97,5 +97,16 @@ def _insert_benchmark(app, docname, source):
         )
 
 
+# -- API pages: the package's own methods, not scikit-learn's ------------------------
+# Methods inherited from scikit-learn (score, get_params, set_fit_request, ...) are
+# documented by scikit-learn, and their docstrings link into its own site; methods the
+# package's mixins add (partial_fit, ...) are listed.
+def _skip_sklearn_members(app, what, name, obj, skip, options):
+    if (getattr(obj, "__module__", None) or "").startswith("sklearn."):
+        return True
+    return None
+
+
 def setup(app):
     app.connect("source-read", _insert_benchmark)
+    app.connect("autodoc-skip-member", _skip_sklearn_members)
