@@ -75,7 +75,29 @@ def _numeric_errors(name):
                 "encode text or categorical features first, e.g. with "
                 "sklearn.preprocessing.OneHotEncoder."
             ) from exc
+        if "could not be promoted" in text:  # datetimes, timedeltas next to numbers
+            raise TypeError(
+                f"SoftmaxClassifier needs numeric {name}, but it holds values numpy cannot "
+                "convert to float64 (dates or times, say): convert them to numbers first. "
+                f"numpy said: {text}"
+            ) from exc
+        if "inhomogeneous" in text:
+            raise ValueError(
+                f"{name} is not a rectangular array: its rows have different lengths. "
+                f"numpy said: {text}"
+            ) from exc
         raise
+
+
+def _check_C(C):
+    """``C`` must be representable in float64 (a Python int may not be)."""
+    try:
+        float(C)
+    except OverflowError:
+        raise ValueError(
+            f"C is beyond the float64 range (about 1.8e308): {str(C)[:12]}... with "
+            f"{len(str(C))} digits. For no penalty use C=np.inf."
+        ) from None
 
 
 def _checked_sample_weight(sample_weight, X):
@@ -421,6 +443,7 @@ class SoftmaxClassifier(
         if uses_array_api(X):
             return self._fit_array_api(X, y, sample_weight)
         _check_target_shape(y)
+        _check_C(self.C)
         with _numeric_errors("X"):
             X, y = validate_data(
                 self,
@@ -472,7 +495,9 @@ class SoftmaxClassifier(
             warnings.warn(self._separation_message(coef), ConvergenceWarning, stacklevel=4)
         elif not result.converged and not result.stopped:
             warnings.warn(
-                self._convergence_message(solver, result), ConvergenceWarning, stacklevel=4
+                self._convergence_message(solver, result, coef),
+                ConvergenceWarning,
+                stacklevel=4,
             )
 
         # Assign the fitted attributes only now, all together: a failed fit
@@ -679,13 +704,20 @@ class SoftmaxClassifier(
             "Use a finite, smaller C (the penalty then gives a unique, finite optimum)."
         )
 
-    def _convergence_message(self, solver, result):
-        return (
+    def _convergence_message(self, solver, result, coef=None):
+        message = (
             f"SoftmaxClassifier (solver={solver!r}) did not converge: {result.message} "
             f"after {result.n_iter} iterations (tol={self.tol}). Increase max_iter, or "
             "loosen tol; if C is very large or inf, the classes may be (nearly) separable, "
             "so that the coefficients grow without bound: use a smaller C."
         )
+        if coef is not None and np.max(np.abs(coef)) > 1e300:
+            message += (
+                f" The coefficients reached {np.max(np.abs(coef)):.3g}, near the largest "
+                "float64: features this small need coefficients beyond its range. Rescale "
+                "X (e.g. with sklearn.preprocessing.StandardScaler) or use a finite C."
+            )
+        return message
 
     # -- prediction ---------------------------------------------------------------
     def decision_function(self, X):

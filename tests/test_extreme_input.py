@@ -123,6 +123,16 @@ def test_subnormal_features(overlapping, fmt):
     np.testing.assert_allclose(proba, np.tile(prior, (len(y), 1)), atol=1e-8)
 
 
+def test_unpenalised_fit_needing_coefficients_beyond_float64(overlapping):
+    # At 1e-310 the unpenalised optimum has W of ~1e310: not representable.
+    # The fit says so, and the model it keeps is finite.
+    X, y = overlapping
+    with pytest.warns(ConvergenceWarning, match="beyond its range. Rescale X"):
+        clf = SoftmaxClassifier(C=np.inf).fit(X * 1e-310, y)
+    assert not clf.converged_ and np.all(np.isfinite(clf.coef_))
+    check_predictions(clf, X * 1e-310)
+
+
 def test_logits_beyond_exp_overflow(overlapping):
     # exp(800) overflows float64; softmax must not.
     X, y = overlapping

@@ -89,6 +89,24 @@ FIT_CASES = [
     ),
     ("X-complex", X + 1j, Y, {}, {}, ValueError, "Complex data not supported"),
     (
+        "X-ragged",
+        [[1.0, 2.0], [3.0]] * 6,
+        Y,
+        {},
+        {},
+        ValueError,
+        "X is not a rectangular array: its rows have different lengths",
+    ),
+    (
+        "C-beyond-float64",
+        X,
+        Y,
+        {},
+        {"C": 10**400},
+        ValueError,
+        r"C is beyond the float64 range.*with 401 digits. For no penalty use C=np.inf",
+    ),
+    (
         "y-continuous",
         X,
         np.linspace(0, 1, 12),
@@ -297,9 +315,9 @@ def test_bad_input_is_rejected_before_any_attribute_is_set():
     clf = SoftmaxClassifier()
     for case in FIT_CASES:
         _, X_bad, y_bad, fit_params, params, error, _ = case
+        clf.set_params(**SoftmaxClassifier().get_params())
         with pytest.raises(error):
             clf.set_params(**params).fit(X_bad, y_bad, **fit_params)
-        clf.set_params(class_weight=None)
     assert not [name for name in vars(clf) if name.endswith("_") and not name.startswith("_")]
 
 
@@ -438,6 +456,13 @@ def test_predicting_with_other_feature_names():
     plain = SoftmaxClassifier().fit(X, Y)
     with pytest.warns(UserWarning, match="X has feature names, but SoftmaxClassifier was fitted"):
         plain.predict(pd.DataFrame(X, columns=["a", "b", "c"]))
+
+
+def test_dates_in_X_are_a_clear_error():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"when": pd.date_range("2020", periods=12), "x": X[:, 0]})
+    with pytest.raises(TypeError, match="needs numeric X.*dates or times.*convert them"):
+        SoftmaxClassifier().fit(frame, Y)
 
 
 def test_warm_start_with_other_features_is_an_error():
