@@ -1,3 +1,10 @@
+import os
+
+# scikit-learn's Array API dispatch needs SciPy's own Array API support, which
+# SciPy reads from the environment when it is first imported: set it before any
+# import below can import SciPy (the common checks' Array API checks need it).
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits, load_iris, load_wine, make_classification
