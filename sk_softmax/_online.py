@@ -93,11 +93,17 @@ class OnlineMixin:
         >>> bool(clf.score(X, y) > 0.9)
         True
         """
-        from ._softmax import _check_target_shape, _checked_sample_weight, _numeric_errors
+        from ._softmax import (
+            _check_C,
+            _check_target_shape,
+            _checked_sample_weight,
+            _numeric_errors,
+        )
 
         first_call = not hasattr(self, "classes_")
         classes_ = self._partial_fit_classes(classes, first_call)
         _check_target_shape(y)
+        _check_C(self.C)
         with _numeric_errors("X"):
             X, y = validate_data(
                 self,
@@ -127,7 +133,14 @@ class OnlineMixin:
         weights = sample_weight * self._online_class_weights(
             state, classes_, y_codes, sample_weight
         )
-        total = weights.sum()
+        with np.errstate(over="ignore"):
+            total = weights.sum()
+        if not np.isfinite(total):
+            raise ValueError(
+                f"The sample weights of this batch (times any class_weight) sum to {total}, "
+                "beyond float64: scale them down. Only their ratios, and C times their "
+                "total, matter."
+            )
         if total > 0:
             state.n_seen += total
             alpha = 0.0 if np.isinf(self.C) else 1.0 / (self.C * state.n_seen)

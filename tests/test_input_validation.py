@@ -469,3 +469,61 @@ def test_warm_start_with_other_features_is_an_error():
     clf = SoftmaxClassifier(warm_start=True).fit(X, Y)
     with pytest.raises(ValueError, match="same classes and number of features.*warm_start=False"):
         clf.fit(np.c_[X, X], Y)
+
+
+# -- partial_fit ---------------------------------------------------------------------
+
+PARTIAL_FIT_CASES = [
+    ("X-nan", {"X": _with(X, (0, 0), np.nan)}, {}, ValueError, "Input X contains NaN"),
+    ("no-classes", {"classes": None}, {}, ValueError, "classes must be passed on the first call"),
+    ("label-not-in-classes", {"y": Y + 5}, {}, ValueError, r"not in classes: \[5, 6, 7\]"),
+    ("one-class", {"classes": [0, 0]}, {}, ValueError, "at least 2 distinct labels"),
+    (
+        "sw-negative",
+        {"sample_weight": -np.ones(12)},
+        {},
+        ValueError,
+        "Negative values in data passed to `sample_weight`",
+    ),
+    (
+        "sw-sum-beyond-float64",
+        {"sample_weight": np.full(12, 1e308)},
+        {},
+        ValueError,
+        "sum to inf, beyond float64: scale them down",
+    ),
+    ("C-beyond-float64", {}, {"C": 10**400}, ValueError, "C is beyond the float64 range"),
+    (
+        "class-weight-unknown-label",
+        {},
+        {"class_weight": {7: 1.0}},
+        ValueError,
+        r"class_weight names labels that are not in y: \[7\]",
+    ),
+    (
+        "X-strings",
+        {"X": np.full((12, 3), "a")},
+        {},
+        ValueError,
+        "could not convert string to float.*needs numeric X",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "arguments, params, error, match",
+    [case[1:] for case in PARTIAL_FIT_CASES],
+    ids=[case[0] for case in PARTIAL_FIT_CASES],
+)
+def test_bad_partial_fit_input_is_a_clear_error(arguments, params, error, match):
+    call = {"X": X, "y": Y, "classes": [0, 1, 2], **arguments}
+    with pytest.raises(error, match=match):
+        SoftmaxClassifier(**params).partial_fit(**call)
+
+
+def test_partial_fit_after_fit_checks_features_and_classes():
+    clf = SoftmaxClassifier().fit(X, Y)
+    with pytest.raises(ValueError, match="X has 2 features, but SoftmaxClassifier is expecting 3"):
+        clf.partial_fit(X[:, :2], Y)
+    with pytest.raises(ValueError, match=r"classes=\[0, 1, 5\] is not the same"):
+        clf.partial_fit(X, Y, classes=[0, 1, 5])
