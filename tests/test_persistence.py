@@ -183,7 +183,7 @@ def test_concurrent_predictions_agree_with_serial(data):
 def test_attributes_are_assigned_only_at_the_end(data, monkeypatch):
     # While the solver runs, the estimator still holds the previous model.
     X, y, _ = data
-    clf = SoftmaxClassifier(warm_start=True).fit(X, y)
+    clf = SoftmaxClassifier(warm_start=True, solver="newton-cholesky").fit(X, y)
     before = _snapshot(clf)
     real = softmax_module.SOLVERS["newton-cholesky"]
     seen = {}
@@ -206,7 +206,7 @@ def test_attributes_are_assigned_only_at_the_end(data, monkeypatch):
 @pytest.mark.parametrize("other_features", [False, True])
 def test_interrupted_fit_leaves_the_previous_model(data, monkeypatch, failure, other_features):
     X, y, sw = data
-    clf = SoftmaxClassifier(warm_start=True).fit(X, y)
+    clf = SoftmaxClassifier(warm_start=True, solver="newton-cholesky").fit(X, y)
     model = _snapshot(clf)
     coef_object = clf.coef_
     real = softmax_module.SOLVERS["newton-cholesky"]
