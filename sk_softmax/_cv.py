@@ -80,28 +80,71 @@ def _fold_estimator(params, classes, coef, n_iter, n_features):
     return model
 
 
-def _warm_start(scaled, coef, previous, log_C, new_log_C):
+class _Remembered:
+    """A loss that remembers its last few values and gradients.
+
+    :func:`_warm_start` evaluates the gradient at each candidate start; the
+    solver's first evaluation, at the chosen one, is then free.
+    """
+
+    def __init__(self, loss, size=3):
+        self._loss = loss
+        self._size = size
+        self._memory = []
+
+    def __getattr__(self, name):  # shape, hessian, hessp, ...: the loss's own
+        return getattr(self._loss, name)
+
+    def loss_gradient(self, coef):
+        for known, value, grad in self._memory:
+            if np.array_equal(known, coef):
+                return value, grad.copy()
+        value, grad = self._loss.loss_gradient(coef)
+        self._memory = [*self._memory[-(self._size - 1) :], (coef.copy(), value, grad.copy())]
+        return value, grad
+
+
+def _extrapolations(history, new_log_C):
+    """Polynomial extrapolations of the optimum to ``new_log_C``, degrees 1 and 2.
+
+    ``history`` holds ``(log C, coef)`` of the last optima on the path; the
+    degree-``m`` guess is the Lagrange polynomial through the last ``m + 1``.
+    """
+    for degree in (1, 2):
+        if len(history) <= degree:
+            return
+        points = history[-(degree + 1) :]
+        knots = np.array([log_C for log_C, _ in points])
+        if not (np.all(np.isfinite(knots)) and np.isfinite(new_log_C)):
+            return
+        if np.unique(knots).size < knots.size:
+            continue
+        guess = 0.0
+        for i, (_, coef) in enumerate(points):
+            others = np.delete(knots, i)
+            guess = guess + coef * np.prod((new_log_C - others) / (knots[i] - others))
+        yield guess
+
+
+def _warm_start(scaled, history, new_log_C):
     """The start of the next fit on the path, in ``scaled``'s coordinates.
 
-    The optimum moves smoothly with ``log C``: a secant step through the two
-    previous optima, ``coef + (coef - previous) * dlog / dlog_prev``, often
-    starts much closer than ``coef`` itself. It is taken only if its gradient
-    is smaller there (one pass over the data, a fraction of a Newton step).
+    The optimum moves smoothly with ``log C``, so a polynomial through the
+    last two or three optima (see :func:`_extrapolations`) often starts
+    much closer than the last optimum itself: the candidate with the
+    smallest gradient is taken (one pass over the data each, a fraction of a
+    Newton step).
     """
-    start = scaled.to_standardized(coef)
-    previous_coef, previous_log_C = previous
-    if previous_coef is None:
-        return start
-    with np.errstate(invalid="ignore"):  # C = inf: log C = inf, inf - inf
-        ratio = (new_log_C - log_C) / (log_C - previous_log_C)
-    if not (np.isfinite(ratio) and ratio > 0):
-        return start
-    guess = scaled.to_standardized(coef + (coef - previous_coef) * ratio)
-    value, grad = scaled.loss_gradient(guess)
-    _, grad_start = scaled.loss_gradient(start)
-    if np.isfinite(value) and np.max(np.abs(grad)) < np.max(np.abs(grad_start)):
-        return guess
-    return start
+    best = scaled.to_standardized(history[-1][1])
+    _, grad = scaled.loss_gradient(best)
+    best_size = np.max(np.abs(grad))
+    for guess in _extrapolations(history, new_log_C):
+        guess = scaled.to_standardized(guess)
+        value, grad = scaled.loss_gradient(guess)
+        size = np.max(np.abs(grad))
+        if np.isfinite(value) and size < best_size:
+            best, best_size = guess, size
+    return best
 
 
 def _path(X, y_codes, classes, sample_weight, train, params, Cs, order):
@@ -141,8 +184,8 @@ def _path(X, y_codes, classes, sample_weight, train, params, Cs, order):
     coefs = np.full((len(Cs), n_classes, n_dof), np.nan)
     n_iter = np.zeros(len(Cs), dtype=int)
     unconverged = []
-    coef = log_C = None
-    previous = (None, None)
+    coef = None
+    history = []  # (log C, optimum) along the path, the last three
     with fit_threads() as n_threads:
         mean, std = column_moments(X_train, weights, center=fit_intercept)
         for j in order:
@@ -151,14 +194,13 @@ def _path(X, y_codes, classes, sample_weight, train, params, Cs, order):
             loss = SoftmaxLoss(
                 X_train, y_train, fold_classes.size, weights, alpha, fit_intercept, n_threads
             )
-            scaled = StandardizedLoss(loss, mean, std)
+            scaled = _Remembered(StandardizedLoss(loss, mean, std))
             if coef is None:
                 coef0 = model._initial_coef(
                     loss, scaled, fold_classes, n_features, y_train, weights
                 )
-            else:  # warm start from the previous optimum, or its extrapolation
-                coef0 = _warm_start(scaled, coef, previous, log_C, np.log(Cs[j]))
-            previous, log_C = (coef, log_C), np.log(Cs[j])
+            else:  # warm start from the previous optima
+                coef0 = _warm_start(scaled, history, np.log(Cs[j]))
             solver = params["solver"]
             if solver == "auto":
                 solver = choose_solver(loss.n_dof, fold_classes.size)
@@ -169,6 +211,7 @@ def _path(X, y_codes, classes, sample_weight, train, params, Cs, order):
             coef = scaled.to_original(result.coef).reshape(loss.shape)
             coef -= coef.mean(axis=0)  # the canonical representative, as SoftmaxClassifier
             coefs[j, present] = coef
+            history = [*history[-2:], (np.log(Cs[j]), coef)]
             n_iter[j] = result.n_iter
             if not result.converged:
                 unconverged.append(float(Cs[j]))
@@ -495,10 +538,20 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
 
     def _final_model(self, X, y, sample_weight, C, fold_coefs, classes, n_features):
         """The SoftmaxClassifier refitted at ``C``, or the folds' mean (refit=False)."""
+        complete = not np.isnan(fold_coefs).any()
         if self.refit:
-            model = SoftmaxClassifier(C=C, **self._model_params())
-            return model.fit(X, y, sample_weight=sample_weight)
-        if np.isnan(fold_coefs).any():
+            # Started from the fold models' mean at C (when they all have every
+            # class), near the optimum on all the rows: the same optimum to tol.
+            model = SoftmaxClassifier(C=C, warm_start=complete, **self._model_params())
+            if complete:
+                start = _fold_estimator(
+                    self._model_params(), classes, fold_coefs.mean(axis=0), 0, n_features
+                )
+                model.classes_, model.coef_ = classes, start.coef_
+                model.intercept_ = start.intercept_
+            model.fit(X, y, sample_weight=sample_weight)
+            return model.set_params(warm_start=False)
+        if not complete:
             raise ValueError(
                 "refit=False averages the fold models at the best C, but some class has no "
                 "weight in some training fold, so those models lack it. Use refit=True, or "
