@@ -33,19 +33,42 @@ from ._loss import SoftmaxLoss, column_moments
 # -- tasks run on the workers, one per row chunk -------------------------------------
 
 
+class _Piece:
+    """A chunk's :class:`SoftmaxLoss` and total weight ``S_c``, kept on a worker.
+
+    ``__sizeof__`` counts the chunk's arrays: dask's scheduler weighs moving
+    a task to another worker against the bytes its inputs would travel, and
+    an object's default size (a few dozen bytes) would let it move the whole
+    chunk for every task.
+    """
+
+    def __init__(self, loss, total):
+        self.loss = loss
+        self.total = total
+
+    def __sizeof__(self):
+        X = self.loss.X
+        parts = [X.data, X.indices, X.indptr] if hasattr(X, "indptr") else [X]
+        parts += [self.loss.y, self.loss.sw]
+        return (
+            int(sum(np.asarray(part).nbytes for part in parts))
+            + X.shape[0] * self.loss.n_classes * 8
+        )
+
+
 def _chunk_loss(X, y, weights, n_classes, alpha, fit_intercept):
-    """``(SoftmaxLoss, S_c)`` for a chunk, or ``None`` if it has no weight."""
+    """The chunk's :class:`_Piece`, or ``None`` if it has no weight."""
     total = float(weights.sum())
     if not total > 0:
         return None
-    return SoftmaxLoss(X, y, n_classes, weights, alpha, fit_intercept), total
+    return _Piece(SoftmaxLoss(X, y, n_classes, weights, alpha, fit_intercept), total)
 
 
 def _call(piece, method, coef, *args, **kwargs):
     """``S_c * f_c.method(coef, ...)`` (a tuple term by term), or ``None``."""
     if piece is None:
         return None
-    loss, total = piece
+    loss, total = piece.loss, piece.total
     if method == "hessp":
         return total * loss.hessp(coef)(*args)
     out = getattr(loss, method)(coef, *args, **kwargs)
@@ -97,11 +120,45 @@ def _delayed_rows(array):
     return list(blocks.ravel()) if array.ndim == 1 else list(blocks[:, 0])
 
 
+_LOCAL_SCHEDULERS = {
+    "sync",
+    "synchronous",
+    "single-threaded",
+    "threads",
+    "threading",
+    "processes",
+    "multiprocessing",
+}
+
+
+def _fetch(tasks):
+    """Compute delayed tasks and bring their (small) results to the client."""
+    return list(dask.compute(*tasks))
+
+
+def _gather(client, futures):
+    """Bring the (small) results of futures to the client."""
+    return client.gather(futures)
+
+
+def _distributed_client():
+    """The active ``dask.distributed`` client, or ``None`` (also when a local
+    scheduler is chosen with ``dask.config.set(scheduler=...)``)."""
+    if dask.config.get("scheduler", None) in _LOCAL_SCHEDULERS:
+        return None
+    try:
+        from distributed import default_client
+
+        return default_client()
+    except (ImportError, ValueError):
+        return None
+
+
 def _per_chunk(func, *arrays, **kwargs):
     """``func`` on the row chunks of ``arrays`` (aligned), computed; a list of results."""
     task = dask.delayed(func, pure=True)
     chunks = zip(*[_delayed_rows(a) for a in arrays], strict=True)
-    return list(dask.compute(*[task(*parts, **kwargs) for parts in chunks]))
+    return _fetch([task(*parts, **kwargs) for parts in chunks])
 
 
 def _sum(results):
@@ -152,13 +209,42 @@ class DaskSoftmaxLoss:
                 _delayed_rows(X), _delayed_rows(y), _delayed_rows(sample_weight), strict=True
             )
         ]
-        self._pieces = dask.persist(*pieces)
+        self._client = _distributed_client()
+        if self._client is None:  # a local scheduler: the pieces stay in this process
+            self._pieces = dask.persist(*pieces)
+            return
+        # On a cluster, every later task runs on the worker that holds its
+        # piece, and nowhere else: a scheduler that moved it (work stealing
+        # judges by estimates) would ship the whole chunk and lose its cache.
+        from distributed import wait
+
+        self._pieces = self._client.compute(pieces)
+        wait(self._pieces)
+        holders = self._client.who_has(self._pieces)
+        self._workers = [list(holders[piece.key]) for piece in self._pieces]
 
     def _map_reduce(self, method, coef, *args, **kwargs):
-        call = dask.delayed(_call, pure=True)
         coef = np.asarray(coef, dtype=np.float64)
-        tasks = [call(piece, method, coef, *args, **kwargs) for piece in self._pieces]
-        total = _sum(dask.compute(*tasks))
+        if self._client is None:
+            call = dask.delayed(_call, pure=True)
+            results = _fetch([call(p, method, coef, *args, **kwargs) for p in self._pieces])
+        else:
+            futures = [
+                self._client.submit(
+                    _call,
+                    piece,
+                    method,
+                    coef,
+                    *args,
+                    workers=workers,
+                    allow_other_workers=False,
+                    pure=False,
+                    **kwargs,
+                )
+                for piece, workers in zip(self._pieces, self._workers, strict=True)
+            ]
+            results = _gather(self._client, futures)
+        total = _sum(results)
         if isinstance(total, tuple):
             return tuple(part / self.total_weight for part in total)
         return total / self.total_weight

@@ -63,6 +63,15 @@ def test_dask_fit_reaches_the_in_memory_optimum(client, data, solver):
     np.testing.assert_allclose(ours.objective_, ref.objective_, rtol=1e-9)
 
 
+def test_local_scheduler_gives_the_same_optimum(data):
+    import dask
+
+    X, y = data
+    with dask.config.set(scheduler="sync"):
+        ours = SoftmaxClassifier(solver="newton-cg").fit(da.from_array(X, chunks=(600, 8)), y)
+    _assert_same_model(ours, SoftmaxClassifier(solver="newton-cg").fit(X, y))
+
+
 def test_weights_and_class_weights_on_the_cluster(client, data):
     X, y = data
     rng = np.random.RandomState(0)
@@ -84,21 +93,29 @@ def test_only_small_reductions_reach_the_client(client, data, monkeypatch):
     import sk_softmax._dask as module
 
     X, y = data
-    sizes = []
-    compute = module.dask.compute
+    sizes, pinned = [], []
 
-    def spy(*args, **kwargs):
-        out = compute(*args, **kwargs)
-        for result in out:
-            parts = result if isinstance(result, tuple) else (result,)
-            sizes.append(max((np.asarray(p).nbytes for p in parts if p is not None), default=0))
-        return out
+    def spy(fetch):
+        def fetch_and_record(*args):
+            out = fetch(*args)
+            pinned.append(fetch.__name__ == "_gather")
+            for result in out:
+                parts = result if isinstance(result, tuple) else (result,)
+                nbytes = [np.asarray(p).nbytes for p in parts if p is not None]
+                sizes.append(max(nbytes, default=0))
+            return out
 
-    monkeypatch.setattr(module.dask, "compute", spy)
+        return fetch_and_record
+
+    # every result that reaches the client passes through one of these two
+    monkeypatch.setattr(module, "_fetch", spy(module._fetch))
+    monkeypatch.setattr(module, "_gather", spy(module._gather))
     Xd = da.from_array(X, chunks=(500, 8))
     SoftmaxClassifier(solver="newton-cholesky").fit(Xd, da.from_array(y, chunks=500))
     n_coef = 3 * (X.shape[1] + 1)
     assert sizes and max(sizes) <= 8 * n_coef**2 < Xd.blocks[0].nbytes
+    # with a client, the solver's passes run as tasks pinned to the chunks' workers
+    assert any(pinned)
 
 
 def test_lazy_chunk_aligned_predictions(client, data):
