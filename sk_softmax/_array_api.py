@@ -65,6 +65,21 @@ def uses_array_api(X):
     return not _is_numpy_namespace(xp)
 
 
+def check_numpy_only(X, method):
+    """Raise a clear error if ``X`` is Array API input to a NumPy-only ``method``.
+
+    The stochastic engine (``partial_fit``, ``solver="sgd"``) runs on NumPy.
+    """
+    if uses_array_api(X):
+        raise ValueError(
+            f"{method} does not take Array API input (array_api_dispatch is on and X is "
+            f"from {get_namespace(X)[0].__name__}): the stochastic minibatch engine runs on "
+            "NumPy. Fit with a full-batch solver (solver='auto', 'lbfgs', 'newton-cg' or "
+            "'newton-cholesky'), which computes in X's namespace and on its device, or "
+            "convert X and y to NumPy arrays."
+        )
+
+
 # -- the maths ------------------------------------------------------------------------
 def column_moments_xp(X, sample_weight, center):
     """:func:`sk_softmax._loss.column_moments` computed with ``X``'s namespace.
@@ -322,12 +337,7 @@ class ArrayAPIMixin:
         from ._softmax import _check_classification_target
 
         if self.solver == "sgd":
-            raise ValueError(
-                "solver='sgd' does not take Array API input: its minibatch engine runs on "
-                "NumPy. Use a full-batch solver (solver='auto', 'lbfgs', 'newton-cg' or "
-                "'newton-cholesky'), which computes in X's namespace and on its device, or "
-                "convert X to a NumPy array."
-            )
+            check_numpy_only(X, "fit with solver='sgd'")
         xp, _, device = get_namespace_and_device(X)
         if sample_weight is not None and not isinstance(sample_weight, Number):
             sample_weight = move_to(sample_weight, xp=xp, device=device)

@@ -15,6 +15,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
 from . import _sgd
+from ._array_api import check_numpy_only
 from ._loss import SoftmaxLoss, column_moments
 
 # The attributes that only a stochastic fit sets; a full-batch fit removes them.
@@ -100,6 +101,7 @@ class OnlineMixin:
             _numeric_errors,
         )
 
+        check_numpy_only(X, "partial_fit")
         first_call = not hasattr(self, "classes_")
         classes_ = self._partial_fit_classes(classes, first_call)
         _check_target_shape(y)

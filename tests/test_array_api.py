@@ -167,10 +167,12 @@ def test_predicting_on_another_namespace_raises(dispatch):
         numpy_fit.predict(xps.asarray(X))
 
 
-def test_sgd_refuses_array_api_input(dispatch):
+def test_the_stochastic_engine_refuses_array_api_input(dispatch):
     X, y = _data(3)
     with pytest.raises(ValueError, match="solver='sgd' does not take Array API input"):
         SoftmaxClassifier(solver="sgd").fit(xps.asarray(X), xps.asarray(y))
+    with pytest.raises(ValueError, match="partial_fit does not take Array API input"):
+        SoftmaxClassifier().partial_fit(xps.asarray(X), xps.asarray(y), classes=[0, 1, 2])
     assert not SoftmaxClassifier(solver="sgd").__sklearn_tags__().array_api_support
     assert SoftmaxClassifier().__sklearn_tags__().array_api_support
 
