@@ -27,16 +27,21 @@ def _names_carrier(X):
     return meta if hasattr(X, "columns") and hasattr(meta, "columns") else X
 
 
-def _as_dask_array(X, name):
-    """A dask array with known row chunks (dataframes and series are converted)."""
+def _as_dask_array(X, name, lengths=True):
+    """A dask array (dataframes and series converted), with known row chunks if ``lengths``.
+
+    Knowing the chunks' lengths costs a pass over a dataframe: ``fit`` needs
+    them to align ``y`` and the weights with ``X``; predictions, which map
+    each chunk on its own, stay lazy without them.
+    """
     if hasattr(X, "to_dask_array"):
-        X = X.to_dask_array(lengths=True)
+        X = X.to_dask_array(lengths=lengths or None)
     if not hasattr(X, "chunks") or not hasattr(X, "map_blocks"):
         raise TypeError(
             f"{name} is a {type(X).__name__}, a dask collection that is neither a dask array "
             "nor a dask dataframe or series: pass one of those."
         )
-    if any(np.isnan(size) for size in X.chunks[0]):
+    if lengths and any(np.isnan(size) for size in X.chunks[0]):
         X = X.compute_chunk_sizes()
     return X
 
@@ -214,7 +219,7 @@ class DaskMixin:
         """``method`` on a dask collection: a lazy dask array, chunk-aligned with X."""
         check_is_fitted(self)
         _check_feature_names(self, _names_carrier(X), reset=False)
-        X = _as_dask_array(X, "X")
+        X = _as_dask_array(X, "X", lengths=False)
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has shape {X.shape}, but SoftmaxClassifier is expecting "

@@ -149,7 +149,7 @@ def test_dask_dataframe_with_feature_names(client, data):
     np.testing.assert_array_equal(clf.classes_, ["a", "b", "c"])
     _assert_same_model(clf, SoftmaxClassifier().fit(X, np.array(["a", "b", "c"])[y]))
     proba = clf.predict_proba(frame)
-    assert isinstance(proba, da.Array)
+    assert isinstance(proba, da.Array) and proba.numblocks[0] == frame.npartitions
     np.testing.assert_allclose(proba.compute().sum(axis=1), 1.0, rtol=1e-12)
     with pytest.raises(ValueError, match="feature names"):
         clf.predict(frame.rename(columns={"f0": "other"}))
