@@ -13,8 +13,9 @@ The full-batch solvers minimise the normalised objective of ``_loss.py``::
 
 the weighted mean cross-entropy plus a penalty whose weight ``alpha = 1 / (C
 * S)`` involves the total sample weight ``S``. A minibatch ``B`` gives the
-unbiased estimate ``f_B = 1/S_B * sum_{i in B} s_i CE_i + alpha/2 ||W||^2``
-(:class:`SoftmaxLoss` on the batch, with the same ``alpha``).
+estimate ``f_B = 1/S_B * sum_{i in B} s_i CE_i + alpha/2 ||W||^2``
+(:class:`SoftmaxLoss` on the batch, with the same ``alpha``; unbiased for
+rows of equal weight, a ratio estimate otherwise).
 
 - In ``fit(solver="sgd")`` the data, hence ``S``, is known: ``alpha = 1 / (C
   * S)`` exactly, and the engine minimises ``f`` itself.
@@ -44,6 +45,14 @@ keep their meaning, and it changes nothing but the conditioning. Adding one
 vector to every class row changes no prediction; after each step the rows
 are re-centred (a projection onto the subspace that holds the optimum), so
 Adam's per-coordinate steps cannot drift along those directions.
+
+The data set
+------------
+Before its epochs, ``fit(solver="sgd")`` puts the weighted data set in a
+canonical form (:func:`distinct_rows`): identical rows merged, their weights
+summed, the rows in an order that depends on their content only. A seeded
+fit is then a function of the weighted data set alone, so integer weights
+and repeated rows, or two orders of the same rows, give the same bits.
 """
 
 from dataclasses import dataclass
