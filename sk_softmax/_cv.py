@@ -1,11 +1,11 @@
 """SoftmaxClassifierCV: the penalty C chosen by cross-validation along a warm-started path.
 
 For every fold the model is fitted at every ``C``, from the smallest to the
-largest, each fit starting from the previous ``C``'s solution (the optimum
-moves smoothly with ``C``, so Newton needs a few steps instead of a cold
-start's many). The loss, the standardised coordinates and the solvers are
-those of :class:`~sk_softmax.SoftmaxClassifier`, used directly: no estimator
-is validated, cloned or refitted per ``(fold, C)``.
+largest, each fit starting from the previous ``C``'s solution or its secant
+extrapolation (the optimum moves smoothly with ``log C``, so Newton needs a
+few steps instead of a cold start's many). The loss, the standardised
+coordinates and the solvers are those of :class:`~sk_softmax.SoftmaxClassifier`,
+used directly: no estimator is validated, cloned or refitted per ``(fold, C)``.
 """
 
 import warnings
@@ -32,6 +32,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._loss import SoftmaxLoss, StandardizedLoss, column_moments
 from ._softmax import (
     SoftmaxClassifier,
+    _all_or_nothing,
     _check_classification_target,
     _check_target_shape,
     _checked_sample_weight,
@@ -66,7 +67,7 @@ def _index_params(params, indices, n_samples):
     return out
 
 
-def _fold_estimator(params, classes, coef, n_iter, n_features):
+def _fold_estimator(params, classes, coef, n_iter, n_features, converged=True):
     """A fitted SoftmaxClassifier with the given coefficients, for a scorer."""
     model = SoftmaxClassifier(**params)
     model.classes_ = classes
@@ -74,7 +75,7 @@ def _fold_estimator(params, classes, coef, n_iter, n_features):
     model.intercept_ = coef[:, -1].copy() if params["fit_intercept"] else np.zeros(classes.size)
     model.n_features_in_ = n_features
     model.n_iter_ = n_iter
-    model.converged_ = True
+    model.converged_ = bool(converged)
     model.solver_ = params["solver"]
     model.objective_ = None
     return model
@@ -151,8 +152,8 @@ def _path(X, y_codes, classes, sample_weight, train, params, Cs, order):
         In the order of ``Cs``; NaN rows for the classes left out.
     n_iter : ndarray of shape (n_Cs,)
     present : ndarray of shape (n_classes,), bool
-    unconverged : list of float
-        The values of C at which the solver did not reach ``tol``.
+    converged : ndarray of shape (n_Cs,), bool
+        Whether the solver reached ``tol``.
     """
     n_classes, n_features = classes.size, X.shape[1]
     fit_intercept = params["fit_intercept"]
@@ -174,7 +175,7 @@ def _path(X, y_codes, classes, sample_weight, train, params, Cs, order):
 
     coefs = np.full((len(Cs), n_classes, n_dof), np.nan)
     n_iter = np.zeros(len(Cs), dtype=int)
-    unconverged = []
+    converged = np.zeros(len(Cs), dtype=bool)
     coef = None
     history = []  # (log C, optimum) along the path, the last two
     with fit_threads() as n_threads:
@@ -204,9 +205,8 @@ def _path(X, y_codes, classes, sample_weight, train, params, Cs, order):
             coefs[j, present] = coef
             history = [*history[-1:], (np.log(Cs[j]), coef)]
             n_iter[j] = result.n_iter
-            if not result.converged:
-                unconverged.append(float(Cs[j]))
-    return coefs, n_iter, present, unconverged
+            converged[j] = result.converged
+    return coefs, n_iter, present, converged
 
 
 class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
@@ -407,6 +407,7 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
 
     # -- fit --------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
+    @_all_or_nothing
     def fit(self, X, y, sample_weight=None, **params):
         """Choose ``C`` by cross-validation, then fit the final model.
 
@@ -443,16 +444,17 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
                 f"but the data contains only one class: {classes.tolist()[0]!r}."
             )
         Cs = self._checked_Cs()
-        given_weights = sample_weight is not None
+        given = {} if sample_weight is None else {"sample_weight": sample_weight}
         sample_weight = _checked_sample_weight(sample_weight, X)
+        if given:
+            given["sample_weight"] = sample_weight
 
         if _routing_enabled():
-            routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
+            routed = process_routing(self, "fit", **given, **params)
             split_params, score_params = routed.splitter.split, routed.scorer.score
             scorer = self._get_scorer(request_weights=True)
         else:
-            split_params = {}
-            score_params = {"sample_weight": sample_weight} if given_weights else {}
+            split_params, score_params = {}, given
             scorer = self._get_scorer()
         cv = check_cv(self.cv, y, classifier=True)
         folds = list(cv.split(X, y, **split_params))
@@ -466,7 +468,8 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         coefs_paths = np.stack([p[0] for p in paths])
         n_iter = np.stack([p[1] for p in paths])
         present = np.stack([p[2] for p in paths])
-        self._warn_paths(paths, present, classes)
+        converged = np.stack([p[3] for p in paths])
+        self._warn_paths(Cs, converged, present, classes)
 
         n_features = X.shape[1]
         scores = np.empty((len(folds), Cs.size))
@@ -480,6 +483,7 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
                     coefs_paths[i, j, present[i]],
                     n_iter[i, j],
                     n_features,
+                    converged[i, j],
                 )
                 scores[i, j] = scorer(fold_model, X_test, y_test, **fold_params)
 
@@ -506,7 +510,7 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         self._model = final
         return self
 
-    def _warn_paths(self, paths, present, classes):
+    def _warn_paths(self, Cs, converged, present, classes):
         missing = ~present.all(axis=0)
         if missing.any():
             warnings.warn(
@@ -517,7 +521,7 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=3,
             )
-        unconverged = sorted({c for p in paths for c in p[3]})
+        unconverged = sorted({float(Cs[j]) for j in np.flatnonzero(~converged.all(axis=0))})
         if unconverged:
             warnings.warn(
                 f"SoftmaxClassifierCV: the solver did not reach tol={self.tol} in some folds "
@@ -658,7 +662,7 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
             MetadataRouter(owner=self)
             .add_self_request(self)
             .add(
-                splitter=check_cv(self.cv),
+                splitter=self.cv,  # as given: check_cv would consume a generator of splits
                 method_mapping=MethodMapping().add(caller="fit", callee="split"),
             )
             .add(

@@ -234,6 +234,20 @@ def test_class_missing_from_a_training_fold():
         SoftmaxClassifierCV(Cs=[1.0], cv=folds, refit=False).fit(X, y)
 
 
+def test_failed_fit_leaves_the_estimator_as_it_was():
+    X, y = _iris()
+    clf = SoftmaxClassifierCV(Cs=[1.0], cv=KFold(5), refit=False).fit(X, y)
+    before = {k: v.copy() if hasattr(v, "copy") else v for k, v in vars(clf).items()}
+    y_bad = y.copy()
+    y_bad[:3] = 3  # a class only in the first fold's test rows: refit=False cannot average
+    with pytest.raises(ValueError, match="refit=False"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        clf.fit(X, y_bad)
+    assert vars(clf).keys() == before.keys()
+    np.testing.assert_array_equal(clf.coef_, before["coef_"])
+    np.testing.assert_array_equal(clf.classes_, before["classes_"])
+
+
 def test_refit_false_averages_the_fold_models_at_best_C():
     X, y = _wine()
     clf = SoftmaxClassifierCV(Cs=MODERATE_CS, cv=3, refit=False).fit(X, y)

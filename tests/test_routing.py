@@ -189,3 +189,13 @@ def test_cv_estimator_score_is_weighted(data):
     assert clf.score(X, y, sample_weight=sw) == expected
     with config_context(enable_metadata_routing=False):
         assert clone(clf).fit(X, y).score(X, y, sample_weight=sw) == expected
+
+
+def test_cv_estimator_without_weights_routes_nothing(data):
+    X, y, _, folds = data
+    # No weights given: none reach a scorer that has not asked for them, and a
+    # generator of splits is read once (by fit, not by the routing).
+    by_name = SoftmaxClassifierCV(Cs=CS, cv=iter(folds), scoring="accuracy").fit(X, y)
+    with config_context(enable_metadata_routing=False):
+        plain = SoftmaxClassifierCV(Cs=CS, cv=folds).fit(X, y)
+    np.testing.assert_array_equal(by_name.scores_, plain.scores_)
