@@ -444,6 +444,15 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
                 f"but the data contains only one class: {classes.tolist()[0]!r}."
             )
         Cs = self._checked_Cs()
+        if isinstance(self.class_weight, dict):  # checked here: folds ignore absent labels
+            known = set(classes.tolist())
+            unknown = [label for label in self.class_weight if label not in known]
+            if unknown:
+                raise ValueError(
+                    f"class_weight names labels that are not in y: {unknown!r}; the classes "
+                    f"in y are {classes.tolist()!r}. Check the keys' spelling and type (1 is "
+                    "not '1'); classes missing from class_weight get weight 1."
+                )
         given = {} if sample_weight is None else {"sample_weight": sample_weight}
         sample_weight = _checked_sample_weight(sample_weight, X)
         if given:

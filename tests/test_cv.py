@@ -189,13 +189,14 @@ def test_zero_weights_equal_removed_rows():
     np.testing.assert_allclose(weighted.predict_proba(X), removed.predict_proba(X), atol=1e-6)
 
 
-def test_class_weight_balanced_per_fold_like_grid_search():
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 0.5, 2: 3.0}])
+def test_class_weight_per_fold_like_grid_search(class_weight):
     X, y = make_classification(
         n_samples=150, n_classes=3, n_informative=4, weights=[0.6, 0.3, 0.1], random_state=0
     )
     cv = StratifiedKFold(3)
-    ours = SoftmaxClassifierCV(Cs=MODERATE_CS, cv=cv, class_weight="balanced").fit(X, y)
-    grid = GridSearchCV(SoftmaxClassifier(class_weight="balanced"), {"C": MODERATE_CS}, cv=cv)
+    ours = SoftmaxClassifierCV(Cs=MODERATE_CS, cv=cv, class_weight=class_weight).fit(X, y)
+    grid = GridSearchCV(SoftmaxClassifier(class_weight=class_weight), {"C": MODERATE_CS}, cv=cv)
     grid.fit(X, y)
     np.testing.assert_array_equal(ours.scores_, _grid_scores(grid, 3))
     assert ours.C_ == grid.best_params_["C"]
@@ -309,6 +310,8 @@ def test_bad_parameters_and_metadata():
         SoftmaxClassifierCV(Cs=0).fit(X, y)
     with pytest.raises(ValueError, match="only one class"):
         SoftmaxClassifierCV().fit(X, np.zeros(150))
+    with pytest.raises(ValueError, match=r"class_weight names labels that are not in y: \['3'\]"):
+        SoftmaxClassifierCV(Cs=2, refit=False, class_weight={"3": 2.0}).fit(X, y)
     # groups and other metadata need routing (as in scikit-learn's own CV estimators)
     with pytest.raises(ValueError, match="enable_metadata_routing"):
         SoftmaxClassifierCV(Cs=2).fit(X, y, groups=np.arange(150) % 3)
