@@ -132,9 +132,10 @@ class OnlineMixin:
         state = getattr(self, "sgd_state_", None)
         if state is None:
             state = self._initial_state(X, y_codes, classes_, sample_weight, first_call)
-        weights = sample_weight * self._online_class_weights(
+        class_weight, class_totals = self._online_class_weights(
             state, classes_, y_codes, sample_weight
         )
+        weights = sample_weight * class_weight
         with np.errstate(over="ignore"):
             total = weights.sum()
         if not np.isfinite(total):
@@ -143,6 +144,8 @@ class OnlineMixin:
                 "beyond float64: scale them down. Only their ratios, and C times their "
                 "total, matter."
             )
+        # Nothing in the state changes before here: a failed call leaves it intact.
+        state.class_totals = class_totals
         if total > 0:
             state.n_seen += total
             alpha = 0.0 if np.isinf(self.C) else 1.0 / (self.C * state.n_seen)
@@ -200,18 +203,22 @@ class OnlineMixin:
         return _sgd.init_state(coef, mean, _sgd.safe_scale(std), self.fit_intercept)
 
     def _online_class_weights(self, state, classes, y_codes, sample_weight):
-        """Each sample's class weight; "balanced" from the totals seen so far."""
-        state.class_totals += np.bincount(y_codes, weights=sample_weight, minlength=classes.size)
+        """Each sample's class weight, and the class totals seen with this batch.
+
+        "balanced" uses the totals seen so far, this batch included.
+        """
+        totals = state.class_totals + np.bincount(
+            y_codes, weights=sample_weight, minlength=classes.size
+        )
         if self.class_weight is None:
-            return np.ones(y_codes.size)
+            return np.ones(y_codes.size), totals
         if isinstance(self.class_weight, str):  # "balanced"
-            totals = state.class_totals
             seen = totals > 0
             vector = np.ones(classes.size)
             vector[seen] = totals.sum() / (classes.size * totals[seen])
         else:
             vector = self._class_weight_vector(classes, y_codes, sample_weight)
-        return vector[y_codes]
+        return vector[y_codes], totals
 
     def _set_coef(self, coef, n_features):
         self.coef_ = np.ascontiguousarray(coef[:, :n_features])

@@ -188,3 +188,14 @@ def test_sgd_parameters_are_validated(iris):
     for params in [{"batch_size": 0}, {"learning_rate": 0}, {"validation_fraction": 1.0}]:
         with pytest.raises(ValueError, match=next(iter(params))):
             SoftmaxClassifier(solver="sgd", **params).fit(X, y)
+
+
+def test_a_failed_partial_fit_leaves_the_model_intact(iris):
+    X, y = iris
+    clf = SoftmaxClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
+    before = (clf.coef_.copy(), clf.sgd_state_.class_totals.copy(), clf.sgd_state_.n_seen)
+    with pytest.raises(ValueError, match="beyond float64"):
+        clf.partial_fit(X[:4], y[:4], sample_weight=np.full(4, 1e308))
+    np.testing.assert_array_equal(clf.coef_, before[0])
+    np.testing.assert_array_equal(clf.sgd_state_.class_totals, before[1])
+    assert clf.sgd_state_.n_seen == before[2]
