@@ -301,12 +301,13 @@ class ArrayAPISoftmaxLoss:
             diag[:, : self.X.shape[1]] += self._penalty_curvature(scale)
         return diag.ravel()
 
-    def class_blocks(self, coef, mean=None, scale=None):
+    def class_blocks(self, coef, mean=None, scale=None, max_rows=None):
         """The K diagonal blocks of the Hessian, NumPy, shape (n_classes, n_dof, n_dof).
 
         Block ``k`` is ``X~^T diag(s/S p_k (1 - p_k)) X~`` (plus ``alpha`` on
         the weights' diagonal): the preconditioner of the conjugate-gradient
-        solver, as :meth:`sk_softmax._loss.SoftmaxLoss.class_blocks`.
+        solver, as :meth:`sk_softmax._loss.SoftmaxLoss.class_blocks`. Exact
+        here: ``max_rows`` (row sampling) is accepted and not used.
         """
         proba = self._proba_at(coef)
         xt = self._augmented(mean, scale)

@@ -95,13 +95,19 @@ class RowChunks:
             return block
         return np.asarray(block, dtype=np.float64)
 
-    def map_reduce(self, func, width=0):
+    def map_reduce(self, func, width=0, max_rows=None):
         """``sum(func(rows, block) for every block)``, tuples summed elementwise.
 
         ``func`` returns a tuple of floats and arrays, freshly allocated (it
         may be called from several threads at once, on different rows).
+        With ``max_rows``, only evenly spaced blocks holding about that many
+        rows take part: a systematic sample, for sums that need not be exact.
         """
         slices = self.slices(width)
+        if max_rows is not None and self.n_samples > max_rows:
+            rows_per_block = slices[0].stop - slices[0].start
+            keep = max(1, -(-max_rows // rows_per_block))
+            slices = [slices[round(i)] for i in np.linspace(0, len(slices) - 1, keep)]
         n_threads = min(self.n_threads, len(slices))
 
         def run(part):

@@ -488,8 +488,10 @@ class SoftmaxClassifier(
                 verbose=self.verbose,
                 callback=callbacks if callbacks.active else None,
             )
+            coef = self._canonical_coef(scaled, result.coef)
+            # still inside fit_threads: the loss's threads assume one-thread BLAS
+            objective = loss.loss(coef.ravel())
         callbacks.close(result.coef)
-        coef = self._canonical_coef(scaled, result.coef)
         separated = not result.stopped and self._separated(X, y_codes, weights, coef, scaled)
         if separated:
             warnings.warn(self._separation_message(coef), ConvergenceWarning, stacklevel=4)
@@ -508,7 +510,7 @@ class SoftmaxClassifier(
         self.n_iter_ = result.n_iter
         self.converged_ = result.converged and not separated
         self.solver_ = solver
-        self.objective_ = self._unnormalise(loss.loss(coef.ravel()), weights, weight_scale)
+        self.objective_ = self._unnormalise(objective, weights, weight_scale)
         return self
 
     # -- fit helpers ------------------------------------------------------------

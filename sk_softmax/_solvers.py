@@ -162,6 +162,9 @@ def _cg_direction(loss, coef, grad, tol=0.0, max_cg=None):
 # Largest n_dof for which the class-block preconditioner is used: K
 # factorisations of n_dof x n_dof per Newton step.
 _MAX_BLOCK_DOF = 1000
+# Rows sampled for the class blocks: their cost, rows * n_dof^2 * K, then stays
+# below a few Hessian-vector products even for millions of rows.
+_BLOCK_ROWS = 16384
 
 
 def _preconditioner(loss, coef):
@@ -175,7 +178,7 @@ def _preconditioner(loss, coef):
     n_classes, n_dof = loss.shape
     blocks = None
     if n_dof <= _MAX_BLOCK_DOF and hasattr(loss, "class_blocks"):
-        blocks = loss.class_blocks(coef)
+        blocks = loss.class_blocks(coef, max_rows=max(_BLOCK_ROWS, 20 * n_dof))
     if blocks is not None:
         factors = []
         for block in blocks:

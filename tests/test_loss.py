@@ -182,3 +182,20 @@ def test_raw_prediction_float32_no_full_copy():
     X = rng.normal(size=(10, 3)).astype(np.float32)
     W = rng.normal(size=(2, 3))
     np.testing.assert_allclose(raw_prediction(X, W), X.astype(np.float64) @ W.T, rtol=1e-14)
+
+
+def test_sampled_class_blocks_estimate_the_exact_ones(monkeypatch):
+    """Evenly spaced row blocks, reweighted, approximate the class blocks."""
+    import sk_softmax._chunks as chunks_module
+
+    loss, rng = _problem(n=4000, d=3, k=3)
+    coef = rng.normal(size=np.prod(loss.shape)) * 0.3
+    exact = loss.class_blocks(coef)
+    monkeypatch.setattr(chunks_module, "_BLOCK_VALUES", 100)
+    monkeypatch.setattr(chunks_module, "_MIN_ROWS", 50)
+    sampled = SoftmaxLoss(loss.X, loss.y, 3, loss.sw, loss.alpha, True).class_blocks(
+        coef, max_rows=1000
+    )
+    # i.i.d. rows: a 1000-row sample estimates a mean to about 1/sqrt(1000) ~ 3%
+    np.testing.assert_allclose(sampled, exact, rtol=0.15, atol=0.15 * np.abs(exact).max())
+    assert not np.allclose(sampled, exact, rtol=1e-9)  # it is a sample, not the sum
