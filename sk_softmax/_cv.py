@@ -29,7 +29,7 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._loss import SoftmaxLoss, StandardizedLoss, column_moments
+from ._loss import SoftmaxLoss, StandardizedLoss, column_moments, raw_prediction
 from ._softmax import (
     SoftmaxClassifier,
     _all_or_nothing,
@@ -54,6 +54,24 @@ def _default_scorer(request_weights):
         with config_context(enable_metadata_routing=True):  # set_*_request needs it on
             scorer.set_score_request(sample_weight=True)
     return scorer
+
+
+def _accuracy(model, X, y, sample_weight=None):
+    """The default scorer's value, ``accuracy_score(y, model.predict(X), sample_weight)``.
+
+    Computed as ``accuracy_score`` computes it (``np.average`` of the
+    matches), without its and ``predict``'s checks of data already checked:
+    on small folds those take longer than the fit (NaN if the test weights
+    sum to zero, as a failed score in GridSearchCV).
+    """
+    raw = raw_prediction(X, model.coef_, model.intercept_)
+    if np.isfinite(raw).all():
+        predicted = model.classes_[np.argmax(raw, axis=1)]
+    else:  # overflowing outputs: predict rescales them
+        predicted = model.predict(X)
+    if sample_weight is not None and not np.sum(sample_weight) > 0:
+        return np.nan
+    return float(np.average(y == predicted, weights=sample_weight))
 
 
 def _index_params(params, indices, n_samples):
@@ -494,7 +512,10 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
                     n_features,
                     converged[i, j],
                 )
-                scores[i, j] = scorer(fold_model, X_test, y_test, **fold_params)
+                if self.scoring is None:
+                    scores[i, j] = _accuracy(fold_model, X_test, y_test, **fold_params)
+                else:
+                    scores[i, j] = scorer(fold_model, X_test, y_test, **fold_params)
 
         # Mean over folds and first best, exactly as GridSearchCV ranks
         # (np.average over the splits; NaN scores rank last).

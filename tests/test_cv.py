@@ -7,6 +7,7 @@ import pytest
 from sklearn import config_context
 from sklearn.datasets import load_iris, load_wine, make_blobs, make_classification
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, make_scorer
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
@@ -170,6 +171,21 @@ def test_sample_weight_in_training_and_scoring_matches_routed_grid_search():
     # And the weights matter: unweighted scores differ.
     unweighted = SoftmaxClassifierCV(Cs=MODERATE_CS, cv=cv).fit(X, y)
     assert not np.array_equal(unweighted.scores_, ours.scores_)
+
+
+def test_default_scorer_is_accuracy_score():
+    # The default scorer skips the scorer machinery; its values must be
+    # accuracy_score's, with and without weights.
+    X, y = _synthetic()
+    sw = np.random.default_rng(4).uniform(0, 3, size=y.size)
+    default = SoftmaxClassifierCV(Cs=MODERATE_CS, cv=3).fit(X, y)
+    named = SoftmaxClassifierCV(Cs=MODERATE_CS, cv=3, scoring="accuracy").fit(X, y)
+    np.testing.assert_array_equal(default.scores_, named.scores_)
+    weighted = SoftmaxClassifierCV(Cs=MODERATE_CS, cv=3).fit(X, y, sample_weight=sw)
+    scorer = make_scorer(accuracy_score)  # routing off: fit's weights go to any scorer
+    explicit = SoftmaxClassifierCV(Cs=MODERATE_CS, cv=3, scoring=scorer)
+    explicit.fit(X, y, sample_weight=sw)
+    np.testing.assert_array_equal(weighted.scores_, explicit.scores_)
 
 
 def test_zero_weights_equal_removed_rows():
