@@ -49,6 +49,7 @@ Writes ``benchmarks/results/bench_fit.{md,csv,png}`` (``--out`` to change).
 import argparse
 import csv
 import gc
+import json
 import math
 import os
 import platform
@@ -702,6 +703,40 @@ def write_csv(rows, path):
             writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
 
 
+def _parse(value):
+    if value in ("True", "False"):
+        return value == "True"
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return int(number) if number.is_integer() and "." not in value and "e" not in value else number
+
+
+def read_previous(out, keep):
+    """Rows, curves and floors of an earlier run in ``out``, for the data sets ``keep`` says.
+
+    ``keep(name)`` is true for the data sets to carry over (``--update``).
+    """
+    rows, curves, floors = [], {}, {}
+    if (out / "bench_fit.csv").exists():
+        with open(out / "bench_fit.csv", newline="") as fh:
+            rows = [{k: _parse(v) for k, v in r.items()} for r in csv.DictReader(fh)]
+        rows = [r for r in rows if keep(r["dataset"])]
+    if (out / "bench_fit_curves.csv").exists():
+        with open(out / "bench_fit_curves.csv", newline="") as fh:
+            for r in csv.DictReader(fh):
+                if keep(r["dataset"]):
+                    point = Point(
+                        int(r["max_iter"]), float(r["seconds"]), float(r["gap"]), int(r["n_iter"])
+                    )
+                    curves.setdefault(r["dataset"], {}).setdefault(r["solver"], []).append(point)
+    if (out / "bench_fit_floors.json").exists():
+        floors = json.loads((out / "bench_fit_floors.json").read_text())
+        floors = {k: v for k, v in floors.items() if keep(k)}
+    return rows, curves, floors
+
+
 def _solver_order(label):
     family, name = label.split(" ", 1)
     return (family != "ours", (OURS if family == "ours" else THEIRS).index(name))
@@ -849,6 +884,11 @@ def main(argv=None):
         "(default: leave the pools as they are)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="output directory")
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="keep the earlier results in --out of the data sets not selected by --datasets",
+    )
     args = parser.parse_args(argv)
     if args.threads is not None:
         with threadpool_limits(limits=args.threads):
@@ -865,7 +905,19 @@ def _main(args):
     mode = "--quick" if args.quick else "full"
     args.out.mkdir(parents=True, exist_ok=True)
 
+    previous = ([], {}, {})
+    if args.update:
+        names = args.datasets.split(",") if args.datasets else []
+
+        def keep(name):
+            return not any(name == w or name.startswith(w) for w in names)
+
+        previous = read_previous(args.out, keep)
+
     def write(rows, curves, floors):
+        rows = previous[0] + rows
+        curves = {**previous[1], **curves}
+        floors = {**previous[2], **floors}
         settings = (
             f"- command: `python benchmarks/bench_fit.py {' '.join(sys.argv[1:])}` ({mode}); "
             f"target gap {TARGET_GAP:g}; {(time.perf_counter() - start) / 60:.1f} min so far; "
@@ -884,6 +936,7 @@ def _main(args):
         (args.out / "bench_fit.md").write_text(report + "\n")
         write_csv(rows, args.out / "bench_fit.csv")
         write_curves(curves, args.out / "bench_fit_curves.csv")
+        (args.out / "bench_fit_floors.json").write_text(json.dumps(floors, indent=1) + "\n")
         plot(curves, args.out / "bench_fit.png", defaults=auto_labels(rows))
         return report
 

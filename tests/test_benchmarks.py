@@ -90,6 +90,19 @@ def test_run_problem_rows_and_reports(bench, tiny_dense, tmp_path):
     bench.write_curves(curves, tmp_path / "c.csv")
     n_points = sum(len(points) for points in curves["tiny"].values())
     assert (tmp_path / "c.csv").read_text().count("\n") == n_points + 1
+    # --update reads an earlier run back: same rows (to the 6 digits written), same curves
+    (tmp_path / "b.csv").rename(tmp_path / "bench_fit.csv")
+    (tmp_path / "c.csv").rename(tmp_path / "bench_fit_curves.csv")
+    old_rows, old_curves, old_floors = bench.read_previous(tmp_path, lambda name: True)
+    assert [r["solver"] for r in old_rows] == [r["solver"] for r in rows]
+    for old, new in zip(old_rows, rows, strict=True):
+        assert old["default_converged"] == new["default_converged"]
+        assert old["peak_mem_MB"] == pytest.approx(new["peak_mem_MB"], rel=1e-5)
+    assert {k: len(v) for k, v in old_curves["tiny"].items()} == {
+        k: len(v) for k, v in curves["tiny"].items()
+    }
+    assert old_floors == {}
+    assert bench.read_previous(tmp_path, lambda name: False)[0] == []
     assert bench.auto_labels(rows) == {"tiny": "ours " + bench.resolved(tiny_dense)}
     bench.plot(curves, tmp_path / "b.png", defaults=bench.auto_labels(rows))
     assert (tmp_path / "b.png").stat().st_size > 0
