@@ -89,7 +89,7 @@ def _cholesky_direction(loss, coef, grad, tol=0.0):
     beyond that (duplicated columns and ``C=inf``, say), a small ridge is
     added until the factorisation succeeds.
     """
-    hess = loss.hessian(coef)
+    hess = np.ascontiguousarray(loss.hessian(coef))  # reshaped as a view below
     n_classes, n_dof = loss.shape
     scale = max(float(np.max(np.abs(np.diag(hess)))), EPS)
     # N = (1 1^T / K) (x) D with D selecting the intercept (or everything).
@@ -98,9 +98,10 @@ def _cholesky_direction(loss, coef, grad, tol=0.0):
         sel[-1] = 1.0
     if loss.alpha == 0:
         sel[:] = 1.0
-    if sel.any():
-        proj = np.kron(np.full((n_classes, n_classes), scale / n_classes), np.diag(sel))
-        hess += proj
+    if sel.any():  # hess[(k, j), (l, j)] += scale / K for every selected j
+        hess4 = hess.reshape(n_classes, n_dof, n_classes, n_dof)
+        selected = np.flatnonzero(sel)
+        hess4[:, selected, :, selected] += scale / n_classes
     # Factorise with numpy's LAPACK (its thread pool runs the O(m^3) part),
     # solve the two triangular systems with scipy's (O(m^2)).
     ridge = 0.0

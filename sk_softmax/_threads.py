@@ -28,6 +28,7 @@ def _controller():
     return ThreadpoolController()
 
 
+@lru_cache(maxsize=64)
 def _is_numpy_lib(filepath):
     numpy_dir = os.path.dirname(np.__file__)
     site = os.path.dirname(numpy_dir)
