@@ -39,7 +39,7 @@ from sklearn.utils._array_api import (
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._callbacks import IterationCallbacks
-from ._loss import StandardizedLoss
+from ._loss import StandardizedLoss, moments_to_mean_std
 from ._solvers import SOLVERS, choose_solver
 
 
@@ -91,26 +91,14 @@ def column_moments_xp(X, sample_weight, center):
     so that features of 1e-300 or 1e300 neither underflow nor overflow.
     """
     xp, _ = get_namespace(X)
-    n_features = X.shape[1]
     sw = sample_weight / xp.sum(sample_weight)
     magnitude = xp.max(xp.abs(X), axis=0)
     magnitude = xp.where(magnitude > 0, magnitude, xp.ones_like(magnitude))
     scaled = X / magnitude
     first = _to_numpy(sw @ scaled)
     second = _to_numpy(sw @ (scaled * scaled))
-    magnitude = _to_numpy(magnitude)
     # From here on, small NumPy vectors: the same formulae as column_moments.
-    if center:
-        var = np.maximum(second - first**2, 0.0)
-        mean = first * magnitude
-    else:
-        var = second
-        mean = np.zeros(n_features)
-    # var = second - first**2 loses about half the digits to cancellation on
-    # near-constant columns: treat a spread below 1e-7 of the size as none.
-    spread = np.sqrt(var) > 1e-7 * np.sqrt(second)
-    std = np.where(spread, np.sqrt(var) * magnitude, 0.0)
-    return mean, std
+    return moments_to_mean_std(first, second, _to_numpy(magnitude), center)
 
 
 class ArrayAPISoftmaxLoss:

@@ -495,12 +495,22 @@ def column_moments(X, sample_weight, center):
         return sw[rows] @ scaled, sw[rows] @ (scaled * scaled)
 
     first, second = chunks.map_reduce(work, width=n_features)
+    return moments_to_mean_std(first, second, magnitude, center)
+
+
+def moments_to_mean_std(first, second, magnitude, center):
+    """``(mean, std)`` from weighted moments of the columns divided by ``magnitude``.
+
+    ``first`` and ``second`` are ``sum_i w_i x_ij / m_j`` and ``sum_i w_i
+    (x_ij / m_j)^2`` with weights summing to one; without ``center`` the mean
+    is zero and the spread is the root mean square.
+    """
     if center:
         var = np.maximum(second - first**2, 0.0)
         mean = first * magnitude
     else:
         var = second
-        mean = np.zeros(n_features)
+        mean = np.zeros_like(first)
     # var = second - first**2 loses about half the digits to cancellation on
     # near-constant columns: treat a spread below 1e-7 of the size as none.
     spread = np.sqrt(var) > 1e-7 * np.sqrt(second)
