@@ -776,6 +776,7 @@ def plot(curves, path, defaults=None):
     matplotlib.use("Agg")
     import matplotlib.lines
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     names = list(curves)
     cols = min(4, len(names))
@@ -804,6 +805,7 @@ def plot(curves, path, defaults=None):
         ax.set_xlabel("fit time (s)", fontsize=8)
         ax.set_ylabel("relative objective gap", fontsize=8)
         ax.tick_params(labelsize=7)
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # no overlapping labels
     for ax in axes.ravel()[len(names) :]:
         ax.axis("off")
     handles = [
