@@ -264,10 +264,6 @@ def newton_cg(loss, coef0, *, tol, max_iter, verbose=0, callback=None):
 
 
 # -- L-BFGS -------------------------------------------------------------------
-class _StopLBFGS(Exception):
-    pass
-
-
 def lbfgs(loss, coef0, *, tol, max_iter, verbose=0, callback=None):
     """L-BFGS-B from ``scipy.optimize.minimize``, with the analytic gradient.
 

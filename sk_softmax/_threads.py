@@ -4,8 +4,9 @@ numpy's and scipy's wheels each ship their own OpenBLAS, each with its own
 thread pool. The solvers alternate between numpy's large matrix products and
 scipy's small ones (L-BFGS-B's updates, triangular solves), and on a small
 machine the two pools then fight for the same cores: on scikit-learn's digits,
-a 100-iteration L-BFGS fit took 0.88 s with default threads and 0.044 s with
-scipy's pool limited to one thread (``benchmarks/bench_threads.py``).
+a 100-iteration L-BFGS fit took 0.99 s with default threads, 0.083 s with
+scipy's pool limited to one thread and 0.046 s under ``fit_threads`` (medians
+of ``benchmarks/bench_threads.py``, results in ``benchmarks/results``).
 
 ``fit_threads()``, used around every fit, sets every BLAS pool to one thread
 and gives the loss as many threads of its own as numpy's BLAS had: the loss
