@@ -323,7 +323,7 @@ class ArrayAPIMixin:
     # -- fit -----------------------------------------------------------------------
     def _fit_array_api(self, X, y, sample_weight):
         """Fit on an Array API ``X`` (``uses_array_api(X)``); ``y`` may be of any namespace."""
-        from ._softmax import _check_classification_target
+        from ._validation import _check_classification_target
 
         if self.solver == "sgd":
             check_numpy_only(X, "fit with solver='sgd'")

@@ -30,16 +30,16 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._loss import SoftmaxLoss, StandardizedLoss, column_moments, raw_prediction
-from ._softmax import (
-    SoftmaxClassifier,
+from ._softmax import SoftmaxClassifier
+from ._solvers import SOLVERS, choose_solver
+from ._threads import fit_threads
+from ._validation import (
     _all_or_nothing,
     _check_classification_target,
     _check_target_shape,
     _checked_sample_weight,
     _numeric_errors,
 )
-from ._solvers import SOLVERS, choose_solver
-from ._threads import fit_threads
 
 
 def _default_scorer(request_weights):

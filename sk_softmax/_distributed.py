@@ -72,7 +72,7 @@ class DaskMixin:
         Hessian) come back to the client.
         """
         from . import _dask
-        from ._softmax import _check_classification_target
+        from ._validation import _check_classification_target
 
         if self.solver == "sgd":
             raise ValueError(

@@ -94,7 +94,7 @@ class OnlineMixin:
         >>> bool(clf.score(X, y) > 0.9)
         True
         """
-        from ._softmax import (
+        from ._validation import (
             _check_C,
             _check_target_shape,
             _checked_sample_weight,

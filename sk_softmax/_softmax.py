@@ -1,8 +1,6 @@
 """SoftmaxClassifier: validation, label encoding, a solver, the fitted attributes."""
 
-import functools
 import warnings
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,8 +10,7 @@ from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._array_api import ArrayAPIMixin, uses_array_api
 from ._callbacks import CallbackSupportMixin, IterationCallbacks
@@ -22,122 +19,14 @@ from ._loss import SoftmaxLoss, StandardizedLoss, column_moments, raw_prediction
 from ._online import OnlineMixin
 from ._solvers import SOLVERS, choose_solver
 from ._threads import fit_threads
-
-
-# -- input checks with messages that name the problem and the fix -------------------
-def _check_target_shape(y):
-    """A 2-D ``y`` with several columns is multilabel or multioutput: say so."""
-    try:
-        shape = np.shape(y)
-    except (TypeError, ValueError):  # ragged lists, exotic containers: left to scikit-learn
-        return
-    if len(shape) == 2 and shape[1] > 1:
-        raise ValueError(
-            f"y has shape {shape}, but SoftmaxClassifier predicts one class per sample and "
-            "needs a 1-D y of labels, shape (n_samples,). For multilabel or multioutput "
-            "targets wrap it, e.g. in sklearn.multiclass.OneVsRestClassifier or "
-            "sklearn.multioutput.MultiOutputClassifier."
-        )
-
-
-def _check_classification_target(y):
-    """Labels of one kind, discrete: anything else gets a message saying why not."""
-    kind = type_of_target(y, input_name="y")
-    if kind in ("binary", "multiclass"):
-        return
-    if kind == "continuous":
-        raise ValueError(
-            "Unknown label type: continuous. y holds non-integer numbers such as "
-            f"{float(next(v for v in np.ravel(y) if v != int(v)))!r}, which looks like a "
-            "regression target: SoftmaxClassifier needs discrete class labels. Use a regressor, or "
-            "turn y into classes (e.g. with numpy.digitize)."
-        )
-    if kind == "unknown":
-        types = sorted({type(v).__name__ for v in np.ravel(y)})
-        raise ValueError(
-            f"Unknown label type: unknown. y mixes labels of several types ({types}) or "
-            "holds values that are not labels; give all labels one type, e.g. with "
-            "y.astype(str)."
-        )
-    raise ValueError(f"Unknown label type: {kind}. SoftmaxClassifier needs 1-D class labels.")
-
-
-@contextmanager
-def _numeric_errors(name):
-    """Re-raise scikit-learn's conversion errors on non-numeric data with a remedy."""
-    try:
-        yield
-    except (TypeError, ValueError) as exc:
-        text = str(exc)
-        if "could not convert" in text or "argument must be a string or a" in text:
-            raise type(exc)(
-                f"{text}. SoftmaxClassifier needs numeric {name} (numbers or booleans); "
-                "encode text or categorical features first, e.g. with "
-                "sklearn.preprocessing.OneHotEncoder."
-            ) from exc
-        if "could not be promoted" in text:  # datetimes, timedeltas next to numbers
-            raise TypeError(
-                f"SoftmaxClassifier needs numeric {name}, but it holds values numpy cannot "
-                "convert to float64 (dates or times, say): convert them to numbers first. "
-                f"numpy said: {text}"
-            ) from exc
-        if "inhomogeneous" in text:
-            raise ValueError(
-                f"{name} is not a rectangular array: its rows have different lengths. "
-                f"numpy said: {text}"
-            ) from exc
-        raise
-
-
-def _check_C(C):
-    """``C`` must be representable in float64 (a Python int may not be)."""
-    try:
-        float(C)
-    except OverflowError:
-        raise ValueError(
-            f"C is beyond the float64 range (about 1.8e308): {str(C)[:12]}... with "
-            f"{len(str(C))} digits. For no penalty use C=np.inf."
-        ) from None
-
-
-def _checked_sample_weight(sample_weight, X):
-    """One finite, non-negative float64 weight per sample, not all zero."""
-    try:
-        with _numeric_errors("sample_weight"):
-            return _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-    except ValueError as exc:
-        if not str(exc).startswith("sample_weight.shape =="):
-            raise
-        raise ValueError(
-            f"sample_weight has shape {np.asarray(sample_weight).shape} but X has "
-            f"{X.shape[0]} samples: pass one non-negative weight per sample (or a scalar)."
-        ) from exc
-
-
-def _all_or_nothing(fit):
-    """Make ``fit`` leave the estimator as it found it when it raises.
-
-    ``validate_data`` records ``n_features_in_`` and ``feature_names_in_`` as
-    soon as it has seen ``X``; a fit that fails later (bad weights, a warm
-    start on other features, KeyboardInterrupt in the solver) would leave
-    them describing data the model was never fitted on. The attributes are
-    otherwise assigned at the end of ``fit`` only; on any exception, every
-    attribute is put back as it was.
-    """
-
-    @functools.wraps(fit)
-    def wrapper(self, *args, **kwargs):
-        before = dict(self.__dict__)
-        try:
-            return fit(self, *args, **kwargs)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            raise
-
-    return wrapper
+from ._validation import (
+    _all_or_nothing,
+    _check_C,
+    _check_classification_target,
+    _check_target_shape,
+    _checked_sample_weight,
+    _numeric_errors,
+)
 
 
 def _times(raw, factor):
