@@ -151,14 +151,14 @@ def bench_dask(n, repeats):
             wait([Xd, yd])
         data[workers] = (Xd, yd)
 
-    times = {"in memory (numpy, 2 BLAS threads)": []}
+    times = {"in memory (numpy, fit_threads: 2 threads)": []}
     times.update({f"dask, {w} worker{'s' * (w > 1)} x 1 thread": [] for w in clusters})
     coefs, info = {}, {}
     for _ in range(repeats):
         start = time.perf_counter()
         ref = SoftmaxClassifier().fit(X, y)
-        times["in memory (numpy, 2 BLAS threads)"].append(time.perf_counter() - start)
-        info["in memory (numpy, 2 BLAS threads)"] = (ref.solver_, ref.n_iter_)
+        times["in memory (numpy, fit_threads: 2 threads)"].append(time.perf_counter() - start)
+        info["in memory (numpy, fit_threads: 2 threads)"] = (ref.solver_, ref.n_iter_)
         for workers, (_, client) in clusters.items():
             name = f"dask, {workers} worker{'s' * (workers > 1)} x 1 thread"
             Xd, yd = data[workers]
