@@ -41,6 +41,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._callbacks import IterationCallbacks
 from ._loss import StandardizedLoss, moments_to_mean_std
 from ._solvers import SOLVERS, choose_solver
+from ._validation import _check_classification_target, _unit_max
 
 
 def _to_numpy(array):
@@ -323,8 +324,6 @@ class ArrayAPIMixin:
     # -- fit -----------------------------------------------------------------------
     def _fit_array_api(self, X, y, sample_weight):
         """Fit on an Array API ``X`` (``uses_array_api(X)``); ``y`` may be of any namespace."""
-        from ._validation import _check_classification_target
-
         if self.solver == "sgd":
             check_numpy_only(X, "fit with solver='sgd'")
         xp, _, device = get_namespace_and_device(X)
@@ -428,12 +427,9 @@ class ArrayAPIMixin:
         codes = np.arange(n_classes)  # the per-class checks, on the class totals
         self._check_class_totals(classes_np, codes, totals)
         if self.class_weight is not None:
-            class_weight = self._class_weight_vector(classes_np, codes, totals)
-            largest = class_weight.max()
-            if largest > 0:
-                class_weight = class_weight / largest
-                with np.errstate(over="ignore"):  # inf: C * S beyond float64, alpha = 0
-                    scale = scale * largest
+            class_weight, scale = _unit_max(
+                self._class_weight_vector(classes_np, codes, totals), scale
+            )
             weights = weights * (
                 onehot @ xp.asarray(class_weight, dtype=weights.dtype, device=device)
             )

@@ -26,6 +26,7 @@ from ._validation import (
     _check_target_shape,
     _checked_sample_weight,
     _numeric_errors,
+    _unit_max,
 )
 
 
@@ -438,11 +439,7 @@ class SoftmaxClassifier(
         self._check_class_totals(classes, y_codes, weights)
         if self.class_weight is not None:
             class_weight = self._class_weight_vector(classes, y_codes, weights)
-            largest = class_weight.max()
-            if largest > 0:
-                class_weight = class_weight / largest
-                with np.errstate(over="ignore"):  # inf: C * S beyond float64, alpha = 0
-                    scale = scale * largest
+            class_weight, scale = _unit_max(class_weight, scale)
             weights = weights * class_weight[y_codes]
             self._check_class_totals(classes, y_codes, weights)
         return weights, scale

@@ -125,3 +125,13 @@ def _all_or_nothing(fit):
             raise
 
     return wrapper
+
+
+def _unit_max(class_weight, scale):
+    """Class weights divided by their largest, and ``scale`` times it: same ``C * S``."""
+    largest = class_weight.max()
+    if largest > 0:
+        class_weight = class_weight / largest
+        with np.errstate(over="ignore"):  # inf: C * S beyond float64, alpha = 0
+            scale = scale * largest
+    return class_weight, scale
