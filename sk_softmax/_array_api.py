@@ -38,10 +38,9 @@ from sklearn.utils._array_api import (
 )
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._callbacks import IterationCallbacks
 from ._loss import StandardizedLoss, moments_to_mean_std
-from ._solvers import SOLVERS, choose_solver
-from ._validation import _check_classification_target, _unit_max
+from ._solvers import choose_solver
+from ._validation import _check_classification_target, _check_two_classes, _unit_max
 
 
 def _to_numpy(array):
@@ -335,11 +334,7 @@ class ArrayAPIMixin:
         classes, y_codes = xp_y.unique_inverse(y)
         n_classes = size(classes)
         classes_np = move_to(classes, xp=np, device="cpu")  # small: for messages and dicts
-        if n_classes < 2:
-            raise ValueError(
-                "SoftmaxClassifier needs samples of at least 2 classes in the data, "
-                f"but the data contains only one class: {classes_np.tolist()[0]!r}."
-            )
+        _check_two_classes(classes_np)
         work_dtype = _max_precision_float_dtype(xp, device)
         X_work = xp.astype(X, work_dtype)
         y_codes = move_to(y_codes, xp=xp, device=device)
@@ -353,7 +348,7 @@ class ArrayAPIMixin:
         loss = ArrayAPISoftmaxLoss(X_work, y_codes, n_classes, weights, alpha, self.fit_intercept)
         mean, std = column_moments_xp(X_work, weights, center=self.fit_intercept)
         scaled = StandardizedLoss(loss, mean, std)
-        coef0 = self._array_api_initial_coef(loss, scaled, classes_np, X.shape[1], totals)
+        coef0 = scaled.to_standardized(self._start_coef(classes_np, X.shape[1], totals))
         solver = self.solver
         if solver == "auto":
             solver = choose_solver(loss.n_dof, n_classes)
@@ -361,23 +356,7 @@ class ArrayAPIMixin:
         def attributes(solution):
             return self._array_api_attributes(scaled, solution, classes, xp, device, work_dtype)
 
-        callbacks = IterationCallbacks(
-            self,
-            X,
-            y,
-            None if sample_weight is None else {"sample_weight": sample_weight},
-            self.max_iter,
-            attributes,
-        )
-        result = SOLVERS[solver](
-            scaled,
-            coef0,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            verbose=self.verbose,
-            callback=callbacks if callbacks.active else None,
-        )
-        callbacks.close(result.coef)
+        result = self._solve(solver, scaled, coef0, X, y, sample_weight, attributes)
         coef = self._canonical_coef(scaled, result.coef)
         separated = not result.stopped and self._array_api_separated(
             X_work, y_codes, weights, coef, scaled
@@ -436,25 +415,6 @@ class ArrayAPIMixin:
             totals = totals * class_weight
             self._check_class_totals(classes_np, codes, totals)
         return weights, scale, totals
-
-    def _array_api_initial_coef(self, loss, scaled, classes_np, n_features, totals):
-        """Previous solution (warm start) or zero weights and log-prior intercepts."""
-        coef = np.zeros(loss.shape)
-        if self.warm_start and hasattr(self, "coef_"):
-            previous = move_to(self.classes_, xp=np, device="cpu")
-            if not (np.array_equal(classes_np, previous) and self.coef_.shape[1] == n_features):
-                raise ValueError(
-                    "warm_start=True needs the same classes and number of features as the "
-                    f"previous fit (classes {previous.tolist()!r}, {self.coef_.shape[1]} "
-                    "features); fit with warm_start=False to start afresh."
-                )
-            coef[:, :n_features] = _to_numpy(self.coef_)
-            if self.fit_intercept:
-                coef[:, -1] = _to_numpy(self.intercept_)
-        elif self.fit_intercept:
-            log_prior = np.log(totals / totals.sum())
-            coef[:, -1] = log_prior - log_prior.mean()
-        return scaled.to_standardized(coef)
 
     def _array_api_attributes(self, scaled, solution, classes, xp, device, dtype):
         """``classes_``, ``coef_`` and ``intercept_``, the latter two on X's device."""

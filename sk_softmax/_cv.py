@@ -27,7 +27,7 @@ from sklearn.utils.metadata_routing import (
     _routing_enabled,
     process_routing,
 )
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._loss import SoftmaxLoss, StandardizedLoss, column_moments, raw_prediction
 from ._softmax import SoftmaxClassifier
@@ -36,9 +36,9 @@ from ._threads import fit_threads
 from ._validation import (
     _all_or_nothing,
     _check_classification_target,
-    _check_target_shape,
+    _check_two_classes,
     _checked_sample_weight,
-    _numeric_errors,
+    _validated_xy,
 )
 
 
@@ -449,18 +449,10 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         """
         _raise_for_params(params, self, "fit")
         X_input = X
-        _check_target_shape(y)
-        with _numeric_errors("X"):
-            X, y = validate_data(
-                self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
-            )
+        X, y = _validated_xy(self, X, y)
         _check_classification_target(y)
         classes, y_codes = np.unique(y, return_inverse=True)
-        if classes.size < 2:
-            raise ValueError(
-                "SoftmaxClassifierCV needs samples of at least 2 classes in the data, "
-                f"but the data contains only one class: {classes.tolist()[0]!r}."
-            )
+        _check_two_classes(classes, "SoftmaxClassifierCV")
         Cs = self._checked_Cs()
         if isinstance(self.class_weight, dict):  # checked here: folds ignore absent labels
             known = set(classes.tolist())

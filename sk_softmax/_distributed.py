@@ -72,7 +72,7 @@ class DaskMixin:
         Hessian) come back to the client.
         """
         from . import _dask
-        from ._validation import _check_classification_target
+        from ._validation import _check_classification_target, _check_two_classes
 
         if self.solver == "sgd":
             raise ValueError(
@@ -99,11 +99,7 @@ class DaskMixin:
 
         classes = da.unique(y).compute()
         _check_classification_target(classes)
-        if classes.size < 2:
-            raise ValueError(
-                "SoftmaxClassifier needs samples of at least 2 classes in the data, "
-                f"but the data contains only one class: {classes.tolist()[0]!r}."
-            )
+        _check_two_classes(classes)
         x_finite, w_finite, w_min, w_max = _dask.summarise(X, sample_weight)
         if not x_finite:
             raise ValueError("Input X contains NaN or infinity; impute or drop those rows.")
@@ -131,7 +127,7 @@ class DaskMixin:
         )
         mean, std = _dask.column_moments_dask(X, weights, center=self.fit_intercept)
         scaled = StandardizedLoss(loss, mean, std)
-        coef0 = self._dask_initial_coef(loss, scaled, classes, X.shape[1], totals)
+        coef0 = scaled.to_standardized(self._start_coef(classes, X.shape[1], totals))
         solver = self.solver
         if solver == "auto":
             solver = choose_solver(loss.n_dof, classes.size)
@@ -196,23 +192,6 @@ class DaskMixin:
         if isinstance(self.class_weight, str):  # "balanced": total / (K * class total)
             return totals.sum() / (classes.size * totals)
         return self._class_weight_vector(classes, None, None)
-
-    def _dask_initial_coef(self, loss, scaled, classes, n_features, totals):
-        """Previous solution (warm start) or zero weights and log-prior intercepts."""
-        coef = np.zeros(loss.shape)
-        if self.warm_start and hasattr(self, "coef_"):
-            if not (np.array_equal(classes, self.classes_) and self.coef_.shape[1] == n_features):
-                raise ValueError(
-                    "warm_start=True needs the same classes and number of features as the "
-                    "previous fit; fit with warm_start=False to start afresh."
-                )
-            coef[:, :n_features] = self.coef_
-            if self.fit_intercept:
-                coef[:, -1] = self.intercept_
-        elif self.fit_intercept:
-            log_prior = np.log(totals / totals.sum())
-            coef[:, -1] = log_prior - log_prior.mean()
-        return scaled.to_standardized(coef)
 
     # -- predictions ---------------------------------------------------------------
     def _dask_predict(self, method, X):

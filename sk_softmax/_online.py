@@ -12,11 +12,11 @@ from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import validate_data
 
 from . import _sgd
 from ._array_api import check_numpy_only
 from ._loss import SoftmaxLoss, column_moments
+from ._validation import _checked_sample_weight, _validated_xy
 
 # The attributes that only a stochastic fit sets; a full-batch fit removes them.
 _SGD_ATTRIBUTES = ("sgd_state_", "loss_curve_", "validation_loss_curve_")
@@ -94,27 +94,10 @@ class OnlineMixin:
         >>> bool(clf.score(X, y) > 0.9)
         True
         """
-        from ._validation import (
-            _check_C,
-            _check_target_shape,
-            _checked_sample_weight,
-            _numeric_errors,
-        )
-
         check_numpy_only(X, "partial_fit")
         first_call = not hasattr(self, "classes_")
         classes_ = self._partial_fit_classes(classes, first_call)
-        _check_target_shape(y)
-        _check_C(self.C)
-        with _numeric_errors("X"):
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                accept_sparse=["csr", "csc"],
-                dtype=[np.float64, np.float32],
-                reset=first_call,
-            )
+        X, y = _validated_xy(self, X, y, reset=first_call)
         y_codes = np.searchsorted(classes_, y)
         unknown = (y_codes >= classes_.size) | (
             classes_[np.minimum(y_codes, classes_.size - 1)] != y
@@ -260,7 +243,9 @@ class OnlineMixin:
         alpha = self._alpha(w_train, weight_scale)
         mean, std = column_moments(X_train, w_train, center=self.fit_intercept)
         state = _sgd.init_state(
-            self._sgd_start(classes, n_features, y_train, w_train),
+            self._start_coef(
+                classes, n_features, np.bincount(y_train, weights=w_train, minlength=classes.size)
+            ),
             mean,
             _sgd.safe_scale(std, alpha),
             self.fit_intercept,
@@ -332,30 +317,6 @@ class OnlineMixin:
         )
         self.sgd_state_ = state
         return self
-
-    def _sgd_start(self, classes, n_features, y_codes, weights):
-        """``coef_`` of the previous fit (warm start) or zero and log-prior intercepts."""
-        n_dof = n_features + int(self.fit_intercept)
-        if self.warm_start and hasattr(self, "coef_"):
-            if not (np.array_equal(classes, self.classes_) and self.coef_.shape[1] == n_features):
-                raise ValueError(
-                    "warm_start=True needs the same classes and number of features as the "
-                    f"previous fit (classes {self.classes_.tolist()!r}, {self.coef_.shape[1]} "
-                    "features); fit with warm_start=False to start afresh."
-                )
-            coef = np.zeros((classes.size, n_dof))
-            coef[:, :n_features] = self.coef_
-            if self.fit_intercept:
-                coef[:, -1] = self.intercept_
-            return coef
-        coef = np.zeros((classes.size, n_dof))
-        if self.fit_intercept:
-            prior = np.bincount(y_codes, weights=weights, minlength=classes.size)
-            with np.errstate(divide="ignore"):
-                log_prior = np.log(prior / prior.sum())
-            log_prior[~np.isfinite(log_prior)] = 0.0  # class absent from the training part
-            coef[:, -1] = log_prior - log_prior.mean()
-        return coef
 
     def _validation_split(self, y_codes, weights, rng):
         """Training and validation rows; stratified when every class allows it."""

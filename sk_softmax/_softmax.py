@@ -9,6 +9,7 @@ from scipy.optimize import linprog
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._array_api import move_to
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -21,12 +22,12 @@ from ._solvers import SOLVERS, choose_solver
 from ._threads import fit_threads
 from ._validation import (
     _all_or_nothing,
-    _check_C,
     _check_classification_target,
-    _check_target_shape,
+    _check_two_classes,
     _checked_sample_weight,
     _numeric_errors,
     _unit_max,
+    _validated_xy,
 )
 
 
@@ -332,23 +333,10 @@ class SoftmaxClassifier(
             return self._fit_dask(X, y, sample_weight)
         if uses_array_api(X):
             return self._fit_array_api(X, y, sample_weight)
-        _check_target_shape(y)
-        _check_C(self.C)
-        with _numeric_errors("X"):
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                accept_sparse=["csr", "csc"],
-                dtype=[np.float64, np.float32],
-            )
+        X, y = _validated_xy(self, X, y)
         _check_classification_target(y)
         classes, y_codes = np.unique(y, return_inverse=True)
-        if classes.size < 2:
-            raise ValueError(
-                "SoftmaxClassifier needs samples of at least 2 classes in the data, "
-                f"but the data contains only one class: {classes.tolist()[0]!r}."
-            )
+        _check_two_classes(classes)
         sample_weight_given = sample_weight
         sample_weight = _checked_sample_weight(sample_weight, X)
         weights, weight_scale = self._combined_weights(classes, y_codes, sample_weight)
@@ -362,26 +350,18 @@ class SoftmaxClassifier(
             solver = self.solver
             if solver == "auto":
                 solver = choose_solver(loss.n_dof, classes.size)
-            callbacks = IterationCallbacks(
-                self,
-                X,
-                y,
-                None if sample_weight_given is None else {"sample_weight": sample_weight_given},
-                self.max_iter,
-                lambda c: self._fitted_attributes(scaled, c, classes),
-            )
-            result = SOLVERS[solver](
+            result = self._solve(
+                solver,
                 scaled,
                 coef0,
-                tol=self.tol,
-                max_iter=self.max_iter,
-                verbose=self.verbose,
-                callback=callbacks if callbacks.active else None,
+                X,
+                y,
+                sample_weight_given,
+                lambda c: self._fitted_attributes(scaled, c, classes),
             )
             coef = self._canonical_coef(scaled, result.coef)
             # still inside fit_threads: the loss's threads assume one-thread BLAS
             objective = loss.loss(coef.ravel())
-        callbacks.close(result.coef)
         separated = not result.stopped and self._separated(X, y_codes, weights, coef, scaled)
         if separated:
             warnings.warn(self._separation_message(coef), ConvergenceWarning, stacklevel=4)
@@ -404,6 +384,31 @@ class SoftmaxClassifier(
         return self
 
     # -- fit helpers ------------------------------------------------------------
+    def _solve(self, solver, scaled, coef0, X, y, sample_weight, attributes):
+        """Run ``solver`` on ``scaled`` from ``coef0``, with the estimator's callbacks.
+
+        Each solver iteration is a callback task; ``attributes(coef)`` gives the
+        fitted attributes a callback may ask for. Returns the ``SolverResult``.
+        """
+        callbacks = IterationCallbacks(
+            self,
+            X,
+            y,
+            None if sample_weight is None else {"sample_weight": sample_weight},
+            self.max_iter,
+            attributes,
+        )
+        result = SOLVERS[solver](
+            scaled,
+            coef0,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            verbose=self.verbose,
+            callback=callbacks if callbacks.active else None,
+        )
+        callbacks.close(result.coef)
+        return result
+
     @staticmethod
     def _canonical_coef(scaled, solution):
         """The solver's solution in original coordinates, shape (n_classes, n_dof).
@@ -519,24 +524,38 @@ class SoftmaxClassifier(
         return loss, StandardizedLoss(loss, mean, scale)
 
     def _initial_coef(self, loss, scaled, classes, n_features, y_codes, weights):
-        """Previous solution (warm start) or zero weights and log-prior intercepts."""
+        """The solver's starting point, in standardised coordinates."""
+        totals = np.bincount(y_codes, weights=weights, minlength=classes.size)
+        return scaled.to_standardized(self._start_coef(classes, n_features, totals))
+
+    def _start_coef(self, classes, n_features, totals):
+        """Previous solution (warm start) or zero weights and log-prior intercepts.
+
+        ``classes`` as a NumPy array, ``totals`` the classes' total weights.
+        Returns original coordinates, shape (n_classes, n_features +
+        fit_intercept). A previous fit on Array API data is read back to NumPy.
+        A class without weight (possible in an online training part only) gets
+        a zero prior intercept.
+        """
+        coef = np.zeros((classes.size, n_features + int(self.fit_intercept)))
         if self.warm_start and hasattr(self, "coef_"):
-            if not (np.array_equal(classes, self.classes_) and self.coef_.shape[1] == n_features):
+            previous = move_to(self.classes_, xp=np, device="cpu")
+            if not (np.array_equal(classes, previous) and self.coef_.shape[1] == n_features):
                 raise ValueError(
                     "warm_start=True needs the same classes and number of features as the "
-                    f"previous fit (classes {self.classes_.tolist()!r}, {self.coef_.shape[1]} "
+                    f"previous fit (classes {previous.tolist()!r}, {self.coef_.shape[1]} "
                     "features); fit with warm_start=False to start afresh."
                 )
-            coef = self.coef_
+            coef[:, :n_features] = move_to(self.coef_, xp=np, device="cpu")
             if self.fit_intercept:
-                coef = np.hstack([coef, self.intercept_[:, None]])
-            return scaled.to_standardized(coef)
-        coef = np.zeros(loss.shape)
+                coef[:, -1] = move_to(self.intercept_, xp=np, device="cpu")
+            return coef
         if self.fit_intercept:
-            prior = np.bincount(y_codes, weights=weights, minlength=classes.size)
-            log_prior = np.log(prior / prior.sum())
+            with np.errstate(divide="ignore"):
+                log_prior = np.log(totals / totals.sum())
+            log_prior[~np.isfinite(log_prior)] = 0.0
             coef[:, -1] = log_prior - log_prior.mean()
-        return scaled.to_standardized(coef)
+        return coef
 
     def _separated(self, X, y_codes, weights, coef, scaled):
         """Whether the fit separates the training data with a negligible penalty.

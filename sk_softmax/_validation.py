@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 
 def _check_target_shape(y):
@@ -135,3 +135,32 @@ def _unit_max(class_weight, scale):
         with np.errstate(over="ignore"):  # inf: C * S beyond float64, alpha = 0
             scale = scale * largest
     return class_weight, scale
+
+
+def _check_two_classes(classes, name="SoftmaxClassifier"):
+    """At least two distinct labels, or a message that names the one there is."""
+    if np.size(classes) < 2:
+        raise ValueError(
+            f"{name} needs samples of at least 2 classes in the data, "
+            f"but the data contains only one class: {np.asarray(classes).tolist()[0]!r}."
+        )
+
+
+def _validated_xy(estimator, X, y, reset=True):
+    """``validate_data`` for a fit on NumPy or SciPy data, after the clear-message checks.
+
+    A 2-D ``y``, an out-of-range ``C`` and non-numeric ``X`` are reported with
+    a remedy; ``X`` comes back as float64 or float32 (dense or CSR/CSC).
+    """
+    _check_target_shape(y)
+    if hasattr(estimator, "C"):
+        _check_C(estimator.C)
+    with _numeric_errors("X"):
+        return validate_data(
+            estimator,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+            reset=reset,
+        )
