@@ -118,8 +118,37 @@ class RowChunks:
         parts = [slices[i::n_threads] for i in range(n_threads)]
         return _accumulate(_executor().map(run, parts))
 
+    def sample(self, n_rows, seed=0):
+        """The same interface over ``n_rows`` rows drawn at random, or None.
+
+        The rows are drawn without replacement from a fixed seed (the same
+        sample every time) and kept in their order; a block of them is
+        gathered into a temporary array when a pass reaches it, so nothing of
+        the size of the sample is copied in advance. None when the sample
+        would hold every row, or for CSC data (whose rows are not sliced).
+        """
+        if self._whole or n_rows >= self.n_samples:
+            return None
+        index = np.random.default_rng(seed).choice(self.n_samples, n_rows, replace=False)
+        return _SampledRows(self.X, np.sort(index), self.n_threads)
+
     def map_rows(self, func, out, width=0):
         """``out[rows] = func(rows, block)`` for every block (one thread)."""
         for rows in self.slices(width):
             out[rows] = func(rows, self.block(rows))
         return out
+
+
+class _SampledRows(RowChunks):
+    """:class:`RowChunks` over the rows ``index`` of ``X``, numbered 0, 1, ..."""
+
+    def __init__(self, X, index, n_threads=1):
+        super().__init__(X, n_threads)
+        self.index = index
+        self.n_samples = index.size
+
+    def block(self, rows):
+        block = self.X[self.index[rows]]
+        if sparse.issparse(block):
+            return block
+        return np.asarray(block, dtype=np.float64)

@@ -216,7 +216,7 @@ def _path(X, y_codes, classes, sample_weight, train, params, Cs, order):
                 solver = choose_solver(loss.n_dof, fold_classes.size)
             result = SOLVERS[solver](
                 scaled, coef0, tol=params["tol"], max_iter=params["max_iter"],
-                verbose=params["verbose"],
+                verbose=params["verbose"], presolve=len(history) == 0,
             )  # fmt: skip
             coef = scaled.to_original(result.coef).reshape(loss.shape)
             coef -= coef.mean(axis=0)  # the canonical representative, as SoftmaxClassifier

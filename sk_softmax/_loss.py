@@ -27,6 +27,8 @@ memory stays O(block_rows * n_features). The one O(n_samples * n_classes)
 array is the probability matrix kept for Hessian products.
 """
 
+import copy
+
 import numpy as np
 from scipy import sparse
 
@@ -123,8 +125,32 @@ class SoftmaxLoss:
         self.n_dof = X.shape[1] + int(fit_intercept)
         self.shape = (n_classes, self.n_dof)
         self.chunks = RowChunks(X, n_threads)
+        self.n_samples = X.shape[0]
         self._cache_coef = None
         self._proba = None
+
+    def subsample(self, n_rows, seed=0):
+        """The objective of ``n_rows`` random rows of the data, or None.
+
+        The same function form, penalty ``alpha`` included, with the sampled
+        rows' weights renormalised to sum to one: an estimate of ``f`` whose
+        derivatives cost ``n_rows / n_samples`` of the full ones. None when
+        there is nothing to gain (the sample would be all rows, or CSC data)
+        or the sampled rows carry no weight. The data are shared, not copied.
+        """
+        chunks = self.chunks.sample(n_rows, seed)
+        if chunks is None:
+            return None
+        sw = self.sw[chunks.index]
+        if not sw.sum() > 0:
+            return None
+        sample = copy.copy(self)
+        sample.chunks = chunks
+        sample.n_samples = chunks.n_samples
+        sample.y = self.y[chunks.index]
+        sample.sw = sw / sw.sum()
+        sample._cache_coef = sample._proba = None
+        return sample
 
     # -- pieces -------------------------------------------------------------
     def _split(self, coef):
@@ -172,7 +198,7 @@ class SoftmaxLoss:
         weights, intercept = self._split(coef)
         weights_t = np.ascontiguousarray(weights.T)
         if self._proba is None:
-            self._proba = np.empty((self.X.shape[0], self.n_classes))
+            self._proba = np.empty((self.n_samples, self.n_classes))
         proba = self._proba
         self._cache_coef = None  # invalid while being overwritten
 
@@ -399,6 +425,18 @@ class StandardizedLoss:
         scale = np.hypot(std, np.sqrt(loss.alpha))  # no overflow for std ~ 1e300
         scale[~((scale > 0) & np.isfinite(scale))] = 1.0
         self.scale = scale
+        self.n_samples = getattr(loss, "n_samples", None)
+
+    def subsample(self, n_rows, seed=0):
+        """The inner loss's ``subsample`` in the same coordinates, or None."""
+        inner = getattr(self.loss_, "subsample", None)
+        inner = None if inner is None else inner(n_rows, seed)
+        if inner is None:
+            return None
+        sample = copy.copy(self)
+        sample.loss_ = inner
+        sample.n_samples = inner.n_samples
+        return sample
 
     def to_original(self, coef):
         """``theta = M theta'``."""

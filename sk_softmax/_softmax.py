@@ -405,6 +405,8 @@ class SoftmaxClassifier(
             max_iter=self.max_iter,
             verbose=self.verbose,
             callback=callbacks if callbacks.active else None,
+            # a warm start is kept as it is; a cold one may begin on a subsample
+            presolve=not (self.warm_start and hasattr(self, "coef_")),
         )
         callbacks.close(result.coef)
         return result

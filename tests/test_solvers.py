@@ -9,7 +9,7 @@ from sklearn.datasets import load_wine, make_classification
 
 from sk_softmax import SoftmaxClassifier, objective
 from sk_softmax._loss import SoftmaxLoss, StandardizedLoss, column_moments
-from sk_softmax._solvers import SOLVERS, choose_solver
+from sk_softmax._solvers import SOLVERS, _sample_of, choose_solver
 
 SOLVER_NAMES = sorted(SOLVERS)
 
@@ -23,9 +23,22 @@ def _unscaled_problem():
     return X, y, rng.uniform(0.2, 3.0, size=y.size)
 
 
+def _tall_problem():
+    """Unscaled and weighted, with rows enough for the subsampled Newton path:
+    n = 8000 >= 8 * 50 * (3 classes * 5 coefficients)."""
+    X, y = make_classification(
+        n_samples=8000, n_features=4, n_informative=3, n_redundant=1, n_classes=3,
+        random_state=5,
+    )  # fmt: skip
+    rng = np.random.RandomState(5)
+    X = X * np.logspace(-3, 3, 4) + rng.uniform(-50, 50, 4)
+    return X, y, rng.uniform(0.2, 3.0, size=y.size)
+
+
 PROBLEMS = {
     "wine-raw": lambda: (*load_wine(return_X_y=True), None),
     "unscaled-weighted": _unscaled_problem,
+    "tall-subsampled": _tall_problem,
 }
 
 
@@ -124,3 +137,53 @@ def test_solver_callback_can_stop():
 def test_auto_picks_by_shape():
     assert choose_solver(5, 3) == "newton-cholesky"
     assert choose_solver(100_001, 10) == "newton-cg"
+
+
+def _scaled_loss(X, y, sw, n_threads=1):
+    weights = sw / sw.max()
+    alpha = 1.0 / weights.sum()
+    loss = SoftmaxLoss(X, y, 3, weights, alpha, True, n_threads)
+    return StandardizedLoss(loss, *column_moments(X, weights, center=True))
+
+
+def test_tall_data_take_the_subsampled_path(capsys):
+    X, y, sw = _tall_problem()
+    sample = _sample_of(_scaled_loss(X, y, sw))
+    assert sample is not None and sample.n_samples == 50 * 15
+    # a sample of distinct rows of X, in order, with their own labels
+    index = sample.loss_.chunks.index
+    assert np.all(np.diff(index) > 0)
+    np.testing.assert_array_equal(sample.loss_.y, y[index])
+    np.testing.assert_allclose(sample.loss_.sw.sum(), 1.0)
+    SoftmaxClassifier(verbose=1).fit(X, y, sample_weight=sw)
+    assert "subsample of 750 rows" in capsys.readouterr().out
+    # too few rows, or CSC data (not sliced by rows): no sample
+    assert _sample_of(_scaled_loss(X[:5000], y[:5000], sw[:5000])) is None
+    assert _sample_of(_scaled_loss(sparse.csc_matrix(X), y, sw)) is None
+
+
+def test_subsample_derivatives_are_the_sampled_rows_objective():
+    X, y, sw = _tall_problem()
+    loss = _scaled_loss(X, y, sw)
+    sample = loss.subsample(750)
+    index = sample.loss_.chunks.index
+    direct = _scaled_loss(X[index], y[index], sw[index])
+    direct.loss_.alpha = loss.alpha  # the sample keeps the full data's penalty
+    direct.mean, direct.scale = loss.mean, loss.scale  # and its coordinates
+    coef = np.random.RandomState(0).standard_normal(15) * 0.1
+    value, grad = sample.loss_gradient(coef)
+    expected_value, expected_grad = direct.loss_gradient(coef)
+    assert value == pytest.approx(expected_value, rel=1e-12)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(sample.hessian(coef), direct.hessian(coef), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("solver", SOLVER_NAMES)
+def test_warm_start_at_the_optimum_skips_the_presolve(solver):
+    X, y, sw = _tall_problem()
+    clf = SoftmaxClassifier(solver=solver, warm_start=True).fit(X, y, sample_weight=sw)
+    first = clf.coef_.copy()
+    clf.fit(X, y, sample_weight=sw)  # a presolve would move it to the sample's optimum
+    assert clf.n_iter_ == 0
+    # unchanged but for the roundings of the map to standardised coordinates and back
+    np.testing.assert_allclose(clf.coef_, first, rtol=1e-13, atol=1e-15 * np.abs(first).max())
