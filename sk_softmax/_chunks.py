@@ -108,6 +108,11 @@ class RowChunks:
             rows_per_block = slices[0].stop - slices[0].start
             keep = max(1, -(-max_rows // rows_per_block))
             slices = [slices[round(i)] for i in np.linspace(0, len(slices) - 1, keep)]
+        if len(slices) == 1:  # small data: no thread, no copy
+            (rows,) = slices
+            return tuple(
+                np.asarray(part, dtype=np.float64) for part in func(rows, self.block(rows))
+            )
         n_threads = min(self.n_threads, len(slices))
 
         def run(part):

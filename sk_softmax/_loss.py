@@ -128,6 +128,7 @@ class SoftmaxLoss:
         self.n_samples = X.shape[0]
         self._cache_coef = None
         self._proba = None
+        self._whole_augmented = None
 
     def subsample(self, n_rows, seed=0):
         """The objective of ``n_rows`` random rows of the data, or None.
@@ -149,7 +150,7 @@ class SoftmaxLoss:
         sample.n_samples = chunks.n_samples
         sample.y = self.y[chunks.index]
         sample.sw = sw / sw.sum()
-        sample._cache_coef = sample._proba = None
+        sample._cache_coef = sample._proba = sample._whole_augmented = None
         return sample
 
     # -- pieces -------------------------------------------------------------
@@ -279,27 +280,54 @@ class SoftmaxLoss:
         proba = self._proba_at(coef)
         n_classes, n_dof = self.shape
         size = n_classes * n_dof
+        if n_classes == 2:
+            hess = self._binary_hessian(proba, mean, scale)
+        else:
 
-        def work(rows, block):
-            xt = self._augmented(block, mean, scale)  # (m, n_dof)
-            p = proba[rows]
-            sp = p * self.sw[rows, None]
-            diag_blocks = np.tensordot(xt, sp[:, :, None] * xt[:, None, :], axes=(0, 0))
-            z = (np.sqrt(self.sw[rows])[:, None] * p)[:, :, None] * xt[:, None, :]
-            z = z.reshape(z.shape[0], size)
-            return diag_blocks, z.T @ z
+            def work(rows, block):
+                xt = self._augmented(block, mean, scale)  # (m, n_dof)
+                p = proba[rows]
+                sp = p * self.sw[rows, None]
+                m = xt.shape[0]
+                stacked = (sp[:, :, None] * xt[:, None, :]).reshape(m, size)
+                z = (np.sqrt(self.sw[rows])[:, None] * p)[:, :, None] * xt[:, None, :]
+                z = z.reshape(m, size)
+                return xt.T @ stacked, z.T @ z
 
-        diag_blocks, gram = self.chunks.map_reduce(work, width=2 * size)
-        hess = -gram
-        hess4 = hess.reshape(n_classes, n_dof, n_classes, n_dof)
-        for k in range(n_classes):
-            hess4[k, :, k, :] += diag_blocks[:, k, :]
+            diag_blocks, gram = self.chunks.map_reduce(work, width=2 * size)
+            diag_blocks = diag_blocks.reshape(n_dof, n_classes, n_dof)
+            hess = -gram
+            hess4 = hess.reshape(n_classes, n_dof, n_classes, n_dof)
+            for k in range(n_classes):
+                hess4[k, :, k, :] += diag_blocks[:, k, :]
         if self.alpha:
+            hess4 = hess.reshape(n_classes, n_dof, n_classes, n_dof)
             idx = np.arange(self.X.shape[1])
             # alpha/2 ||W||^2 with W = W' / scale: curvature alpha / scale^2
             penalty = self.alpha if scale is None else self.alpha / scale / scale
             for k in range(n_classes):
                 hess4[k, idx, k, idx] += penalty
+        return hess
+
+    def _binary_hessian(self, proba, mean, scale):
+        """The data part of the Hessian for two classes, from one block.
+
+        With ``p_1 = 1 - p_0`` every block is ``+-D``, ``D = X~^T diag(s/S
+        p_0 p_1) X~``: one symmetric product instead of three, and ``p_0 p_1``
+        carries no cancellation where ``p_0 (1 - p_0) = p_0 - p_0^2`` would.
+        """
+
+        def work(rows, block):
+            xt = self._augmented(block, mean, scale)
+            p = proba[rows]
+            a = xt * np.sqrt(self.sw[rows] * p[:, 0] * p[:, 1])[:, None]
+            return (a.T @ a,)  # numpy's symmetric rank-k update: half the work
+
+        (d,) = self.chunks.map_reduce(work, width=2 * self.n_dof)
+        n_dof = self.n_dof
+        hess = np.empty((2 * n_dof, 2 * n_dof))
+        hess[:n_dof, :n_dof] = hess[n_dof:, n_dof:] = d
+        hess[:n_dof, n_dof:] = hess[n_dof:, :n_dof] = -d
         return hess
 
     def hessian_diagonal(self, coef, mean=None, scale=None):
@@ -366,8 +394,11 @@ class SoftmaxLoss:
         def work(rows, block):
             xt = self._augmented(block, mean, scale)
             p = proba[rows]
-            w = p * (1.0 - p) * self.sw[rows, None]
-            gram = np.tensordot(w[:, :, None] * xt[:, None, :], xt, axes=(0, 0))
+            root = np.sqrt(p * (1.0 - p) * self.sw[rows, None])
+            gram = np.empty((n_classes, n_dof, n_dof))
+            for k in range(n_classes):  # symmetric rank-k updates: half a product each
+                a = xt * root[:, k, None]
+                gram[k] = a.T @ a
             return gram, self.sw[rows].sum()
 
         blocks, share = self.chunks.map_reduce(
@@ -383,8 +414,20 @@ class SoftmaxLoss:
     def _augmented(self, block, mean=None, scale=None):
         """A block of ``X~ = [X, 1]`` (or ``X``) as a dense float64 array.
 
-        Standardised as ``(X - mean) / scale`` when those are given.
+        Standardised as ``(X - mean) / scale`` when those are given. When the
+        data are one block, it is built once and kept (at most a block's
+        size, ``_chunks._BLOCK_VALUES`` values): the Newton solvers ask for it
+        at every iteration, and on small data building it would cost more than
+        the products it feeds.
         """
+        if block.shape[0] == self.n_samples and not sparse.issparse(block):
+            key = (id(mean), id(scale))
+            if self._whole_augmented is None or self._whole_augmented[0] != key:
+                self._whole_augmented = (key, self._build_augmented(block, mean, scale))
+            return self._whole_augmented[1]
+        return self._build_augmented(block, mean, scale)
+
+    def _build_augmented(self, block, mean, scale):
         block = block.toarray() if sparse.issparse(block) else block
         if scale is not None:
             block = (block - mean) / scale

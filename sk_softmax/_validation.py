@@ -29,6 +29,8 @@ def _check_target_shape(y):
 
 def _check_classification_target(y):
     """Labels of one kind, discrete: anything else gets a message saying why not."""
+    if isinstance(y, np.ndarray) and y.ndim == 1 and y.dtype.kind in "biu":
+        return  # integer labels: what type_of_target would call binary or multiclass
     kind = type_of_target(y, input_name="y")
     if kind in ("binary", "multiclass"):
         return
