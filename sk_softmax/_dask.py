@@ -113,6 +113,10 @@ def _combine(weights, y, class_weight):
 
 # -- the client side ------------------------------------------------------------------
 
+# Largest subsample (values of X) that DaskSoftmaxLoss.subsample brings to the
+# client: 2**24 float64 values are 128 MB.
+_MAX_SAMPLE_VALUES = 1 << 24
+
 
 def _delayed_rows(array):
     """One delayed object per row chunk of a 1-D or 2-D (one column chunk) array."""
@@ -202,6 +206,8 @@ class DaskSoftmaxLoss:
         self.n_dof = X.shape[1] + int(fit_intercept)
         self.shape = (n_classes, self.n_dof)
         self.total_weight = float(total_weight)
+        self.n_samples = X.shape[0]
+        self._arrays = (X, y, sample_weight)
         make = dask.delayed(_chunk_loss, pure=True)
         pieces = [
             make(x, c, w, n_classes, self.alpha, fit_intercept)
@@ -222,6 +228,24 @@ class DaskSoftmaxLoss:
         wait(self._pieces)
         holders = self._client.who_has(self._pieces)
         self._workers = [list(holders[piece.key]) for piece in self._pieces]
+
+    def subsample(self, n_rows, seed=0):
+        """:meth:`SoftmaxLoss.subsample`, brought into this process, or None.
+
+        ``n_rows`` random rows (a fixed seed) are computed once and kept in
+        memory here as a plain :class:`SoftmaxLoss`: the solvers' work on the
+        subsample (its own solve, then the Hessian of every full step) then
+        costs no round trip to the cluster. None when the sample would hold
+        every row or more than ``_MAX_SAMPLE_VALUES`` values of ``X``.
+        """
+        X, y, weights = self._arrays
+        if not n_rows < self.n_samples or n_rows * X.shape[1] > _MAX_SAMPLE_VALUES:
+            return None
+        index = np.sort(np.random.default_rng(seed).choice(self.n_samples, n_rows, replace=False))
+        X_s, y_s, w_s = dask.compute(X[index], y[index], weights[index])
+        if not w_s.sum() > 0:
+            return None
+        return SoftmaxLoss(X_s, y_s, self.n_classes, w_s, self.alpha, self.fit_intercept)
 
     def _map_reduce(self, method, coef, *args, **kwargs):
         coef = np.asarray(coef, dtype=np.float64)

@@ -132,7 +132,12 @@ class DaskMixin:
         if solver == "auto":
             solver = choose_solver(loss.n_dof, classes.size)
         result = SOLVERS[solver](
-            scaled, coef0, tol=self.tol, max_iter=self.max_iter, verbose=self.verbose
+            scaled,
+            coef0,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            verbose=self.verbose,
+            presolve=not (self.warm_start and hasattr(self, "coef_")),
         )
         coef = scaled.to_original(result.coef).reshape(loss.shape)
         coef -= coef.mean(axis=0)  # the canonical representative, as in memory

@@ -90,6 +90,15 @@ def _softmax_block(raw, y):
     return raw, np.log(total) - shifted_true
 
 
+def _class_diagonal_blocks(matrix, n_classes):
+    """A writable view of the ``n_classes`` diagonal blocks of a square matrix."""
+    size = matrix.shape[0] // n_classes
+    row, col = matrix.strides
+    return np.lib.stride_tricks.as_strided(
+        matrix, shape=(n_classes, size, size), strides=(size * (row + col), row, col)
+    )
+
+
 class SoftmaxLoss:
     """Objective, gradient and Hessian of L2-penalised softmax cross-entropy.
 
@@ -295,18 +304,15 @@ class SoftmaxLoss:
                 return xt.T @ stacked, z.T @ z
 
             diag_blocks, gram = self.chunks.map_reduce(work, width=2 * size)
-            diag_blocks = diag_blocks.reshape(n_dof, n_classes, n_dof)
             hess = -gram
-            hess4 = hess.reshape(n_classes, n_dof, n_classes, n_dof)
-            for k in range(n_classes):
-                hess4[k, :, k, :] += diag_blocks[:, k, :]
+            _class_diagonal_blocks(hess, n_classes)[...] += diag_blocks.reshape(
+                n_dof, n_classes, n_dof
+            ).transpose(1, 0, 2)
         if self.alpha:
-            hess4 = hess.reshape(n_classes, n_dof, n_classes, n_dof)
-            idx = np.arange(self.X.shape[1])
             # alpha/2 ||W||^2 with W = W' / scale: curvature alpha / scale^2
             penalty = self.alpha if scale is None else self.alpha / scale / scale
-            for k in range(n_classes):
-                hess4[k, idx, k, idx] += penalty
+            diagonal = np.einsum("kii->ki", _class_diagonal_blocks(hess, n_classes))
+            diagonal[:, : self.X.shape[1]] += penalty
         return hess
 
     def _binary_hessian(self, proba, mean, scale):

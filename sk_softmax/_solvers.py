@@ -295,7 +295,8 @@ def _sample_of(loss):
     """A subsample of ``loss`` for tall data (``n >= 400 * n_coef``), else None."""
     n_rows = _SAMPLE_ROWS_PER_COEF * int(np.prod(loss.shape))
     subsample = getattr(loss, "subsample", None)
-    if subsample is None or (getattr(loss, "n_samples", None) or 0) < _MIN_SAMPLE_RATIO * n_rows:
+    n_samples = getattr(loss, "n_samples", None)
+    if subsample is None or n_samples is None or not n_samples >= _MIN_SAMPLE_RATIO * n_rows:
         return None
     return subsample(n_rows)
 
@@ -503,7 +504,9 @@ def choose_solver(n_dof, n_classes):
     with 303 parameters: newton-cholesky 10 times faster). The number of
     samples does not enter (both costs grow linearly with it), nor does
     sparsity: Hessian blocks are dense either way, and for sparse data with
-    many features the parameter count alone rules the Hessian out.
+    many features the parameter count alone rules the Hessian out. On tall
+    data both Newton solvers take their Hessian from a subsample
+    (``_SampledDirection``), which divides either cost by the same factor.
     """
     if n_dof * n_classes <= 500:
         return "newton-cholesky"

@@ -63,6 +63,22 @@ def test_dask_fit_reaches_the_in_memory_optimum(client, data, solver):
     np.testing.assert_allclose(ours.objective_, ref.objective_, rtol=1e-9)
 
 
+def test_tall_dask_data_take_an_in_memory_subsample(client, capsys):
+    # 10000 rows >= 400 * (3 classes * 4 coefficients): the subsampled Newton path
+    X, y = make_classification(
+        n_samples=10000, n_features=3, n_informative=3, n_redundant=0, n_classes=3,
+        random_state=1,
+    )  # fmt: skip
+    X[:, 1] *= 1000.0
+    Xd, yd = da.from_array(X, chunks=(2500, 3)), da.from_array(y, chunks=2500)
+    ours = SoftmaxClassifier(verbose=1).fit(Xd, yd)
+    assert "subsample of 600 rows" in capsys.readouterr().out
+    ref = SoftmaxClassifier().fit(X, y)
+    assert ours.converged_
+    _assert_same_model(ours, ref)
+    np.testing.assert_allclose(ours.objective_, ref.objective_, rtol=1e-9)
+
+
 def test_local_scheduler_gives_the_same_optimum(data):
     import dask
 
