@@ -128,13 +128,6 @@ class SoftmaxClassifier(
           n_features + fit_intercept``, ``K`` classes), "newton-cg"
           otherwise; dense or sparse alike (see ``choose_solver`` in
           ``sk_softmax._solvers`` for the cost model).
-
-        On tall data (``n_samples >= 400 n_dof K``) every solver but "sgd"
-        first solves the problem of ``50 n_dof K`` random rows, and the
-        Newton solvers then take their Hessian from those rows while the
-        gradient, and ``tol``, stay exact: the same optimum at a fraction
-        of the passes over ``X`` (the user guide's theory page has the
-        details). A warm start skips the subsample's solve.
         - "sgd": the stochastic engine of :meth:`partial_fit` (Adam on
           shuffled minibatches of ``batch_size`` rows, step
           ``learning_rate / sqrt(1 + t / 100)`` after ``t`` steps) for up to
@@ -148,6 +141,13 @@ class SoftmaxClassifier(
           the weighted data set: integer sample weights give exactly the
           fit of repeated rows, and shuffling the rows changes nothing, for
           a given ``random_state``.
+
+        On tall data (``n_samples >= 400 n_dof K``) every solver but "sgd"
+        first solves the problem of ``50 n_dof K`` random rows, and the
+        Newton solvers then take their Hessian from those rows while the
+        gradient, and ``tol``, stay exact: the same optimum at a fraction
+        of the passes over ``X`` (the user guide's theory page has the
+        details). A warm start skips the subsample's solve.
     tol : float, default=1e-8
         Stop when the largest absolute entry of the gradient of the
         normalised objective ``F / (C * S)`` (``S`` the total sample weight,
