@@ -123,18 +123,23 @@ class RowChunks:
         parts = [slices[i::n_threads] for i in range(n_threads)]
         return _accumulate(_executor().map(run, parts))
 
-    def sample(self, n_rows, seed=0):
+    def sample(self, n_rows, seed=0, candidates=None):
         """The same interface over ``n_rows`` rows drawn at random, or None.
 
-        The rows are drawn without replacement from a fixed seed (the same
-        sample every time) and kept in their order; a block of them is
+        The rows are drawn without replacement, from ``candidates`` (row
+        numbers) if given, else from all rows, with a fixed seed (the same
+        sample every time), and kept in their order; a block of them is
         gathered into a temporary array when a pass reaches it, so nothing of
         the size of the sample is copied in advance. None when the sample
-        would hold every row, or for CSC data (whose rows are not sliced).
+        would hold every candidate, or for CSC data (whose rows are not
+        sliced).
         """
-        if self._whole or n_rows >= self.n_samples:
+        pool = self.n_samples if candidates is None else candidates.size
+        if self._whole or n_rows >= pool:
             return None
-        index = np.random.default_rng(seed).choice(self.n_samples, n_rows, replace=False)
+        index = np.random.default_rng(seed).choice(pool, n_rows, replace=False)
+        if candidates is not None:
+            index = candidates[index]
         return _SampledRows(self.X, np.sort(index), self.n_threads)
 
     def map_rows(self, func, out, width=0):
@@ -151,6 +156,10 @@ class _SampledRows(RowChunks):
         super().__init__(X, n_threads)
         self.index = index
         self.n_samples = index.size
+
+    def sample(self, n_rows, seed=0, candidates=None):
+        """None: a sample of a sample is not needed (and rows would be renumbered)."""
+        return None
 
     def block(self, rows):
         block = self.X[self.index[rows]]

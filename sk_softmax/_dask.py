@@ -208,6 +208,7 @@ class DaskSoftmaxLoss:
         self.total_weight = float(total_weight)
         self.n_samples = X.shape[0]
         self._arrays = (X, y, sample_weight)
+        self._samples = {}
         make = dask.delayed(_chunk_loss, pure=True)
         pieces = [
             make(x, c, w, n_classes, self.alpha, fit_intercept)
@@ -229,22 +230,40 @@ class DaskSoftmaxLoss:
         holders = self._client.who_has(self._pieces)
         self._workers = [list(holders[piece.key]) for piece in self._pieces]
 
+    @property
+    def n_weighted(self):
+        """Rows of positive weight."""
+        return self._weighted_rows().size
+
+    def _weighted_rows(self):
+        """Numbers of the rows of positive weight (one pass over the weights, once)."""
+        if not hasattr(self, "_weighted"):
+            self._weighted = da.flatnonzero(self._arrays[2] > 0).compute()
+        return self._weighted
+
     def subsample(self, n_rows, seed=0):
         """:meth:`SoftmaxLoss.subsample`, brought into this process, or None.
 
-        ``n_rows`` random rows (a fixed seed) are computed once and kept in
-        memory here as a plain :class:`SoftmaxLoss`: the solvers' work on the
-        subsample (its own solve, then the Hessian of every full step) then
-        costs no round trip to the cluster. None when the sample would hold
-        every row or more than ``_MAX_SAMPLE_VALUES`` values of ``X``.
+        ``n_rows`` random rows of positive weight (a fixed seed) are computed
+        once and kept in memory here as a plain :class:`SoftmaxLoss`: the
+        solvers' work on the subsample (its own solve, then the Hessian of
+        every full step) then costs no round trip to the cluster. None when
+        the sample would hold every such row or more than
+        ``_MAX_SAMPLE_VALUES`` values of ``X``.
         """
+        key = (n_rows, seed)
+        if key not in self._samples:
+            self._samples[key] = self._subsample(n_rows, seed)
+        return self._samples[key]
+
+    def _subsample(self, n_rows, seed):
         X, y, weights = self._arrays
-        if not n_rows < self.n_samples or n_rows * X.shape[1] > _MAX_SAMPLE_VALUES:
+        candidates = self._weighted_rows()
+        if not n_rows < candidates.size or n_rows * X.shape[1] > _MAX_SAMPLE_VALUES:
             return None
-        index = np.sort(np.random.default_rng(seed).choice(self.n_samples, n_rows, replace=False))
+        index = np.random.default_rng(seed).choice(candidates.size, n_rows, replace=False)
+        index = np.sort(candidates[index])
         X_s, y_s, w_s = dask.compute(X[index], y[index], weights[index])
-        if not w_s.sum() > 0:
-            return None
         return SoftmaxLoss(X_s, y_s, self.n_classes, w_s, self.alpha, self.fit_intercept)
 
     def _map_reduce(self, method, coef, *args, **kwargs):

@@ -135,6 +135,7 @@ class SoftmaxLoss:
         self.shape = (n_classes, self.n_dof)
         self.chunks = RowChunks(X, n_threads)
         self.n_samples = X.shape[0]
+        self.n_weighted = int(np.count_nonzero(self.sw > 0))  # rows that count
         self._cache_coef = None
         self._proba = None
         self._whole_augmented = None
@@ -142,21 +143,21 @@ class SoftmaxLoss:
     def subsample(self, n_rows, seed=0):
         """The objective of ``n_rows`` random rows of the data, or None.
 
-        The same function form, penalty ``alpha`` included, with the sampled
-        rows' weights renormalised to sum to one: an estimate of ``f`` whose
-        derivatives cost ``n_rows / n_samples`` of the full ones. None when
-        there is nothing to gain (the sample would be all rows, or CSC data)
-        or the sampled rows carry no weight. The data are shared, not copied.
+        The rows are drawn among those of positive weight (rows without
+        weight add nothing to ``f``); the same function form, penalty
+        ``alpha`` included, with the sampled rows' weights renormalised to
+        sum to one: an estimate of ``f`` whose derivatives cost ``n_rows /
+        n_samples`` of the full ones. None when there is nothing to gain (the
+        sample would be all such rows, or CSC data). The data are shared, not
+        copied.
         """
-        chunks = self.chunks.sample(n_rows, seed)
+        chunks = self.chunks.sample(n_rows, seed, candidates=np.flatnonzero(self.sw > 0))
         if chunks is None:
             return None
         sw = self.sw[chunks.index]
-        if not sw.sum() > 0:
-            return None
         sample = copy.copy(self)
         sample.chunks = chunks
-        sample.n_samples = chunks.n_samples
+        sample.n_samples = sample.n_weighted = chunks.n_samples
         sample.y = self.y[chunks.index]
         sample.sw = sw / sw.sum()
         sample._cache_coef = sample._proba = sample._whole_augmented = None
@@ -427,10 +428,16 @@ class SoftmaxLoss:
         the products it feeds.
         """
         if block.shape[0] == self.n_samples and not sparse.issparse(block):
-            key = (id(mean), id(scale))
-            if self._whole_augmented is None or self._whole_augmented[0] != key:
-                self._whole_augmented = (key, self._build_augmented(block, mean, scale))
-            return self._whole_augmented[1]
+            cached = self._whole_augmented
+            if cached is None or cached[0] is not mean or cached[1] is not scale:
+                # kept with the very arrays it was built from (the solvers never
+                # modify mean and scale in place)
+                cached = self._whole_augmented = (
+                    mean,
+                    scale,
+                    self._build_augmented(block, mean, scale),
+                )
+            return cached[2]
         return self._build_augmented(block, mean, scale)
 
     def _build_augmented(self, block, mean, scale):
@@ -475,6 +482,11 @@ class StandardizedLoss:
         scale[~((scale > 0) & np.isfinite(scale))] = 1.0
         self.scale = scale
         self.n_samples = getattr(loss, "n_samples", None)
+
+    @property
+    def n_weighted(self):
+        """The inner loss's rows of positive weight (None if it does not say)."""
+        return getattr(self.loss_, "n_weighted", None)
 
     def subsample(self, n_rows, seed=0):
         """The inner loss's ``subsample`` in the same coordinates, or None."""

@@ -26,6 +26,7 @@ Newton step still halves the number of wrong digits.
 """
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from scipy import linalg, optimize
@@ -47,9 +48,9 @@ def _max_abs(grad):
     return float(np.max(np.abs(grad))) if grad.size else 0.0
 
 
-def _report(verbose, n_iter, value, grad, extra=""):
+def _report(verbose, n_iter, value, grad, extra="", label="iter"):
     if verbose:
-        print(f"iter {n_iter:4d}  objective {value:.12e}  max|grad| {_max_abs(grad):.3e}{extra}")
+        print(f"{label} {n_iter:4d}  objective {value:.12e}  max|grad| {_max_abs(grad):.3e}{extra}")
 
 
 # -- the Newton family --------------------------------------------------------
@@ -129,7 +130,10 @@ def _two_class_direction(hess, grad, n_dof):
     delta = _cholesky_solve(antisymmetric, -0.5 * (grad[:n_dof] - grad[n_dof:]))
     scale = max(float(np.max(np.abs(np.diagonal(antisymmetric)))), EPS)
     sigma = np.zeros(n_dof)
-    np.divide(-half_sum, penalty, out=sigma, where=penalty > EPS * scale)
+    # The penalty's curvature is alpha / sigma^2 or exactly zero; read from a
+    # Hessian built as p - p^2 it may carry rounding noise: ignore anything
+    # at the level of the data term's rounding.
+    np.divide(-half_sum, penalty, out=sigma, where=penalty > np.sqrt(EPS) * scale)
     return np.concatenate([delta + sigma, sigma - delta])
 
 
@@ -292,13 +296,30 @@ _SAMPLED_RATE = 0.5
 
 
 def _sample_of(loss):
-    """A subsample of ``loss`` for tall data (``n >= 400 * n_coef``), else None."""
+    """A subsample of ``loss`` for tall data, else None.
+
+    Tall: at least ``400 * n_coef`` rows of positive weight. The subsample
+    holds ``50 * n_coef`` of them, drawn at random with a fixed seed: which
+    rows depends on their order in ``X``, so reordering the rows of tall
+    data moves the result within ``tol`` (not only by rounding).
+    """
     n_rows = _SAMPLE_ROWS_PER_COEF * int(np.prod(loss.shape))
     subsample = getattr(loss, "subsample", None)
+    least = _MIN_SAMPLE_RATIO * n_rows
     n_samples = getattr(loss, "n_samples", None)
-    if subsample is None or n_samples is None or not n_samples >= _MIN_SAMPLE_RATIO * n_rows:
+    if subsample is None or n_samples is None or not n_samples >= least:
+        return None
+    if not (getattr(loss, "n_weighted", None) or 0) >= least:  # rows of positive weight
         return None
     return subsample(n_rows)
+
+
+def _presolve(solver, sample, coef, tol, max_iter, verbose):
+    """The subsample's optimum, by ``solver``, from ``coef``: a cold start's better start."""
+    return solver(
+        sample, coef, tol=max(tol, _PRESOLVE_TOL), max_iter=max_iter, verbose=verbose,
+        label="sample",
+    ).coef  # fmt: skip
 
 
 class _SampledDirection:
@@ -329,13 +350,18 @@ class _SampledDirection:
         return self.base(loss if self.full else self.sample, coef, grad, tol)
 
 
-def _newton(direction, loss, coef0, *, tol, max_iter, verbose=0, callback=None, presolve=True):
+def _newton(
+    direction, loss, coef0, *, tol, max_iter, verbose=0, callback=None, presolve=True, label="iter"
+):
     """Damped Newton iterations with ``direction(loss, coef, grad, tol)``.
 
     On tall data (see ``_sample_of``) the directions use a subsample's
     Hessian, and with ``presolve`` (a cold start) the iterations begin from
     the subsample's own optimum, found at a fraction of the cost: the first,
     far-from-optimal steps then cost little, and the full data only polish.
+    That solve has its own ``max_iter`` iterations at most; ``verbose``
+    prints them as ``sample``, while ``n_iter`` and ``callback`` count and
+    see only the iterations on all rows.
     """
     coef = np.array(coef0, dtype=np.float64).ravel()
     sample = _sample_of(loss) if direction is not _steepest else None
@@ -343,19 +369,10 @@ def _newton(direction, loss, coef0, *, tol, max_iter, verbose=0, callback=None, 
         if verbose:
             print(f"subsample of {sample.n_samples} rows for the Hessian")
         if presolve:
-            coef = _newton(
-                direction,
-                sample,
-                coef,
-                tol=max(tol, _PRESOLVE_TOL),
-                max_iter=max_iter,
-                verbose=verbose,
-            ).coef
-            if verbose:
-                print("all rows from the subsample's optimum:")
+            coef = _presolve(partial(_newton, direction), sample, coef, tol, max_iter, verbose)
         direction = _SampledDirection(direction, sample)
     value, grad = loss.loss_gradient(coef)
-    _report(verbose, 0, value, grad)
+    _report(verbose, 0, value, grad, label=label)
     n_iter = 0
     while True:
         if _max_abs(grad) <= tol:
@@ -379,7 +396,7 @@ def _newton(direction, loss, coef0, *, tol, max_iter, verbose=0, callback=None, 
             )
         coef, value, grad, t = found
         n_iter += 1
-        _report(verbose, n_iter, value, grad, f"  step {t:.3g}")
+        _report(verbose, n_iter, value, grad, f"  step {t:.3g}", label=label)
         if callback is not None and callback(n_iter, coef, value, grad):
             return SolverResult(coef, n_iter, _max_abs(grad) <= tol, "stopped by callback", True)
 
@@ -405,7 +422,7 @@ def newton_cg(loss, coef0, **options):
 
 
 # -- L-BFGS -------------------------------------------------------------------
-def lbfgs(loss, coef0, *, tol, max_iter, verbose=0, callback=None, presolve=True):
+def lbfgs(loss, coef0, *, tol, max_iter, verbose=0, callback=None, presolve=True, label="iter"):
     """L-BFGS-B from ``scipy.optimize.minimize``, with the analytic gradient.
 
     It stops at ``max|grad| <= tol`` (``gtol``) with ``ftol`` at the float64
@@ -417,7 +434,9 @@ def lbfgs(loss, coef0, *, tol, max_iter, verbose=0, callback=None, presolve=True
     coef = np.array(coef0, dtype=np.float64).ravel()
     sample = _sample_of(loss) if presolve else None
     if sample is not None:  # start from the subsample's optimum, as _newton does
-        coef = lbfgs(sample, coef, tol=max(tol, _PRESOLVE_TOL), max_iter=max_iter).coef
+        if verbose:
+            print(f"subsample of {sample.n_samples} rows for the start")
+        coef = _presolve(lbfgs, sample, coef, tol, max_iter, verbose)
     state = {"n_iter": 0}
 
     def scipy_callback(intermediate_result):
@@ -427,7 +446,7 @@ def lbfgs(loss, coef0, *, tol, max_iter, verbose=0, callback=None, presolve=True
             loss.loss_gradient(x) if callback or verbose else (intermediate_result.fun, None)
         )
         if verbose:
-            _report(verbose, state["n_iter"], value, grad)
+            _report(verbose, state["n_iter"], value, grad, label=label)
         if callback is not None and callback(state["n_iter"], x, value, grad):
             state["stopped"] = x.copy()
             raise StopIteration
@@ -476,6 +495,7 @@ def lbfgs(loss, coef0, *, tol, max_iter, verbose=0, callback=None, presolve=True
         verbose=verbose,
         callback=shifted,
         presolve=False,
+        label=label,
     )
     polish.n_iter += n_iter
     if not polish.converged:

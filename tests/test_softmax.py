@@ -50,6 +50,17 @@ def test_string_labels(iris):
     np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X))
 
 
+@pytest.mark.parametrize("dtype", [bool, np.uint8, np.int64])
+def test_integer_and_bool_labels(iris, dtype):
+    # labels of these dtypes skip type_of_target: they are binary or multiclass
+    X, y = iris
+    labels = (y > 0).astype(dtype) if dtype is bool else y.astype(dtype)
+    clf = SoftmaxClassifier().fit(X, labels)
+    np.testing.assert_array_equal(clf.classes_, np.unique(labels))
+    assert clf.classes_.dtype == labels.dtype and clf.predict(X).dtype == labels.dtype
+    assert clf.score(X, labels) > 0.9
+
+
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 def test_sparse_equals_dense(iris, fmt):
     X, y = iris

@@ -9,7 +9,7 @@ from sklearn.datasets import load_wine, make_classification
 
 from sk_softmax import SoftmaxClassifier, objective
 from sk_softmax._loss import SoftmaxLoss, StandardizedLoss, column_moments
-from sk_softmax._solvers import SOLVERS, _sample_of, choose_solver
+from sk_softmax._solvers import SOLVERS, _sample_of, _two_class_direction, choose_solver
 
 SOLVER_NAMES = sorted(SOLVERS)
 
@@ -187,3 +187,52 @@ def test_warm_start_at_the_optimum_skips_the_presolve(solver):
     assert clf.n_iter_ == 0
     # unchanged but for the roundings of the map to standardised coordinates and back
     np.testing.assert_allclose(clf.coef_, first, rtol=1e-13, atol=1e-15 * np.abs(first).max())
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("alpha", [0.0, 1e-3])
+def test_two_class_step_is_the_minimum_norm_newton_step(fit_intercept, alpha):
+    # The n_dof system of _two_class_direction against the pseudo-inverse of
+    # the full 2 n_dof Hessian: the minimum-norm solution of H d = -g, which
+    # is what the projector gives for any K. Weights with zeros, and a point
+    # whose rows do not sum to zero (the gradient then has a part along the
+    # penalty alone when alpha > 0).
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((60, 4)) * [1.0, 10.0, 0.1, 3.0]
+    y = (X[:, 0] + rng.standard_normal(60) > 0).astype(int)
+    sw = rng.uniform(0, 2, 60) * (rng.uniform(size=60) > 0.2)
+    loss = SoftmaxLoss(X, y, 2, sw, alpha, fit_intercept)
+    coef = rng.standard_normal(loss.shape).ravel() * 0.3
+    _, grad = loss.loss_gradient(coef)
+    hess = loss.hessian(coef)
+    step = _two_class_direction(hess.copy(), grad, loss.n_dof)
+    # pinv's cut-off must drop the exact null directions (intercepts, and all
+    # of them for alpha = 0) and keep alpha's curvature (1e-3 of the largest)
+    expected = -np.linalg.pinv(hess, rcond=1e-9, hermitian=True) @ grad
+    np.testing.assert_allclose(step, expected, rtol=1e-7, atol=1e-9 * np.abs(expected).max())
+
+
+def test_the_subsample_is_drawn_from_weighted_rows():
+    X, y, weights = _tall_problem()
+    sw = weights.copy()
+    sw[:7000] = 0.0  # 1000 weighted rows of 8000: too few to sample
+    assert _sample_of(_scaled_loss(X, y, sw)) is None
+    X2, y2, sw2 = np.vstack([X, X]), np.concatenate([y, y]), np.concatenate([weights, weights])
+    sw2[:8000] = 0.0  # 8000 weighted rows of 16000: a sample, of weighted rows only
+    sample = _sample_of(_scaled_loss(X2, y2, sw2))
+    assert sample is not None
+    index = sample.loss_.chunks.index
+    assert np.all(sw2[index] > 0)
+    assert sample.loss_.chunks.sample(10) is None  # no sample of a sample
+
+
+@pytest.mark.parametrize("solver", SOLVER_NAMES)
+def test_presolve_iterations_are_reported_apart(solver, capsys):
+    X, y, sw = _tall_problem()
+    clf = SoftmaxClassifier(solver=solver, verbose=1).fit(X, y, sample_weight=sw)
+    out = capsys.readouterr().out.splitlines()
+    sample_lines = [line for line in out if line.startswith("sample ")]
+    full_lines = [line for line in out if line.startswith("iter ")]
+    assert sample_lines and full_lines
+    # n_iter_ counts the iterations on all rows only (Newton: iter 0 is the start)
+    assert clf.n_iter_ == int(full_lines[-1].split()[1])
