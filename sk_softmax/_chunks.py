@@ -54,6 +54,15 @@ def _accumulate(results):
     return tuple(total)
 
 
+def random_rows(candidates, n_rows, seed=0):
+    """``n_rows`` of the row numbers ``candidates``, without replacement, in order.
+
+    A fixed seed: the same rows every time for the same candidates.
+    """
+    drawn = np.random.default_rng(seed).choice(candidates.size, n_rows, replace=False)
+    return np.sort(candidates[drawn])
+
+
 class RowChunks:
     """Blocks of rows of ``X`` and a threaded sum over them.
 
@@ -123,24 +132,18 @@ class RowChunks:
         parts = [slices[i::n_threads] for i in range(n_threads)]
         return _accumulate(_executor().map(run, parts))
 
-    def sample(self, n_rows, seed=0, candidates=None):
-        """The same interface over ``n_rows`` rows drawn at random, or None.
+    def sample(self, n_rows, candidates, seed=0):
+        """The same interface over ``n_rows`` of the rows ``candidates``, or None.
 
-        The rows are drawn without replacement, from ``candidates`` (row
-        numbers) if given, else from all rows, with a fixed seed (the same
-        sample every time), and kept in their order; a block of them is
+        The rows are drawn by :func:`random_rows`; a block of them is
         gathered into a temporary array when a pass reaches it, so nothing of
         the size of the sample is copied in advance. None when the sample
         would hold every candidate, or for CSC data (whose rows are not
         sliced).
         """
-        pool = self.n_samples if candidates is None else candidates.size
-        if self._whole or n_rows >= pool:
+        if self._whole or n_rows >= candidates.size:
             return None
-        index = np.random.default_rng(seed).choice(pool, n_rows, replace=False)
-        if candidates is not None:
-            index = candidates[index]
-        return _SampledRows(self.X, np.sort(index), self.n_threads)
+        return _SampledRows(self.X, random_rows(candidates, n_rows, seed), self.n_threads)
 
     def map_rows(self, func, out, width=0):
         """``out[rows] = func(rows, block)`` for every block (one thread)."""
@@ -157,7 +160,7 @@ class _SampledRows(RowChunks):
         self.index = index
         self.n_samples = index.size
 
-    def sample(self, n_rows, seed=0, candidates=None):
+    def sample(self, n_rows, candidates, seed=0):
         """None: a sample of a sample is not needed (and rows would be renumbered)."""
         return None
 

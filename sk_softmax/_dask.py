@@ -28,6 +28,7 @@ import dask
 import dask.array as da
 import numpy as np
 
+from ._chunks import random_rows
 from ._loss import SoftmaxLoss, column_moments
 
 # -- tasks run on the workers, one per row chunk -------------------------------------
@@ -261,8 +262,7 @@ class DaskSoftmaxLoss:
         candidates = self._weighted_rows()
         if not n_rows < candidates.size or n_rows * X.shape[1] > _MAX_SAMPLE_VALUES:
             return None
-        index = np.random.default_rng(seed).choice(candidates.size, n_rows, replace=False)
-        index = np.sort(candidates[index])
+        index = random_rows(candidates, n_rows, seed)
         X_s, y_s, w_s = dask.compute(X[index], y[index], weights[index])
         return SoftmaxLoss(X_s, y_s, self.n_classes, w_s, self.alpha, self.fit_intercept)
 

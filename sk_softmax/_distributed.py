@@ -137,7 +137,7 @@ class DaskMixin:
             tol=self.tol,
             max_iter=self.max_iter,
             verbose=self.verbose,
-            presolve=not (self.warm_start and hasattr(self, "coef_")),
+            presolve=not self._warm(),
         )
         coef = scaled.to_original(result.coef).reshape(loss.shape)
         coef -= coef.mean(axis=0)  # the canonical representative, as in memory

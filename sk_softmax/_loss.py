@@ -151,7 +151,7 @@ class SoftmaxLoss:
         sample would be all such rows, or CSC data). The data are shared, not
         copied.
         """
-        chunks = self.chunks.sample(n_rows, seed, candidates=np.flatnonzero(self.sw > 0))
+        chunks = self.chunks.sample(n_rows, np.flatnonzero(self.sw > 0), seed)
         if chunks is None:
             return None
         sw = self.sw[chunks.index]
@@ -481,7 +481,11 @@ class StandardizedLoss:
         scale = np.hypot(std, np.sqrt(loss.alpha))  # no overflow for std ~ 1e300
         scale[~((scale > 0) & np.isfinite(scale))] = 1.0
         self.scale = scale
-        self.n_samples = getattr(loss, "n_samples", None)
+
+    @property
+    def n_samples(self):
+        """The inner loss's rows (None if it does not say)."""
+        return getattr(self.loss_, "n_samples", None)
 
     @property
     def n_weighted(self):
@@ -496,7 +500,6 @@ class StandardizedLoss:
             return None
         sample = copy.copy(self)
         sample.loss_ = inner
-        sample.n_samples = inner.n_samples
         return sample
 
     def to_original(self, coef):

@@ -413,7 +413,7 @@ class SoftmaxClassifier(
             verbose=self.verbose,
             callback=callbacks if callbacks.active else None,
             # a warm start is kept as it is; a cold one may begin on a subsample
-            presolve=not (self.warm_start and hasattr(self, "coef_")),
+            presolve=not self._warm(),
         )
         callbacks.close(result.coef)
         return result
@@ -537,6 +537,10 @@ class SoftmaxClassifier(
         totals = np.bincount(y_codes, weights=weights, minlength=classes.size)
         return scaled.to_standardized(self._start_coef(classes, n_features, totals))
 
+    def _warm(self):
+        """Whether this fit starts from the previous one's solution."""
+        return bool(self.warm_start) and hasattr(self, "coef_")
+
     def _start_coef(self, classes, n_features, totals):
         """Previous solution (warm start) or zero weights and log-prior intercepts.
 
@@ -547,7 +551,7 @@ class SoftmaxClassifier(
         a zero prior intercept.
         """
         coef = np.zeros((classes.size, n_features + int(self.fit_intercept)))
-        if self.warm_start and hasattr(self, "coef_"):
+        if self._warm():
             previous = move_to(self.classes_, xp=np, device="cpu")
             if not (np.array_equal(classes, previous) and self.coef_.shape[1] == n_features):
                 raise ValueError(

@@ -108,7 +108,8 @@ def _cholesky_direction(loss, coef, grad, tol=0.0):
         hess4 = hess.reshape(n_classes, n_dof, n_classes, n_dof)
         selected = np.flatnonzero(sel)
         hess4[:, selected, :, selected] += scale / n_classes
-    return _cholesky_solve(hess, -grad)
+    step = _cholesky_solve(hess, -grad)
+    return -grad / scale if step is None else step
 
 
 def _two_class_direction(hess, grad, n_dof):
@@ -127,8 +128,11 @@ def _two_class_direction(hess, grad, n_dof):
     antisymmetric = h[0, :, 0, :] - h[0, :, 1, :]
     penalty = np.diagonal(h[0, :, 0, :] + h[0, :, 1, :])
     half_sum = 0.5 * (grad[:n_dof] + grad[n_dof:])
-    delta = _cholesky_solve(antisymmetric, -0.5 * (grad[:n_dof] - grad[n_dof:]))
+    half_difference = 0.5 * (grad[:n_dof] - grad[n_dof:])
     scale = max(float(np.max(np.abs(np.diagonal(antisymmetric)))), EPS)
+    delta = _cholesky_solve(antisymmetric, -half_difference)
+    if delta is None:
+        delta = -half_difference / scale
     sigma = np.zeros(n_dof)
     # The penalty's curvature is alpha / sigma^2 or exactly zero; read from a
     # Hessian built as p - p^2 it may carry rounding noise: ignore anything
@@ -142,6 +146,7 @@ def _cholesky_solve(matrix, rhs):
 
     LAPACK's potrf/potrs directly: on small problems the wrappers' checks
     would cost more than the factorisation. ``matrix`` may be modified.
+    None if even a ridge of ``1e12`` times the largest diagonal entry fails.
     """
     scale = max(float(np.max(np.abs(np.diagonal(matrix)))), EPS)
     ridge = 0.0
@@ -153,39 +158,35 @@ def _cholesky_solve(matrix, rhs):
                 return step
         ridge = scale * 1e-10 if ridge == 0 else ridge * 100
         matrix[np.diag_indices_from(matrix)] += ridge
-    return rhs / scale
+    return None
 
 
-def _cg_direction(loss, coef, grad, tol=0.0, max_cg=None, precondition=None, counter=None):
+def _cg_direction(loss, coef, grad, precondition, tol=0.0):
     """Approximately solve ``H d = -g`` by preconditioned conjugate gradients.
 
     Only Hessian-vector products are needed: two passes over ``X`` each, no
     (d K)^2 matrix. The relative residual target ``eta = min(0.5,
     sqrt(||g||))`` (Eisenstat-Walker) gives superlinear convergence; the
     residual need never be below ``tol / 2``, since the new gradient is about
-    the residual plus O(||g||^2), and ``tol`` is all that is asked. The
-    preconditioner is the Hessian's diagonal (one more pass), which follows
-    the curvature where probabilities saturate. Starting from zero, CG stays
-    in the Krylov space of ``g``, which lies in the complement of the
-    directions that do not change the model, so no projection is needed.
-    ``precondition`` replaces the fresh preconditioner; ``counter[0]``, if
-    given, receives the number of Hessian-vector products.
+    the residual plus O(||g||^2), and ``tol`` is all that is asked.
+    ``precondition`` is ``r -> M^{-1} r`` (see :func:`_preconditioner`).
+    Starting from zero, CG stays in the Krylov space of ``g``, which lies in
+    the complement of the directions that do not change the model, so no
+    projection is needed. Returns ``(d, number of Hessian-vector products)``.
     """
     product = loss.hessp(coef)
-    if precondition is None:
-        precondition = _preconditioner(loss, coef)
     g_norm = np.linalg.norm(grad)
     eta = min(0.5, np.sqrt(g_norm))
     target = max(eta * g_norm, 0.5 * tol)
-    max_cg = max_cg or max(20, min(grad.size, 200))
+    max_cg = max(20, min(grad.size, 200))
     d = np.zeros_like(grad)
     r = -grad.copy()
     z = precondition(r)
     p = z.copy()
     rz = r @ z
-    for n_cg in range(1, max_cg + 1):
-        if counter is not None:
-            counter[0] = n_cg
+    n_cg = 0
+    while n_cg < max_cg:
+        n_cg += 1
         hp = product(p)
         curvature = p @ hp
         if curvature <= EPS * (p @ p):
@@ -201,7 +202,7 @@ def _cg_direction(loss, coef, grad, tol=0.0, max_cg=None, precondition=None, cou
         rz = rz_new
     if not d.any():
         d = -grad
-    return d
+    return d, n_cg
 
 
 class _ReusedPreconditioner:
@@ -225,11 +226,9 @@ class _ReusedPreconditioner:
         rebuild = loss is not self.loss or stale
         if rebuild:
             self.loss, self.precondition = loss, _preconditioner(loss, coef)
-        counter = [0]
-        step = _cg_direction(loss, coef, grad, tol, precondition=self.precondition, counter=counter)
-        self.last_count = counter[0]
+        step, self.last_count = _cg_direction(loss, coef, grad, self.precondition, tol)
         if rebuild:
-            self.fresh_count = counter[0]
+            self.fresh_count = self.last_count
         return step
 
 
@@ -254,22 +253,11 @@ def _preconditioner(loss, coef):
     if n_dof <= _MAX_BLOCK_DOF and hasattr(loss, "class_blocks"):
         blocks = loss.class_blocks(coef, max_rows=max(_BLOCK_ROWS, 20 * n_dof))
     if blocks is not None:
-        inverses = np.empty_like(blocks)
         identity = np.eye(n_dof)
-        for k, block in enumerate(blocks):
-            ridge = EPS * max(float(np.trace(block)), EPS)
-            for _ in range(12):
-                factor, info = _potrf(block, lower=True)
-                if info == 0:
-                    inverses[k], info = _potrs(factor, identity, lower=True)
-                    if info == 0:
-                        break
-                block = block + ridge * identity
-                ridge *= 100
-            else:
-                inverses = None
-                break
-        if inverses is not None:
+        inverses = [_cholesky_solve(block, identity) for block in blocks]
+        if all(inverse is not None for inverse in inverses):
+            inverses = np.stack(inverses)
+
             # one batched product per CG step instead of K triangular solves
             def solve(r):
                 return np.matmul(inverses, r.reshape(n_classes, n_dof, 1)).ravel()

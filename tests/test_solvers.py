@@ -223,7 +223,7 @@ def test_the_subsample_is_drawn_from_weighted_rows():
     assert sample is not None
     index = sample.loss_.chunks.index
     assert np.all(sw2[index] > 0)
-    assert sample.loss_.chunks.sample(10) is None  # no sample of a sample
+    assert sample.loss_.subsample(10) is None  # no sample of a sample
 
 
 @pytest.mark.parametrize("solver", SOLVER_NAMES)
