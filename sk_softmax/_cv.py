@@ -29,7 +29,7 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from ._loss import SoftmaxLoss, StandardizedLoss, column_moments, raw_prediction
+from ._loss import column_moments, raw_prediction, standardized_loss
 from ._softmax import SoftmaxClassifier
 from ._solvers import SOLVERS, choose_solver
 from ._threads import fit_threads
@@ -201,24 +201,24 @@ def _path(X, y_codes, classes, sample_weight, train, params, Cs, order):
         for j in order:
             model.C = Cs[j]
             alpha = model._alpha(weights, weight_scale)
-            loss = SoftmaxLoss(
-                X_train, y_train, fold_classes.size, weights, alpha, fit_intercept, n_threads
-            )
-            scaled = _Remembered(StandardizedLoss(loss, mean, std))
-            if coef is None:
-                coef0 = model._initial_coef(
-                    loss, scaled, fold_classes, n_features, y_train, weights
+            scaled = _Remembered(
+                standardized_loss(
+                    X_train, y_train, fold_classes.size, weights, alpha, fit_intercept,
+                    n_threads, moments=(mean, std),
                 )
+            )  # fmt: skip
+            if coef is None:
+                coef0 = model._initial_coef(scaled, fold_classes, n_features, y_train, weights)
             else:  # warm start from the previous optima
                 coef0 = _warm_start(scaled, history, np.log(Cs[j]))
             solver = params["solver"]
             if solver == "auto":
-                solver = choose_solver(loss.n_dof, fold_classes.size)
+                solver = choose_solver(n_dof, fold_classes.size)
             result = SOLVERS[solver](
                 scaled, coef0, tol=params["tol"], max_iter=params["max_iter"],
                 verbose=params["verbose"], presolve=len(history) == 0,
             )  # fmt: skip
-            coef = scaled.to_original(result.coef).reshape(loss.shape)
+            coef = scaled.to_original(result.coef).reshape(scaled.shape)
             coef -= coef.mean(axis=0)  # the canonical representative, as SoftmaxClassifier
             coefs[j, present] = coef
             history = [*history[-1:], (np.log(Cs[j]), coef)]

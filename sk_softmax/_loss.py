@@ -32,7 +32,7 @@ import copy
 import numpy as np
 from scipy import sparse
 
-from ._chunks import RowChunks
+from ._chunks import _BLOCK_VALUES, RowChunks
 
 
 def raw_prediction(X, weights, intercept=None):
@@ -74,19 +74,23 @@ def log_softmax_inplace(raw):
 
 
 def _softmax_block(raw, y):
-    """Probabilities in place of ``raw``; returns ``(raw, ce)`` per row.
+    """Probabilities in place of the class-major ``raw``; returns ``(raw, ce)``.
 
-    The same max-shifted log-sum-exp as :func:`log_softmax_inplace`, fused so
-    that a block is read few times: ``ce = log(sum(exp(o - m))) - (o_y - m)``.
+    ``raw`` has shape (n_classes, m): sample ``i`` is column ``i``. The same
+    max-shifted log-sum-exp as :func:`log_softmax_inplace`, fused so that a
+    block is read few times: ``ce = log(sum(exp(o - m))) - (o_y - m)``.
+    Class-major because the maxima and sums over classes then run along the
+    outer axis, vectorised over the samples: along rows of 2 to 10 values
+    numpy takes 10 to 20 times longer, more than the matrix product.
     """
-    idx = np.arange(raw.shape[0])
-    row_max = raw.max(axis=1, keepdims=True)
+    samples = np.arange(raw.shape[1])
+    row_max = raw.max(axis=0)
     with np.errstate(over="ignore"):
         raw -= row_max
-    shifted_true = raw[idx, y]
+    shifted_true = raw[y, samples]
     np.exp(raw, out=raw)
-    total = raw.sum(axis=1)
-    raw /= total[:, None]
+    total = raw.sum(axis=0)
+    raw /= total
     return raw, np.log(total) - shifted_true
 
 
@@ -111,17 +115,20 @@ class SoftmaxLoss:
     n_classes : int
     sample_weight : ndarray of shape (n_samples,)
         Non-negative weights ``s_i``, class weights already folded in.
-    alpha : float
+    alpha : float or ndarray of shape (n_features,)
         L2 strength of the normalised objective, ``1 / (C * S)``; 0 for no
-        penalty. The intercept is never penalised.
+        penalty. An array gives each column its own strength (the penalty
+        ``1/2 sum_kj alpha_j W_kj^2``, see :class:`CompactStandardizedLoss`).
+        The intercept is never penalised.
     fit_intercept : bool
     n_threads : int, default=1
         Threads summing over row blocks (see ``_chunks.py``).
 
     Every pass over the data goes block by block through
     :class:`~sk_softmax._chunks.RowChunks`; the only O(n_samples) state is the
-    probability matrix of the last gradient (n_samples x n_classes), kept for
-    Hessian products at the same point.
+    probability matrix of the last gradient (n_classes x n_samples,
+    class-major as everything per sample here: see :func:`_softmax_block`),
+    kept for Hessian products at the same point.
     """
 
     def __init__(self, X, y, n_classes, sample_weight, alpha, fit_intercept, n_threads=1):
@@ -129,7 +136,8 @@ class SoftmaxLoss:
         self.y = np.asarray(y, dtype=np.intp)
         self.n_classes = n_classes
         self.fit_intercept = fit_intercept
-        self.alpha = float(alpha)
+        self.alpha = float(alpha) if np.ndim(alpha) == 0 else np.asarray(alpha, dtype=np.float64)
+        self._penalised = bool(np.any(self.alpha))
         self.sw = sample_weight / sample_weight.sum()  # sums to one
         self.n_dof = X.shape[1] + int(fit_intercept)
         self.shape = (n_classes, self.n_dof)
@@ -176,24 +184,46 @@ class SoftmaxLoss:
         return grad_weights.ravel()
 
     def _penalty(self, weights):
-        return 0.5 * self.alpha * np.vdot(weights, weights) if self.alpha else 0.0
+        if not self._penalised:
+            return 0.0
+        if np.ndim(self.alpha) == 0:
+            return 0.5 * self.alpha * np.vdot(weights, weights)
+        return 0.5 * float(np.vdot(weights, self.alpha * weights))
 
-    def _raw_block(self, block, weights_t, intercept):
-        """``block @ W.T + b`` with ``weights_t = W.T`` made contiguous once per
-        pass (sparse products would otherwise copy it for every block)."""
-        raw = np.asarray(block @ weights_t, dtype=np.float64)
+    def _operand(self, weights):
+        """``W`` as :meth:`_raw_block` multiplies it, prepared once per pass.
+
+        Sparse blocks multiply ``W^T``, made contiguous here (the sparse
+        product would otherwise copy it for every block); dense ones ``W``.
+        """
+        return np.ascontiguousarray(weights.T) if sparse.issparse(self.X) else weights
+
+    @staticmethod
+    def _raw_block(block, operand, intercept):
+        """The block's raw predictions ``W X_b^T + b``, class-major (n_classes, m)."""
+        if sparse.issparse(block):
+            raw = np.ascontiguousarray(np.asarray(block @ operand, dtype=np.float64).T)
+        else:
+            raw = operand @ block.T
         if intercept is not None:
-            raw += intercept
+            raw += intercept[:, None]
         return raw
+
+    @staticmethod
+    def _times_block(matrix, block):
+        """``matrix @ block`` for a class-major ``matrix`` (n_classes, m): (n_classes, d)."""
+        if sparse.issparse(block):
+            return np.asarray(block.T @ matrix.T).T
+        return matrix @ block
 
     # -- the objective and its derivatives ----------------------------------
     def loss(self, coef):
         """The objective ``f(coef)``."""
         weights, intercept = self._split(coef)
-        weights_t = np.ascontiguousarray(weights.T)
+        operand = self._operand(weights)
 
         def work(rows, block):
-            _, ce = _softmax_block(self._raw_block(block, weights_t, intercept), self.y[rows])
+            _, ce = _softmax_block(self._raw_block(block, operand, intercept), self.y[rows])
             return (self.sw[rows] @ ce,)
 
         (value,) = self.chunks.map_reduce(work, width=self.n_classes)
@@ -207,24 +237,24 @@ class SoftmaxLoss:
         and the column sums of ``diag(s/S) (P - Y)`` for the intercept.
         """
         weights, intercept = self._split(coef)
-        weights_t = np.ascontiguousarray(weights.T)
+        operand = self._operand(weights)
         if self._proba is None:
-            self._proba = np.empty((self.n_samples, self.n_classes))
+            self._proba = np.empty((self.n_classes, self.n_samples))
         proba = self._proba
         self._cache_coef = None  # invalid while being overwritten
 
         def work(rows, block):
-            y = self.y[rows]
-            residual, ce = _softmax_block(self._raw_block(block, weights_t, intercept), y)
-            proba[rows] = residual
-            residual[np.arange(residual.shape[0]), y] -= 1.0
-            residual *= self.sw[rows, None]
-            return self.sw[rows] @ ce, block.T @ residual, residual.sum(axis=0)
+            y, sw = self.y[rows], self.sw[rows]
+            residual, ce = _softmax_block(self._raw_block(block, operand, intercept), y)
+            proba[:, rows] = residual
+            residual[y, np.arange(residual.shape[1])] -= 1.0
+            residual *= sw
+            grad_weights = self._times_block(residual, block)
+            return sw @ ce, grad_weights, residual.sum(axis=1) if intercept is not None else 0.0
 
         value, grad_weights, grad_intercept = self.chunks.map_reduce(work, width=self.n_classes)
         self._cache_coef = np.array(coef, copy=True)
-        grad_weights = grad_weights.T
-        if self.alpha:
+        if self._penalised:
             grad_weights += self.alpha * weights
         return float(value) + self._penalty(weights), self._join(grad_weights, grad_intercept)
 
@@ -247,19 +277,19 @@ class SoftmaxLoss:
 
         def product(vector):
             v_weights, v_intercept = self._split(vector)
-            v_weights_t = np.ascontiguousarray(v_weights.T)
+            operand = self._operand(v_weights)
 
             def work(rows, block):
-                p = proba[rows]
-                q = self._raw_block(block, v_weights_t, v_intercept)
+                p = proba[:, rows]
+                q = self._raw_block(block, operand, v_intercept)
                 q *= p
-                q -= p * q.sum(axis=1, keepdims=True)
-                q *= self.sw[rows, None]
-                return block.T @ q, q.sum(axis=0)
+                q -= p * q.sum(axis=0)
+                q *= self.sw[rows]
+                hv_weights = self._times_block(q, block)
+                return hv_weights, q.sum(axis=1) if v_intercept is not None else 0.0
 
             hv_weights, hv_intercept = self.chunks.map_reduce(work, width=2 * self.n_classes)
-            hv_weights = hv_weights.T
-            if self.alpha:
+            if self._penalised:
                 hv_weights += self.alpha * v_weights
             return self._join(hv_weights, hv_intercept)
 
@@ -296,12 +326,11 @@ class SoftmaxLoss:
 
             def work(rows, block):
                 xt = self._augmented(block, mean, scale)  # (m, n_dof)
-                p = proba[rows]
-                sp = p * self.sw[rows, None]
+                p = proba[:, rows].T  # (m, n_classes)
+                sw = self.sw[rows, None]
                 m = xt.shape[0]
-                stacked = (sp[:, :, None] * xt[:, None, :]).reshape(m, size)
-                z = (np.sqrt(self.sw[rows])[:, None] * p)[:, :, None] * xt[:, None, :]
-                z = z.reshape(m, size)
+                stacked = ((p * sw)[:, :, None] * xt[:, None, :]).reshape(m, size)
+                z = ((np.sqrt(sw) * p)[:, :, None] * xt[:, None, :]).reshape(m, size)
                 return xt.T @ stacked, z.T @ z
 
             diag_blocks, gram = self.chunks.map_reduce(work, width=2 * size)
@@ -309,7 +338,7 @@ class SoftmaxLoss:
             _class_diagonal_blocks(hess, n_classes)[...] += diag_blocks.reshape(
                 n_dof, n_classes, n_dof
             ).transpose(1, 0, 2)
-        if self.alpha:
+        if self._penalised:
             # alpha/2 ||W||^2 with W = W' / scale: curvature alpha / scale^2
             penalty = self.alpha if scale is None else self.alpha / scale / scale
             diagonal = np.einsum("kii->ki", _class_diagonal_blocks(hess, n_classes))
@@ -326,8 +355,8 @@ class SoftmaxLoss:
 
         def work(rows, block):
             xt = self._augmented(block, mean, scale)
-            p = proba[rows]
-            a = xt * np.sqrt(self.sw[rows] * p[:, 0] * p[:, 1])[:, None]
+            p = proba[:, rows]
+            a = xt * np.sqrt(self.sw[rows] * p[0] * p[1])[:, None]
             return (a.T @ a,)  # numpy's symmetric rank-k update: half the work
 
         (d,) = self.chunks.map_reduce(work, width=2 * self.n_dof)
@@ -348,16 +377,16 @@ class SoftmaxLoss:
         proba = self._proba_at(coef)
 
         def work(rows, block):
-            p = proba[rows]
-            w = p * (1.0 - p) * self.sw[rows, None]
+            p = proba[:, rows]
+            w = p * (1.0 - p) * self.sw[rows]  # (n_classes, m)
             if sparse.issparse(block):
                 return (self._sparse_diagonal(block, w, mean, scale),)
             xt = self._augmented(block, mean, scale)
-            return (w.T @ (xt * xt),)
+            return (w @ (xt * xt),)
 
         width = 2 * self.n_classes if sparse.issparse(self.X) else 2 * self.n_dof
         (diag,) = self.chunks.map_reduce(work, width=width)
-        if self.alpha:
+        if self._penalised:
             n_features = self.X.shape[1]
             diag[:, :n_features] += self.alpha if scale is None else self.alpha / scale / scale
         return diag.ravel()
@@ -369,10 +398,10 @@ class SoftmaxLoss:
         three sparse products instead of a dense standardised block, which for
         text-like data (1e5 columns) would be far larger than the data.
         """
-        total = w.sum(axis=0)  # (K,)
-        second = np.asarray((block.multiply(block)).T @ w).T  # (K, d)
+        total = w.sum(axis=1)  # (K,)
+        second = self._times_block(w, block.multiply(block))  # (K, d)
         if scale is not None:
-            first = np.asarray(block.T @ w).T
+            first = self._times_block(w, block)
             second = second - 2 * first * mean + np.outer(total, mean * mean)
             second /= scale * scale
         if self.fit_intercept:
@@ -400,11 +429,11 @@ class SoftmaxLoss:
 
         def work(rows, block):
             xt = self._augmented(block, mean, scale)
-            p = proba[rows]
-            root = np.sqrt(p * (1.0 - p) * self.sw[rows, None])
+            p = proba[:, rows]
+            root = np.sqrt(p * (1.0 - p) * self.sw[rows])
             gram = np.empty((n_classes, n_dof, n_dof))
             for k in range(n_classes):  # symmetric rank-k updates: half a product each
-                a = xt * root[:, k, None]
+                a = xt * root[k, :, None]
                 gram[k] = a.T @ a
             return gram, self.sw[rows].sum()
 
@@ -413,7 +442,7 @@ class SoftmaxLoss:
         )
         if share < 1.0:
             blocks /= max(float(share), np.finfo(np.float64).tiny)
-        if self.alpha:
+        if self._penalised:
             idx = np.arange(self.X.shape[1])
             blocks[:, idx, idx] += self.alpha if scale is None else self.alpha / scale / scale
         return blocks
@@ -478,9 +507,7 @@ class StandardizedLoss:
         self.alpha = loss.alpha
         self.fit_intercept = loss.fit_intercept
         self.mean = mean
-        scale = np.hypot(std, np.sqrt(loss.alpha))  # no overflow for std ~ 1e300
-        scale[~((scale > 0) & np.isfinite(scale))] = 1.0
-        self.scale = scale
+        self.scale = _scales(std, loss.alpha)
 
     @property
     def n_samples(self):
@@ -501,6 +528,10 @@ class StandardizedLoss:
         sample = copy.copy(self)
         sample.loss_ = inner
         return sample
+
+    def objective(self, coef):
+        """``f`` at ``coef`` in the original coordinates."""
+        return self.loss_.loss(coef)
 
     def to_original(self, coef):
         """``theta = M theta'``."""
@@ -563,6 +594,101 @@ class StandardizedLoss:
         # M^T H M, computed as the Hessian on the standardised features
         # directly: forming H first would overflow for features near 1e300.
         return self.loss_.hessian(self.to_original(coef), mean=self.mean, scale=self.scale)
+
+
+def _scales(std, alpha):
+    """``sigma = sqrt(std^2 + alpha)``, 1 where that is 0 or not finite."""
+    scale = np.hypot(std, np.sqrt(alpha))  # no overflow for std ~ 1e300
+    scale[~((scale > 0) & np.isfinite(scale))] = 1.0
+    return scale
+
+
+class CompactStandardizedLoss(StandardizedLoss):
+    """:class:`StandardizedLoss` for dense data held as one standardised copy.
+
+    When ``X`` is dense and small (see :func:`standardized_loss`), the design
+    matrix of the new coordinates, ``Z = [(X - mu) / sigma, 1]`` (without
+    the ones when there is no intercept), is built once, in float64: at most
+    one row block's worth of values, the size of the temporaries a pass over
+    ``X`` makes anyway. The objective in the new coordinates is then plain
+    :class:`SoftmaxLoss` on ``Z`` with a penalty per column,
+
+        f'(theta') = 1/S sum_i s_i CE_i(Theta' z_i)
+                     + 1/2 sum_kj (alpha / sigma_j^2) W'_kj^2,
+
+    (``W = W' / sigma``, the ones column unpenalised): the same function as
+    :class:`StandardizedLoss`'s, without mapping coefficients and gradients
+    between the coordinates at every evaluation. On data that fit in a
+    millisecond that mapping, and the intercept's bookkeeping, cost as much
+    as the arithmetic.
+    """
+
+    def __init__(
+        self, X, y, n_classes, sample_weight, alpha, fit_intercept, mean, std, n_threads=1
+    ):
+        self.shape = (n_classes, X.shape[1] + int(fit_intercept))
+        self.alpha = float(alpha)
+        self.fit_intercept = fit_intercept
+        self.mean = mean
+        self.scale = _scales(std, self.alpha)
+        design = np.empty((X.shape[0], self.shape[1]))
+        np.subtract(X, mean, out=design[:, : X.shape[1]])
+        design[:, : X.shape[1]] /= self.scale
+        penalty = np.zeros(self.shape[1])
+        penalty[: X.shape[1]] = self.alpha / self.scale / self.scale
+        if fit_intercept:
+            design[:, -1] = 1.0
+        self.loss_ = SoftmaxLoss(design, y, n_classes, sample_weight, penalty, False, n_threads)
+
+    def objective(self, coef):
+        return self.loss_.loss(self.to_standardized(coef))
+
+    def loss(self, coef):
+        return self.loss_.loss(coef)
+
+    def loss_gradient(self, coef):
+        return self.loss_.loss_gradient(coef)
+
+    def hessp(self, coef):
+        return self.loss_.hessp(coef)
+
+    def hessian_diagonal(self, coef):
+        return self.loss_.hessian_diagonal(coef)
+
+    def class_blocks(self, coef, max_rows=None):
+        return self.loss_.class_blocks(coef, max_rows=max_rows)
+
+    def hessian(self, coef):
+        return self.loss_.hessian(coef)
+
+
+def standardized_loss(
+    X, y, n_classes, sample_weight, alpha, fit_intercept, n_threads=1, moments=None
+):
+    """The objective in standardised coordinates, as the solvers see it.
+
+    :class:`CompactStandardizedLoss` for dense ``X`` whose standardised copy
+    a single row block holds (the loss and gradient pass would be one block
+    anyway), else :class:`StandardizedLoss` over :class:`SoftmaxLoss`, which
+    never copies ``X``. ``moments``: the columns' ``(mean, std)`` if already
+    known, else computed (:func:`column_moments`). The arguments are those
+    of :class:`SoftmaxLoss`.
+    """
+    mean, std = moments if moments is not None else column_moments(X, sample_weight, fit_intercept)
+    n_dof = X.shape[1] + int(fit_intercept)
+    scale = _scales(std, alpha)
+    # The compact form never maps coefficients back while solving, so it
+    # would not see an optimum whose original coefficients overflow (features
+    # of 1e-310 need weights of 1e310): with such extreme columns, the
+    # general form, which evaluates f at the original coefficients.
+    tame = np.all(scale > 1e-150) and np.all(np.abs(mean) / 1e150 < scale)
+    small = X.shape[0] * (n_dof + n_classes) <= _BLOCK_VALUES
+    if small and tame and not sparse.issparse(X):
+        return CompactStandardizedLoss(
+            X, y, n_classes, sample_weight, alpha, fit_intercept, mean, std, n_threads
+        )
+    loss = SoftmaxLoss(X, y, n_classes, sample_weight, alpha, fit_intercept, n_threads)
+    return StandardizedLoss(loss, mean, std)
 
 
 def column_moments(X, sample_weight, center):

@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._array_api import ArrayAPIMixin, uses_array_api
 from ._callbacks import CallbackSupportMixin, IterationCallbacks
 from ._distributed import DaskMixin, is_dask_collection
-from ._loss import SoftmaxLoss, StandardizedLoss, column_moments, raw_prediction
+from ._loss import raw_prediction, standardized_loss
 from ._online import OnlineMixin
 from ._solvers import SOLVERS, choose_solver
 from ._threads import fit_threads
@@ -350,13 +350,11 @@ class SoftmaxClassifier(
         if self.solver == "sgd":
             return self._fit_sgd(X, y_codes, classes, sample_weight)
         with fit_threads() as n_threads:
-            loss, scaled = self._build_loss(
-                X, y_codes, classes.size, weights, weight_scale, n_threads
-            )
-            coef0 = self._initial_coef(loss, scaled, classes, X.shape[1], y_codes, weights)
+            scaled = self._build_loss(X, y_codes, classes.size, weights, weight_scale, n_threads)
+            coef0 = self._initial_coef(scaled, classes, X.shape[1], y_codes, weights)
             solver = self.solver
             if solver == "auto":
-                solver = choose_solver(loss.n_dof, classes.size)
+                solver = choose_solver(scaled.shape[1], classes.size)
             result = self._solve(
                 solver,
                 scaled,
@@ -368,7 +366,7 @@ class SoftmaxClassifier(
             )
             coef = self._canonical_coef(scaled, result.coef)
             # still inside fit_threads: the loss's threads assume one-thread BLAS
-            objective = loss.loss(coef.ravel())
+            objective = scaled.objective(coef.ravel())
         separated = not result.stopped and self._separated(X, y_codes, weights, coef, scaled)
         if separated:
             warnings.warn(self._separation_message(coef), ConvergenceWarning, stacklevel=4)
@@ -527,12 +525,13 @@ class SoftmaxClassifier(
             return float(value * self.C * total)
 
     def _build_loss(self, X, y_codes, n_classes, weights, weight_scale=1.0, n_threads=1):
+        """The objective in the solvers' standardised coordinates (``_loss.py``)."""
         alpha = self._alpha(weights, weight_scale)
-        loss = SoftmaxLoss(X, y_codes, n_classes, weights, alpha, self.fit_intercept, n_threads)
-        mean, scale = column_moments(X, weights, center=self.fit_intercept)
-        return loss, StandardizedLoss(loss, mean, scale)
+        return standardized_loss(
+            X, y_codes, n_classes, weights, alpha, self.fit_intercept, n_threads
+        )
 
-    def _initial_coef(self, loss, scaled, classes, n_features, y_codes, weights):
+    def _initial_coef(self, scaled, classes, n_features, y_codes, weights):
         """The solver's starting point, in standardised coordinates."""
         totals = np.bincount(y_codes, weights=weights, minlength=classes.size)
         return scaled.to_standardized(self._start_coef(classes, n_features, totals))

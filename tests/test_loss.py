@@ -7,11 +7,13 @@ from scipy.optimize import check_grad
 from scipy.special import logsumexp
 
 from sk_softmax._loss import (
+    CompactStandardizedLoss,
     SoftmaxLoss,
     StandardizedLoss,
     column_moments,
     log_softmax_inplace,
     raw_prediction,
+    standardized_loss,
 )
 
 EPS = np.finfo(np.float64).eps
@@ -144,6 +146,56 @@ def test_standardized_loss_is_the_same_function(fit_intercept):
         diag = np.diag(H).reshape(loss.shape)[:, : n_dof - 1]
         # (p(1-p) std^2 + alpha) / (std^2 + alpha) <= 1
         assert np.all(diag <= 1 + 1e-12)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("alpha", [0.0, 0.05])
+def test_compact_loss_is_the_standardized_loss(fit_intercept, alpha):
+    """The one-copy form of small dense data: the same function, derivatives and subsample."""
+    base, rng = _problem(n=80, fit_intercept=fit_intercept, alpha=alpha)
+    X = base.X * np.array([1e-3, 1, 1e3, 5, 0.1]) + 7.0
+    y, k, sw = base.y, base.n_classes, base.sw
+    compact = standardized_loss(X, y, k, sw, alpha, fit_intercept)
+    assert isinstance(compact, CompactStandardizedLoss)
+    mean, std = column_moments(X, sw, center=fit_intercept)
+    general = StandardizedLoss(SoftmaxLoss(X, y, k, sw, alpha, fit_intercept), mean, std)
+    np.testing.assert_array_equal(compact.scale, general.scale)
+    coef = rng.normal(size=np.prod(compact.shape))
+    # The general form evaluates at the original coefficients, where the
+    # intercept b = b' - (W'/sigma) mu cancels terms of |mu|/sigma (7e3 here)
+    # times larger: rounding of that order, nothing else, may differ.
+    tol = dict(rtol=1e-13, atol=100 * EPS * max(1.0, np.max(np.abs(mean) / general.scale)))
+    np.testing.assert_allclose(compact.loss(coef), general.loss(coef), **tol)
+    value, grad = compact.loss_gradient(coef)
+    ref_value, ref_grad = general.loss_gradient(coef)
+    np.testing.assert_allclose(value, ref_value, **tol)
+    np.testing.assert_allclose(grad, ref_grad, **tol)
+    v = rng.normal(size=coef.size)
+    np.testing.assert_allclose(compact.hessp(coef)(v), general.hessp(coef)(v), **tol)
+    for name in ("hessian", "hessian_diagonal", "class_blocks"):
+        ours, reference = getattr(compact, name)(coef), getattr(general, name)(coef)
+        np.testing.assert_allclose(ours, reference, **tol, err_msg=name)
+    original = compact.to_original(coef)
+    np.testing.assert_array_equal(original, general.to_original(coef))
+    np.testing.assert_allclose(compact.objective(original), general.objective(original), **tol)
+    # the same rows, drawn among the positive weights
+    sample, ref_sample = compact.subsample(30), general.subsample(30)
+    assert sample.n_samples == ref_sample.n_samples == 30
+    ours, reference = sample.loss_gradient(coef), ref_sample.loss_gradient(coef)
+    np.testing.assert_allclose(ours[1], reference[1], **tol)
+
+
+def test_compact_form_only_for_small_tame_dense_data():
+    base, _ = _problem()
+    X, y, k, sw = base.X, base.y, base.n_classes, base.sw
+    assert isinstance(standardized_loss(X, y, k, sw, 0.1, True), CompactStandardizedLoss)
+    assert type(standardized_loss(sparse.csr_matrix(X), y, k, sw, 0.1, True)) is StandardizedLoss
+    # features of 1e-200 need weights near 1e200, which the compact form would
+    # only meet when mapping back: the general form keeps the original in view
+    assert type(standardized_loss(X * 1e-200, y, k, sw, 0.0, True)) is StandardizedLoss
+    n = 2**19 // (X.shape[1] + 1 + k) + 1  # beyond one block of values
+    rows = np.arange(n) % X.shape[0]
+    assert type(standardized_loss(X[rows], y[rows], k, sw[rows], 0.1, True)) is StandardizedLoss
 
 
 @pytest.mark.parametrize("magnitude", [1e-300, 1.0, 1e300])

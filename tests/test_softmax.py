@@ -70,10 +70,13 @@ def test_sparse_equals_dense(iris, fmt):
     np.testing.assert_allclose(sp.predict_proba(X), dense.predict_proba(X), atol=1e-7)
 
 
-def test_float32_is_not_copied_and_gives_the_float64_optimum(iris, monkeypatch):
-    X, y = iris
-    X32 = X.astype(np.float32)
-    import sk_softmax._softmax as module
+def test_float32_is_not_copied_and_gives_the_float64_optimum(monkeypatch):
+    # Data beyond one row block (smaller data are held as one standardised
+    # float64 copy of at most a block's size, _loss.CompactStandardizedLoss).
+    rng = np.random.default_rng(0)
+    X32 = rng.normal(size=(20_000, 30)).astype(np.float32)
+    y = (X32[:, 0] + 0.5 * rng.normal(size=20_000) > 0).astype(int) + (X32[:, 1] > 0)
+    import sk_softmax._loss as module
 
     seen = {}
     original = module.SoftmaxLoss
