@@ -1,5 +1,6 @@
 """SoftmaxClassifier: validation, label encoding, a solver, the fitted attributes."""
 
+import functools
 import warnings
 from numbers import Integral, Real
 
@@ -300,6 +301,16 @@ class SoftmaxClassifier(
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+
+    @classmethod
+    @functools.cache
+    def _get_param_names(cls):
+        """``BaseEstimator``'s, computed once per class.
+
+        It reads ``__init__``'s signature, and ``fit`` asks for it every time
+        (parameter validation): a tenth of a fit on a 150-row data set.
+        """
+        return tuple(super()._get_param_names())
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -148,6 +148,25 @@ def _check_two_classes(classes, name="SoftmaxClassifier"):
         )
 
 
+def _plain_xy(X, y):
+    """Whether ``validate_data`` would pass ``X`` and ``y`` through unchanged.
+
+    True for a finite float64 or float32 NumPy matrix with at least one row
+    and one column, and a finite 1-D NumPy array of numbers or booleans of
+    the same length: neither a data frame nor anything to convert, check
+    further or warn about. Anything else goes to ``validate_data``.
+    """
+    if type(X) is not np.ndarray or type(y) is not np.ndarray:
+        return False
+    if X.ndim != 2 or X.dtype not in (np.float64, np.float32) or y.ndim != 1:
+        return False
+    if y.dtype.kind not in "biuf" or not (X.shape[0] == y.shape[0] >= 1 and X.shape[1] >= 1):
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):  # a sum beyond float64: check fully
+        finite = np.isfinite(X.sum()) and (y.dtype.kind != "f" or np.isfinite(y.sum()))
+    return bool(finite)
+
+
 def _validated_xy(estimator, X, y, reset=True):
     """``validate_data`` for a fit on NumPy or SciPy data, after the clear-message checks.
 
@@ -157,6 +176,13 @@ def _validated_xy(estimator, X, y, reset=True):
     _check_target_shape(y)
     if hasattr(estimator, "C"):
         _check_C(estimator.C)
+    if reset and _plain_xy(X, y):
+        # what validate_data would do and return for these, at a tenth of its
+        # cost (on a 150-row data set it was a sixth of the whole fit)
+        if hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+        estimator.n_features_in_ = X.shape[1]
+        return X, y
     with _numeric_errors("X"):
         return validate_data(
             estimator,

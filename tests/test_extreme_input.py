@@ -425,6 +425,10 @@ def test_pandas_with_and_without_feature_names(overlapping):
         np.testing.assert_allclose(clf.predict_proba(frame), ref.predict_proba(X), atol=1e-6)
     assert list(SoftmaxClassifier().fit(named, y).feature_names_in_) == ["height", "weight"]
     assert not hasattr(SoftmaxClassifier().fit(unnamed, y), "feature_names_in_")
+    # a refit on a plain array (validated without validate_data, _plain_xy)
+    # forgets the names and counts the new features, as validate_data would
+    refit = SoftmaxClassifier().fit(named, y).fit(np.hstack([X, X[:, :1]]), y)
+    assert not hasattr(refit, "feature_names_in_") and refit.n_features_in_ == 3
     sparse_frame = named.astype(pd.SparseDtype("float64", 0.0))
     clf = SoftmaxClassifier(tol=TOL).fit(sparse_frame, y)
     np.testing.assert_allclose(clf.predict_proba(sparse_frame), ref.predict_proba(X), atol=ATOL)

@@ -6,6 +6,7 @@ under test.
 """
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -309,6 +310,16 @@ FIT_CASES = [
 def test_bad_fit_input_is_a_clear_error(X, y, fit_params, params, error, match):
     with pytest.raises(error, match=match):
         SoftmaxClassifier(**params).fit(X, y, **fit_params)
+
+
+def test_finite_values_whose_sum_overflows_are_accepted():
+    # Plain arrays are checked for NaN and infinity by their sum (_plain_xy);
+    # a sum beyond float64 sends them to the full check, which accepts them.
+    huge = np.vstack([X, -X]) * 1e307 + 1e308
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf = SoftmaxClassifier().fit(huge, np.concatenate([Y, Y]))
+    assert np.all(np.isfinite(clf.coef_)) and clf.n_features_in_ == 3
 
 
 def test_bad_input_is_rejected_before_any_attribute_is_set():
