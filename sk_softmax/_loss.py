@@ -31,6 +31,7 @@ import copy
 
 import numpy as np
 from scipy import sparse
+from scipy.special import expit
 
 from ._chunks import _BLOCK_VALUES, RowChunks
 
@@ -92,6 +93,20 @@ def _softmax_block(raw, y):
     total = raw.sum(axis=0)
     raw /= total
     return raw, np.log(total) - shifted_true
+
+
+def _two_class_ce(difference, y):
+    """Two classes' cross-entropy from the raw difference ``t = o_1 - o_0``.
+
+    ``log(1 + exp(-t))`` for class 1 and ``log(1 + exp(t))`` for class 0
+    (exact for any ``t``); with ``p_1 = expit(t)``: one
+    product with the data instead of two, and no maxima or sums over classes.
+    """
+    margin = np.where(y == 1, -difference, difference)
+    # softplus(u) = max(u, 0) + log1p(exp(-|u|)): np.logaddexp(0, u), at half its cost
+    ce = np.log1p(np.exp(-np.abs(margin)))
+    ce += np.maximum(margin, 0.0)
+    return ce
 
 
 def _class_diagonal_blocks(matrix, n_classes):
@@ -220,11 +235,19 @@ class SoftmaxLoss:
     def loss(self, coef):
         """The objective ``f(coef)``."""
         weights, intercept = self._split(coef)
-        operand = self._operand(weights)
+        if self.n_classes == 2:
+            difference, offset = self._difference(weights, intercept)
 
-        def work(rows, block):
-            _, ce = _softmax_block(self._raw_block(block, operand, intercept), self.y[rows])
-            return (self.sw[rows] @ ce,)
+            def work(rows, block):
+                ce = _two_class_ce(block @ difference + offset, self.y[rows])
+                return (self.sw[rows] @ ce,)
+
+        else:
+            operand = self._operand(weights)
+
+            def work(rows, block):
+                _, ce = _softmax_block(self._raw_block(block, operand, intercept), self.y[rows])
+                return (self.sw[rows] @ ce,)
 
         (value,) = self.chunks.map_reduce(work, width=self.n_classes)
         return float(value) + self._penalty(weights)
@@ -237,11 +260,50 @@ class SoftmaxLoss:
         and the column sums of ``diag(s/S) (P - Y)`` for the intercept.
         """
         weights, intercept = self._split(coef)
-        operand = self._operand(weights)
         if self._proba is None:
             self._proba = np.empty((self.n_classes, self.n_samples))
         proba = self._proba
         self._cache_coef = None  # invalid while being overwritten
+        if self.n_classes == 2:
+            value, grad_weights, grad_intercept = self._two_class_gradient(
+                weights, intercept, proba
+            )
+        else:
+            value, grad_weights, grad_intercept = self._gradient(weights, intercept, proba)
+        self._cache_coef = np.array(coef, copy=True)
+        if self._penalised:
+            grad_weights += self.alpha * weights
+        return float(value) + self._penalty(weights), self._join(grad_weights, grad_intercept)
+
+    def _difference(self, weights, intercept):
+        """``w_1 - w_0`` and ``b_1 - b_0`` (0 without intercept): two classes' one direction."""
+        offset = 0.0 if intercept is None else intercept[1] - intercept[0]
+        return weights[1] - weights[0], offset
+
+    def _two_class_gradient(self, weights, intercept, proba):
+        """The data term's value and gradient for two classes, from one product.
+
+        The residuals of the two classes are ``-r`` and ``r``, with
+        ``r = s/S (p_1 - [y = 1])``: the gradient rows are ``-r^T X`` and ``r^T X``.
+        """
+        difference, offset = self._difference(weights, intercept)
+
+        def work(rows, block):
+            y, sw = self.y[rows], self.sw[rows]
+            raw = block @ difference + offset
+            ce = _two_class_ce(raw, y)
+            p1 = proba[1, rows] = expit(raw)
+            proba[0, rows] = expit(-raw)  # not 1 - p_1: tiny p_0 keep their digits
+            residual = sw * (p1 - (y == 1))
+            return sw @ ce, self._times_block(residual, block), residual.sum()
+
+        value, grad, total = self.chunks.map_reduce(work, width=2)
+        grad_intercept = np.array([-total, total]) if intercept is not None else None
+        return value, np.stack([-grad, grad]), grad_intercept
+
+    def _gradient(self, weights, intercept, proba):
+        """The data term's value and gradient, and the probabilities into ``proba``."""
+        operand = self._operand(weights)
 
         def work(rows, block):
             y, sw = self.y[rows], self.sw[rows]
@@ -252,11 +314,7 @@ class SoftmaxLoss:
             grad_weights = self._times_block(residual, block)
             return sw @ ce, grad_weights, residual.sum(axis=1) if intercept is not None else 0.0
 
-        value, grad_weights, grad_intercept = self.chunks.map_reduce(work, width=self.n_classes)
-        self._cache_coef = np.array(coef, copy=True)
-        if self._penalised:
-            grad_weights += self.alpha * weights
-        return float(value) + self._penalty(weights), self._join(grad_weights, grad_intercept)
+        return self.chunks.map_reduce(work, width=self.n_classes)
 
     def _proba_at(self, coef):
         if self._cache_coef is None or not np.array_equal(self._cache_coef, coef):
@@ -317,41 +375,58 @@ class SoftmaxLoss:
 
         Extra memory: O(block_rows * n_classes * n_dof) per block.
         """
-        proba = self._proba_at(coef)
         n_classes, n_dof = self.shape
         size = n_classes * n_dof
         if n_classes == 2:
-            hess = self._binary_hessian(proba, mean, scale)
-        else:
+            data, curvature = self.two_class_hessian(coef, mean, scale)
+            data_curved = data + np.diag(curvature)
+            hess = np.empty((size, size))
+            hess[:n_dof, :n_dof] = hess[n_dof:, n_dof:] = data_curved
+            hess[:n_dof, n_dof:] = hess[n_dof:, :n_dof] = -data
+            return hess
+        proba = self._proba_at(coef)
 
-            def work(rows, block):
-                xt = self._augmented(block, mean, scale)  # (m, n_dof)
-                p = proba[:, rows].T  # (m, n_classes)
-                sw = self.sw[rows, None]
-                m = xt.shape[0]
-                stacked = ((p * sw)[:, :, None] * xt[:, None, :]).reshape(m, size)
-                z = ((np.sqrt(sw) * p)[:, :, None] * xt[:, None, :]).reshape(m, size)
-                return xt.T @ stacked, z.T @ z
+        def work(rows, block):
+            xt = self._augmented(block, mean, scale)  # (m, n_dof)
+            p = proba[:, rows].T  # (m, n_classes)
+            sw = self.sw[rows, None]
+            m = xt.shape[0]
+            stacked = ((p * sw)[:, :, None] * xt[:, None, :]).reshape(m, size)
+            z = ((np.sqrt(sw) * p)[:, :, None] * xt[:, None, :]).reshape(m, size)
+            return xt.T @ stacked, z.T @ z
 
-            diag_blocks, gram = self.chunks.map_reduce(work, width=2 * size)
-            hess = -gram
-            _class_diagonal_blocks(hess, n_classes)[...] += diag_blocks.reshape(
-                n_dof, n_classes, n_dof
-            ).transpose(1, 0, 2)
-        if self._penalised:
-            # alpha/2 ||W||^2 with W = W' / scale: curvature alpha / scale^2
-            penalty = self.alpha if scale is None else self.alpha / scale / scale
-            diagonal = np.einsum("kii->ki", _class_diagonal_blocks(hess, n_classes))
-            diagonal[:, : self.X.shape[1]] += penalty
+        diag_blocks, gram = self.chunks.map_reduce(work, width=2 * size)
+        hess = -gram
+        _class_diagonal_blocks(hess, n_classes)[...] += diag_blocks.reshape(
+            n_dof, n_classes, n_dof
+        ).transpose(1, 0, 2)
+        diagonal = np.einsum("kii->ki", _class_diagonal_blocks(hess, n_classes))
+        diagonal += self._curvature(scale)
         return hess
 
-    def _binary_hessian(self, proba, mean, scale):
-        """The data part of the Hessian for two classes, from one block.
+    def _curvature(self, scale=None):
+        """The penalty's curvature per column of ``[X, 1]``, shape (n_dof,).
 
-        With ``p_1 = 1 - p_0`` every block is ``+-D``, ``D = X~^T diag(s/S
-        p_0 p_1) X~``: one symmetric product instead of three, and ``p_0 p_1``
-        carries no cancellation where ``p_0 (1 - p_0) = p_0 - p_0^2`` would.
+        ``alpha`` on the weights (``alpha / scale^2`` on the standardised
+        features' weights: ``alpha/2 ||W||^2`` with ``W = W' / scale``), 0 on
+        the intercept.
         """
+        curvature = np.zeros(self.n_dof)
+        if self._penalised:
+            n_features = self.X.shape[1]
+            curvature[:n_features] = self.alpha if scale is None else self.alpha / scale / scale
+        return curvature
+
+    def two_class_hessian(self, coef, mean=None, scale=None):
+        """Two classes' Hessian as ``(D, a)``: ``H_00 = H_11 = D + diag(a)``, ``H_01 = -D``.
+
+        With ``p_1 = 1 - p_0`` every data block is ``+-D``, ``D = X~^T
+        diag(s/S p_0 p_1) X~`` (on the standardised features when ``mean``
+        and ``scale`` are given): one symmetric product instead of three,
+        and ``p_0 p_1`` carries no cancellation where ``p_0 (1 - p_0) = p_0 -
+        p_0^2`` would. ``a`` is the penalty's curvature (:meth:`_curvature`).
+        """
+        proba = self._proba_at(coef)
 
         def work(rows, block):
             xt = self._augmented(block, mean, scale)
@@ -359,12 +434,8 @@ class SoftmaxLoss:
             a = xt * np.sqrt(self.sw[rows] * p[0] * p[1])[:, None]
             return (a.T @ a,)  # numpy's symmetric rank-k update: half the work
 
-        (d,) = self.chunks.map_reduce(work, width=2 * self.n_dof)
-        n_dof = self.n_dof
-        hess = np.empty((2 * n_dof, 2 * n_dof))
-        hess[:n_dof, :n_dof] = hess[n_dof:, n_dof:] = d
-        hess[:n_dof, n_dof:] = hess[n_dof:, :n_dof] = -d
-        return hess
+        (data,) = self.chunks.map_reduce(work, width=2 * self.n_dof)
+        return data, self._curvature(scale)
 
     def hessian_diagonal(self, coef, mean=None, scale=None):
         """The diagonal of the Hessian at ``coef``, a vector like ``coef``.
@@ -595,6 +666,11 @@ class StandardizedLoss:
         # directly: forming H first would overflow for features near 1e300.
         return self.loss_.hessian(self.to_original(coef), mean=self.mean, scale=self.scale)
 
+    def two_class_hessian(self, coef):
+        """As the inner loss's, or None if it has none (see ``_cholesky_direction``)."""
+        inner = getattr(self.loss_, "two_class_hessian", None)
+        return None if inner is None else inner(self.to_original(coef), self.mean, self.scale)
+
 
 def _scales(std, alpha):
     """``sigma = sqrt(std^2 + alpha)``, 1 where that is 0 or not finite."""
@@ -660,6 +736,9 @@ class CompactStandardizedLoss(StandardizedLoss):
 
     def hessian(self, coef):
         return self.loss_.hessian(coef)
+
+    def two_class_hessian(self, coef):
+        return self.loss_.two_class_hessian(coef)
 
 
 def standardized_loss(

@@ -93,10 +93,15 @@ def _cholesky_direction(loss, coef, grad, tol=0.0):
     added until the factorisation succeeds. Two classes take a system of
     half the size (``_two_class_direction``).
     """
-    hess = np.ascontiguousarray(loss.hessian(coef))  # reshaped as a view below
     n_classes, n_dof = loss.shape
     if n_classes == 2:
-        return _two_class_direction(hess, grad, n_dof)
+        parts = getattr(loss, "two_class_hessian", None)
+        parts = parts(coef) if parts is not None else None
+        if parts is None:  # read the parts off the full Hessian
+            h = loss.hessian(coef).reshape(2, n_dof, 2, n_dof)
+            parts = -h[0, :, 1, :], np.diagonal(h[0, :, 0, :] + h[0, :, 1, :])
+        return _two_class_direction(*parts, grad)
+    hess = np.ascontiguousarray(loss.hessian(coef))  # reshaped as a view below
     scale = max(float(np.max(np.abs(np.diag(hess)))), EPS)
     # N = (1 1^T / K) (x) D with D selecting the intercept (or everything).
     sel = np.zeros(n_dof)
@@ -112,21 +117,21 @@ def _cholesky_direction(loss, coef, grad, tol=0.0):
     return -grad / scale if step is None else step
 
 
-def _two_class_direction(hess, grad, n_dof):
+def _two_class_direction(data, penalty, grad):
     """The Newton step for two classes, from an ``n_dof`` system.
 
     With ``p_1 = 1 - p_0`` the Hessian's blocks are ``H_00 = H_11 = D + A``
-    and ``H_01 = -D`` (``A`` the penalty's diagonal curvature, zero on the
-    intercept). A step ``(delta + sigma, -delta + sigma)`` then splits into
-    ``(2 D + A) delta = -(g_0 - g_1) / 2``, which changes the model, and
-    ``A sigma = -(g_0 + g_1) / 2``, which only moves along the penalty
-    (``sigma = 0`` where ``A`` is, as ``N`` gives in the general case): the
-    same step as the 2 n_dof system with its projector, at an eighth of the
-    factorisation's cost.
+    and ``H_01 = -D`` (``D = data``, ``A = diag(penalty)`` the penalty's
+    curvature, zero on the intercept). A step ``(delta + sigma, -delta +
+    sigma)`` then splits into ``(2 D + A) delta = -(g_0 - g_1) / 2``, which
+    changes the model, and ``A sigma = -(g_0 + g_1) / 2``, which only moves
+    along the penalty (``sigma = 0`` where ``A`` is, as ``N`` gives in the
+    general case): the same step as the 2 n_dof system with its projector,
+    at an eighth of the factorisation's cost.
     """
-    h = hess.reshape(2, n_dof, 2, n_dof)
-    antisymmetric = h[0, :, 0, :] - h[0, :, 1, :]
-    penalty = np.diagonal(h[0, :, 0, :] + h[0, :, 1, :])
+    n_dof = penalty.size
+    antisymmetric = 2.0 * data
+    antisymmetric[np.diag_indices(n_dof)] += penalty
     half_sum = 0.5 * (grad[:n_dof] + grad[n_dof:])
     half_difference = 0.5 * (grad[:n_dof] - grad[n_dof:])
     scale = max(float(np.max(np.abs(np.diagonal(antisymmetric)))), EPS)

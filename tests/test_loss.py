@@ -55,9 +55,10 @@ def test_loss_matches_definition():
     assert loss.loss_gradient(coef.ravel())[0] == pytest.approx(expected, rel=1e2 * EPS)
 
 
+@pytest.mark.parametrize("n_classes", [2, 4])  # two classes have their own passes
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_hessp_and_hessian_match_gradient_differences(fit_intercept):
-    loss, rng = _problem(fit_intercept=fit_intercept)
+def test_hessp_and_hessian_match_gradient_differences(fit_intercept, n_classes):
+    loss, rng = _problem(fit_intercept=fit_intercept, k=n_classes)
     coef = rng.normal(size=np.prod(loss.shape))
     v = rng.normal(size=coef.size)
     h = 1e-6
@@ -68,6 +69,11 @@ def test_hessp_and_hessian_match_gradient_differences(fit_intercept):
     H = loss.hessian(coef)
     np.testing.assert_allclose(H, H.T, atol=1e-14)
     np.testing.assert_allclose(H @ v, hv, rtol=1e-10, atol=1e-13)
+    if n_classes == 2:
+        data, curvature = loss.two_class_hessian(coef)
+        n = loss.n_dof
+        np.testing.assert_array_equal(H[:n, n:], -data)
+        np.testing.assert_array_equal(np.diag(H[:n, :n]), np.diag(data) + curvature)
 
 
 def test_sparse_and_float32_match_dense_float64():

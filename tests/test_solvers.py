@@ -1,6 +1,7 @@
 """Every solver reaches the same optimum, whatever the data's scale or format."""
 
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ from sklearn.datasets import load_wine, make_classification
 
 from sk_softmax import SoftmaxClassifier, objective
 from sk_softmax._loss import SoftmaxLoss, StandardizedLoss, column_moments
-from sk_softmax._solvers import SOLVERS, _sample_of, _two_class_direction, choose_solver
+from sk_softmax._solvers import SOLVERS, _cholesky_direction, _sample_of, choose_solver
 
 SOLVER_NAMES = sorted(SOLVERS)
 
@@ -205,7 +206,10 @@ def test_two_class_step_is_the_minimum_norm_newton_step(fit_intercept, alpha):
     coef = rng.standard_normal(loss.shape).ravel() * 0.3
     _, grad = loss.loss_gradient(coef)
     hess = loss.hessian(coef)
-    step = _two_class_direction(hess.copy(), grad, loss.n_dof)
+    step = _cholesky_direction(loss, coef, grad)
+    # a loss without two_class_hessian: the same step, its parts read off the Hessian
+    full_only = SimpleNamespace(shape=loss.shape, hessian=loss.hessian)
+    np.testing.assert_allclose(_cholesky_direction(full_only, coef, grad), step, rtol=1e-12)
     # pinv's cut-off must drop the exact null directions (intercepts, and all
     # of them for alpha = 0) and keep alpha's curvature (1e-3 of the largest)
     expected = -np.linalg.pinv(hess, rcond=1e-9, hermitian=True) @ grad
