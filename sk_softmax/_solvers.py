@@ -101,18 +101,15 @@ def _cholesky_direction(loss, coef, grad, tol=0.0):
             h = loss.hessian(coef).reshape(2, n_dof, 2, n_dof)
             parts = -h[0, :, 1, :], np.diagonal(h[0, :, 0, :] + h[0, :, 1, :])
         return _two_class_direction(*parts, grad)
-    hess = np.ascontiguousarray(loss.hessian(coef))  # reshaped as a view below
-    scale = max(float(np.max(np.abs(np.diag(hess)))), EPS)
-    # N = (1 1^T / K) (x) D with D selecting the intercept (or everything).
-    sel = np.zeros(n_dof)
-    if loss.fit_intercept:
-        sel[-1] = 1.0
+    hess = np.ascontiguousarray(loss.hessian(coef))  # reshaped as views below
+    scale = max(float(np.max(np.abs(np.diagonal(hess)))), EPS)
+    # N = (1 1^T / K) (x) D with D selecting the intercept (or everything):
+    # hess[(k, j), (l, j)] += scale / K for every selected column j
+    hess4 = hess.reshape(n_classes, n_dof, n_classes, n_dof)
     if loss.alpha == 0:
-        sel[:] = 1.0
-    if sel.any():  # hess[(k, j), (l, j)] += scale / K for every selected j
-        hess4 = hess.reshape(n_classes, n_dof, n_classes, n_dof)
-        selected = np.flatnonzero(sel)
-        hess4[:, selected, :, selected] += scale / n_classes
+        np.einsum("kjlj->klj", hess4)[...] += scale / n_classes
+    elif loss.fit_intercept:
+        hess4[:, -1, :, -1] += scale / n_classes
     step = _cholesky_solve(hess, -grad)
     return -grad / scale if step is None else step
 

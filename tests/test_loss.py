@@ -98,6 +98,7 @@ def test_sparse_and_float32_match_dense_float64():
 def test_blocks_and_threads_give_the_same_sums(monkeypatch, n_threads, fmt):
     """Many row blocks, summed by several threads, equal one block."""
     import sk_softmax._chunks as chunks_module
+    import sk_softmax._loss as loss_module
 
     loss, rng = _problem(n=103)
     X = {"dense32": loss.X.astype(np.float32), "dense64": loss.X, "csr": sparse.csr_matrix(loss.X)}[
@@ -118,6 +119,8 @@ def test_blocks_and_threads_give_the_same_sums(monkeypatch, n_threads, fmt):
         np.testing.assert_allclose(blocks[k], h4[k, :, k, :], rtol=1e-12, atol=1e-15)
     monkeypatch.setattr(chunks_module, "_BLOCK_VALUES", 1)
     monkeypatch.setattr(chunks_module, "_MIN_ROWS", 7)
+    # and no whole-data outer products: the blocked Hessian against those of `whole`
+    monkeypatch.setattr(loss_module, "_BLOCK_VALUES", 1)
     blocked = SoftmaxLoss(X, loss.y, 4, loss.sw, loss.alpha, True, n_threads=n_threads)
     assert len(blocked.chunks.slices()) == 15
     f, g = blocked.loss_gradient(coef)
