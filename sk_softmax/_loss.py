@@ -33,7 +33,7 @@ import numpy as np
 from scipy import sparse
 from scipy.special import expit
 
-from ._chunks import _BLOCK_VALUES, RowChunks
+from ._chunks import _BLOCK_VALUES, RowChunks, transposed
 
 
 def raw_prediction(X, weights, intercept=None):
@@ -229,7 +229,7 @@ class SoftmaxLoss:
     def _times_block(matrix, block):
         """``matrix @ block`` for a class-major ``matrix`` (n_classes, m): (n_classes, d)."""
         if sparse.issparse(block):
-            return np.asarray(block.T @ matrix.T).T
+            return np.asarray(transposed(block) @ matrix.T).T
         return matrix @ block
 
     # -- the objective and its derivatives ----------------------------------
