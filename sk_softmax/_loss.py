@@ -24,7 +24,9 @@ Every pass over ``X`` goes through row blocks (``_chunks.RowChunks``). Float32
 ``X`` is never copied to float64 as a whole: each block is cast on its own, so
 the objective and its derivatives carry float64 accuracy while the extra
 memory stays O(block_rows * n_features). The one O(n_samples * n_classes)
-array is the probability matrix kept for Hessian products.
+array is the probability matrix kept for Hessian products. Dense data that
+fit in one block are the exception: :class:`CompactStandardizedLoss` keeps
+one standardised float64 copy of them (at most a block's size).
 """
 
 import copy
@@ -374,7 +376,9 @@ class SoftmaxLoss:
           ``z_i = sqrt(s_i) p_i (x) x~_i``, a symmetric rank-m update that
           BLAS computes once for all ``K (K + 1) / 2`` block pairs.
 
-        Extra memory: O(block_rows * n_classes * n_dof) per block.
+        Extra memory: O(block_rows * n_classes * n_dof) per block. Two classes
+        assemble :meth:`two_class_hessian`'s parts; small dense data take one
+        product with the rows' outer products instead (:meth:`_outer_products`).
         """
         n_classes, n_dof = self.shape
         size = n_classes * n_dof

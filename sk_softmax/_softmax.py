@@ -334,7 +334,9 @@ class SoftmaxClassifier(
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data. float32 and float64 data are used as they are
-            (never copied to another dtype as a whole); other numeric types
+            (never copied to another dtype as a whole, except a standardised
+            float64 copy of data small enough for one row block, 4 MB); other
+            numeric types
             are converted to float64. CSR and CSC matrices stay sparse.
         y : array-like of shape (n_samples,)
             Class labels, of any type scikit-learn accepts (at least two).
