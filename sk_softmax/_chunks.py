@@ -6,7 +6,8 @@ blocks small enough that a block's temporaries (its raw predictions, its
 probabilities, a float64 cast of a float32 block) stay in the processor's
 cache, and hands the blocks to ``n_threads`` threads, each summing its own
 blocks; the per-thread sums are then added in a fixed order, so the result
-does not depend on scheduling.
+does not depend on scheduling. CSR blocks are views of ``X``; passes that
+only multiply them take one block per thread (see :meth:`RowChunks.slices`).
 
 Why threads of our own: numpy's element-wise operations (exp, the row
 maxima and sums) run on one core while BLAS runs the products on all of them;
@@ -72,28 +73,28 @@ def _csr_rows(X, rows):
     matrix of the block's shape instead.
     """
     start, stop = X.indptr[rows.start], X.indptr[rows.stop]
-    block = type(X)((rows.stop - rows.start, X.shape[1]), dtype=X.dtype)
+    kind = sparse.csr_array if isinstance(X, sparse.sparray) else sparse.csr_matrix
+    block = kind((rows.stop - rows.start, X.shape[1]), dtype=X.dtype)
     block.indptr = X.indptr[rows.start : rows.stop + 1] - start
     block.indices = X.indices[start:stop]
     block.data = X.data[start:stop]
     return block
 
 
-_TRANSPOSED = {
-    sparse.csr_matrix: sparse.csc_matrix,
-    sparse.csr_array: sparse.csc_array,
-    sparse.csc_matrix: sparse.csr_matrix,
-    sparse.csc_array: sparse.csr_array,
-}
-
-
 def transposed(block):
     """``block.T`` for a CSR or CSC ``block``, sharing its arrays.
 
     scipy's ``.T`` goes through the constructor, which copies the arrays of
-    a view such as :func:`_csr_rows` gives.
+    a view such as :func:`_csr_rows` gives. Other formats: ``block.T``.
     """
-    out = _TRANSPOSED[type(block)]((block.shape[1], block.shape[0]), dtype=block.dtype)
+    if block.format not in ("csr", "csc"):
+        return block.T
+    array = isinstance(block, sparse.sparray)
+    if block.format == "csr":
+        kind = sparse.csc_array if array else sparse.csc_matrix
+    else:
+        kind = sparse.csr_array if array else sparse.csr_matrix
+    out = kind((block.shape[1], block.shape[0]), dtype=block.dtype)
     out.indptr, out.indices, out.data = block.indptr, block.indices, block.data
     return out
 
@@ -115,26 +116,30 @@ class RowChunks:
         self.n_samples = X.shape[0]
         self._whole = sparse.issparse(X) and X.format != "csr"
         self.n_threads = 1 if self._whole else max(1, int(n_threads))
-        self._row_values = max(1, X.shape[1])  # per row of a dense block
+        if sparse.issparse(X):  # values per row of a block the caller copies
+            self._row_values = max(1.0, X.nnz / max(1, self.n_samples))
+        else:
+            self._row_values = max(1, X.shape[1])
 
-    def slices(self, width=0):
+    def slices(self, width=0, products_only=False):
         """Row slices such that a block holds about ``_BLOCK_VALUES`` values.
 
         ``width`` is the number of float64 values the caller materialises
         per row besides the row of ``X`` itself.
 
-        CSR blocks are views (nothing of ``X`` is materialised) and a pass
-        over them typically sums products ``X_b^T R_b`` of ``n_features``
-        rows each: on wide data (text, 1e5 columns) every extra block adds a
-        dense partial sum as large as the coefficients. So CSR data get one
-        block per thread, unless that would make the caller's temporaries
-        exceed ``8 * _BLOCK_VALUES`` values.
+        ``products_only``: the caller only multiplies CSR blocks (which are
+        views: nothing of ``X`` is materialised) and sums products ``X_b^T
+        R_b`` of ``n_features`` rows each. On wide data (text, 1e5 columns)
+        every extra block adds a dense partial sum as large as the
+        coefficients, so such passes get one block per thread, while the
+        caller's temporaries stay within ``2 * _BLOCK_VALUES`` values. Passes
+        that copy or densify a block keep blocks of the usual size.
         """
         if self._whole:
             return [slice(0, self.n_samples)]
-        if sparse.issparse(self.X):
+        if products_only and sparse.issparse(self.X):
             per_thread = -(-self.n_samples // self.n_threads)
-            rows = min(per_thread, 8 * _BLOCK_VALUES // max(width, 1))
+            rows = min(per_thread, 2 * _BLOCK_VALUES // max(width, 1))
         else:
             rows = int(_BLOCK_VALUES // (self._row_values + width))
             rows = min(rows, _MAX_ROWS)
@@ -149,15 +154,16 @@ class RowChunks:
             return _csr_rows(self.X, rows)
         return np.asarray(self.X[rows], dtype=np.float64)
 
-    def map_reduce(self, func, width=0, max_rows=None):
+    def map_reduce(self, func, width=0, max_rows=None, products_only=False):
         """``sum(func(rows, block) for every block)``, tuples summed elementwise.
 
         ``func`` returns a tuple of floats and arrays, freshly allocated (it
         may be called from several threads at once, on different rows).
         With ``max_rows``, only evenly spaced blocks holding about that many
         rows take part: a systematic sample, for sums that need not be exact.
+        ``width`` and ``products_only``: see :meth:`slices`.
         """
-        slices = self.slices(width)
+        slices = self.slices(width, products_only)
         if max_rows is not None and self.n_samples > max_rows:
             rows_per_block = slices[0].stop - slices[0].start
             keep = max(1, -(-max_rows // rows_per_block))

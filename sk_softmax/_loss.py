@@ -101,8 +101,9 @@ def _two_class_ce(difference, y):
     """Two classes' cross-entropy from the raw difference ``t = o_1 - o_0``.
 
     ``log(1 + exp(-t))`` for class 1 and ``log(1 + exp(t))`` for class 0
-    (exact for any ``t``); with ``p_1 = expit(t)``: one
-    product with the data instead of two, and no maxima or sums over classes.
+    (exact for any ``t``); with ``p_1 = expit(t)``: matrix-vector products
+    with the data instead of two-column ones, and no maxima or sums over
+    classes.
     """
     margin = np.where(y == 1, -difference, difference)
     # softplus(u) = max(u, 0) + log1p(exp(-|u|)): np.logaddexp(0, u), at half its cost
@@ -252,7 +253,7 @@ class SoftmaxLoss:
                 _, ce = _softmax_block(self._raw_block(block, operand, intercept), self.y[rows])
                 return (self.sw[rows] @ ce,)
 
-        (value,) = self.chunks.map_reduce(work, width=self.n_classes)
+        (value,) = self.chunks.map_reduce(work, width=self.n_classes, products_only=True)
         return float(value) + self._penalty(weights)
 
     def loss_gradient(self, coef):
@@ -300,7 +301,7 @@ class SoftmaxLoss:
             residual = sw * (p1 - (y == 1))
             return sw @ ce, self._times_block(residual, block), residual.sum()
 
-        value, grad, total = self.chunks.map_reduce(work, width=2)
+        value, grad, total = self.chunks.map_reduce(work, width=2, products_only=True)
         grad_intercept = np.array([-total, total]) if intercept is not None else None
         return value, np.stack([-grad, grad]), grad_intercept
 
@@ -317,7 +318,7 @@ class SoftmaxLoss:
             grad_weights = self._times_block(residual, block)
             return sw @ ce, grad_weights, residual.sum(axis=1) if intercept is not None else 0.0
 
-        return self.chunks.map_reduce(work, width=self.n_classes)
+        return self.chunks.map_reduce(work, width=self.n_classes, products_only=True)
 
     def _proba_at(self, coef):
         if self._cache_coef is None or not np.array_equal(self._cache_coef, coef):
@@ -349,7 +350,9 @@ class SoftmaxLoss:
                 hv_weights = self._times_block(q, block)
                 return hv_weights, q.sum(axis=1) if v_intercept is not None else 0.0
 
-            hv_weights, hv_intercept = self.chunks.map_reduce(work, width=2 * self.n_classes)
+            hv_weights, hv_intercept = self.chunks.map_reduce(
+                work, width=2 * self.n_classes, products_only=True
+            )
             if self._penalised:
                 hv_weights += self.alpha * v_weights
             return self._join(hv_weights, hv_intercept)
@@ -746,8 +749,9 @@ class CompactStandardizedLoss(StandardizedLoss):
         self.mean = mean
         self.scale = _scales(std, self.alpha)
         design = np.empty((X.shape[0], self.shape[1]))
-        np.subtract(X, mean, out=design[:, : X.shape[1]])
-        design[:, : X.shape[1]] /= self.scale
+        # x / sigma - mu / sigma: no overflow where x - mu would (1e308 - -1e308)
+        np.divide(X, self.scale, out=design[:, : X.shape[1]])
+        design[:, : X.shape[1]] -= mean / self.scale
         penalty = np.zeros(self.shape[1])
         penalty[: X.shape[1]] = self.alpha / self.scale / self.scale
         if fit_intercept:
@@ -785,8 +789,8 @@ def standardized_loss(
     """The objective in standardised coordinates, as the solvers see it.
 
     :class:`CompactStandardizedLoss` for dense ``X`` whose standardised copy
-    a single row block holds (the loss and gradient pass would be one block
-    anyway), else :class:`StandardizedLoss` over :class:`SoftmaxLoss`, which
+    (and the loss pass's ``n_classes`` values per row) fit in one row
+    block's worth of values, else :class:`StandardizedLoss` over :class:`SoftmaxLoss`, which
     never copies ``X``. ``moments``: the columns' ``(mean, std)`` if already
     known, else computed (:func:`column_moments`). The arguments are those
     of :class:`SoftmaxLoss`.

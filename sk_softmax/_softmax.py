@@ -69,6 +69,12 @@ def _splits(X, target, scale, fit_intercept):
     return result.status == 0
 
 
+@functools.cache
+def _param_names(cls):
+    """``BaseEstimator._get_param_names`` of ``cls``, kept (a class's ``__init__`` is fixed)."""
+    return tuple(BaseEstimator._get_param_names.__func__(cls))
+
+
 class SoftmaxClassifier(
     CallbackSupportMixin, OnlineMixin, DaskMixin, ArrayAPIMixin, ClassifierMixin, BaseEstimator
 ):
@@ -303,14 +309,13 @@ class SoftmaxClassifier(
         self.n_iter_no_change = n_iter_no_change
 
     @classmethod
-    @functools.cache
     def _get_param_names(cls):
-        """``BaseEstimator``'s, computed once per class.
+        """``BaseEstimator``'s, computed once per class (a fresh list each call).
 
         It reads ``__init__``'s signature, and ``fit`` asks for it every time
         (parameter validation): a tenth of a fit on a 150-row data set.
         """
-        return tuple(super()._get_param_names())
+        return list(_param_names(cls))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -98,6 +98,19 @@ def test_huge_features_make_the_penalty_vanish(overlapping, solver):
     np.testing.assert_allclose(clf.coef_.sum(axis=0) * 1e300, 0, atol=1e-12)
 
 
+def test_features_near_the_float64_limit_on_both_sides_of_the_mean(overlapping):
+    # x - mean would overflow here (4e307 - -1.5e308): the standardised
+    # copy of small data is built as x / sigma - mean / sigma instead.
+    X, y = overlapping
+    X = np.where(X > 1.3, 0.4e308, -1.7e308) + X * 1e306  # a few at 4e307, the mean near -1.5e308
+    ref = SoftmaxClassifier(C=np.inf, tol=TOL).fit(X / 1e308, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf = SoftmaxClassifier(tol=TOL).fit(X, y)
+    assert clf.converged_
+    np.testing.assert_allclose(check_predictions(clf, X), ref.predict_proba(X / 1e308), atol=ATOL)
+
+
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_tiny_features_give_the_class_frequencies(overlapping, solver):
     # The opposite end: features of 1e-300 need W of 1e300 to matter, which
