@@ -401,10 +401,8 @@ class SoftmaxLoss:
             weights = -(sp[:, None, :] * proba[None, :, :]).reshape(n_classes**2, -1)
             weights[:: n_classes + 1] += sp
             hess = (weights @ outer).reshape(n_classes, n_classes, n_dof, n_dof)
-            hess = hess.transpose(0, 2, 1, 3).reshape(size, size)
-            np.einsum("kii->ki", _class_diagonal_blocks(hess, n_classes))[...] += self._curvature(
-                scale
-            )
+            hess = hess.transpose(0, 2, 1, 3).reshape(size, size)  # a contiguous copy
+            hess.reshape(-1)[:: size + 1] += np.tile(self._curvature(scale), n_classes)
             return hess
 
         def work(rows, block):
@@ -421,8 +419,7 @@ class SoftmaxLoss:
         _class_diagonal_blocks(hess, n_classes)[...] += diag_blocks.reshape(
             n_dof, n_classes, n_dof
         ).transpose(1, 0, 2)
-        diagonal = np.einsum("kii->ki", _class_diagonal_blocks(hess, n_classes))
-        diagonal += self._curvature(scale)
+        hess.reshape(-1)[:: size + 1] += np.tile(self._curvature(scale), n_classes)
         return hess
 
     def _curvature(self, scale=None):

@@ -25,6 +25,7 @@ decides by function values (the L-BFGS-B line search) then stalls, while a
 Newton step still halves the number of wrong digits.
 """
 
+import math
 from dataclasses import dataclass
 from functools import partial
 
@@ -67,7 +68,7 @@ def _line_search(loss, coef, value, grad, direction):
     if not slope < 0:
         return None
     resolution = 64 * EPS * max(1.0, abs(value))
-    g_norm = np.linalg.norm(grad)
+    g_norm = math.sqrt(grad @ grad)
     t = 1.0
     for _ in range(40):
         trial = coef + t * direction
@@ -75,7 +76,7 @@ def _line_search(loss, coef, value, grad, direction):
         if np.isfinite(trial_value):
             if trial_value <= value + 1e-4 * t * slope:
                 return trial, trial_value, trial_grad, t
-            if -t * slope <= resolution and np.linalg.norm(trial_grad) < g_norm:
+            if -t * slope <= resolution and math.sqrt(trial_grad @ trial_grad) < g_norm:
                 return trial, trial_value, trial_grad, t
         t *= 0.5
     return None
@@ -102,7 +103,7 @@ def _cholesky_direction(loss, coef, grad, tol=0.0):
             parts = -h[0, :, 1, :], np.diagonal(h[0, :, 0, :] + h[0, :, 1, :])
         return _two_class_direction(*parts, grad)
     hess = np.ascontiguousarray(loss.hessian(coef))  # reshaped as views below
-    scale = max(float(np.max(np.abs(np.diagonal(hess)))), EPS)
+    scale = _diagonal_scale(hess)
     # N = (1 1^T / K) (x) D with D selecting the intercept (or everything):
     # hess[(k, j), (l, j)] += scale / K for every selected column j
     hess4 = hess.reshape(n_classes, n_dof, n_classes, n_dof)
@@ -110,7 +111,7 @@ def _cholesky_direction(loss, coef, grad, tol=0.0):
         np.einsum("kjlj->klj", hess4)[...] += scale / n_classes
     elif loss.fit_intercept:
         hess4[:, -1, :, -1] += scale / n_classes
-    step = _cholesky_solve(hess, -grad)
+    step = _cholesky_solve(hess, -grad, scale)
     return -grad / scale if step is None else step
 
 
@@ -131,8 +132,8 @@ def _two_class_direction(data, penalty, grad):
     antisymmetric[np.diag_indices(n_dof)] += penalty
     half_sum = 0.5 * (grad[:n_dof] + grad[n_dof:])
     half_difference = 0.5 * (grad[:n_dof] - grad[n_dof:])
-    scale = max(float(np.max(np.abs(np.diagonal(antisymmetric)))), EPS)
-    delta = _cholesky_solve(antisymmetric, -half_difference)
+    scale = _diagonal_scale(antisymmetric)
+    delta = _cholesky_solve(antisymmetric, -half_difference, scale)
     if delta is None:
         delta = -half_difference / scale
     sigma = np.zeros(n_dof)
@@ -143,14 +144,20 @@ def _two_class_direction(data, penalty, grad):
     return np.concatenate([delta + sigma, sigma - delta])
 
 
-def _cholesky_solve(matrix, rhs):
+def _diagonal_scale(matrix):
+    """The largest absolute diagonal entry of ``matrix``, at least ``EPS``."""
+    return max(float(np.abs(np.diagonal(matrix)).max()), EPS)
+
+
+def _cholesky_solve(matrix, rhs, scale=None):
     """``matrix^{-1} rhs`` by Cholesky, with a growing ridge if it is singular.
 
     LAPACK's potrf/potrs directly: on small problems the wrappers' checks
     would cost more than the factorisation. ``matrix`` may be modified.
-    None if even a ridge of ``1e12`` times the largest diagonal entry fails.
+    ``scale``: its :func:`_diagonal_scale`, if known. None if even a ridge
+    of ``1e12`` times the largest diagonal entry fails.
     """
-    scale = max(float(np.max(np.abs(np.diagonal(matrix)))), EPS)
+    scale = _diagonal_scale(matrix) if scale is None else scale
     ridge = 0.0
     for _ in range(12):
         factor, info = _potrf(matrix, lower=True)
