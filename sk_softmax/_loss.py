@@ -164,7 +164,8 @@ class SoftmaxLoss:
         self.n_weighted = int(np.count_nonzero(self.sw > 0))  # rows that count
         self._cache_coef = None
         self._proba = None
-        self._whole_augmented = self._whole_outer = None
+        self._whole_augmented = self._whole_outer = self._whole_curvature = None
+        self._outer_fits = self._outer_products_fit(self.n_samples)
 
     def subsample(self, n_rows, seed=0):
         """The objective of ``n_rows`` random rows of the data, or None.
@@ -188,6 +189,7 @@ class SoftmaxLoss:
         sample.sw = sw / sw.sum()
         sample._cache_coef = sample._proba = None
         sample._whole_augmented = sample._whole_outer = None
+        sample._outer_fits = self._outer_products_fit(sample.n_samples)
         return sample
 
     # -- pieces -------------------------------------------------------------
@@ -402,7 +404,7 @@ class SoftmaxLoss:
             weights[:: n_classes + 1] += sp
             hess = (weights @ outer).reshape(n_classes, n_classes, n_dof, n_dof)
             hess = hess.transpose(0, 2, 1, 3).reshape(size, size)  # a contiguous copy
-            hess.reshape(-1)[:: size + 1] += np.tile(self._curvature(scale), n_classes)
+            hess.reshape(-1)[:: size + 1] += self._diagonal_curvature(scale)
             return hess
 
         def work(rows, block):
@@ -419,8 +421,19 @@ class SoftmaxLoss:
         _class_diagonal_blocks(hess, n_classes)[...] += diag_blocks.reshape(
             n_dof, n_classes, n_dof
         ).transpose(1, 0, 2)
-        hess.reshape(-1)[:: size + 1] += np.tile(self._curvature(scale), n_classes)
+        hess.reshape(-1)[:: size + 1] += self._diagonal_curvature(scale)
         return hess
+
+    def _diagonal_curvature(self, scale=None):
+        """:meth:`_curvature` for every class: the penalty's part of the Hessian's diagonal.
+
+        Kept for the last ``scale`` object (the Newton solvers ask at every step).
+        """
+        cached = self._whole_curvature
+        if cached is None or cached[0] is not scale:
+            diagonal = np.tile(self._curvature(scale), self.n_classes)
+            cached = self._whole_curvature = (scale, diagonal)
+        return cached[1]
 
     def _curvature(self, scale=None):
         """The penalty's curvature per column of ``[X, 1]``, shape (n_dof,).
@@ -536,6 +549,10 @@ class SoftmaxLoss:
             blocks[:, idx, idx] += self.alpha if scale is None else self.alpha / scale / scale
         return blocks
 
+    def _outer_products_fit(self, n_rows):
+        """Whether ``n_rows`` rows' outer products fit in a block (:meth:`_outer_products`)."""
+        return not sparse.issparse(self.X) and n_rows * self.n_dof**2 <= _BLOCK_VALUES
+
     def _outer_products(self, mean=None, scale=None):
         """The rows' outer products ``x~_i x~_i^T``, shape (n_samples, n_dof^2), or None.
 
@@ -546,9 +563,9 @@ class SoftmaxLoss:
         broadcasting, which on small data (iris: 150 x 5, three classes)
         cost three times as long.
         """
-        n_dof = self.n_dof
-        if sparse.issparse(self.X) or self.n_samples * n_dof * n_dof > _BLOCK_VALUES:
+        if not self._outer_fits:
             return None
+        n_dof = self.n_dof
         cached = self._whole_outer
         if cached is None or cached[0] is not mean or cached[1] is not scale:
             xt = self._augmented(self.chunks.block(slice(0, self.n_samples)), mean, scale)

@@ -46,7 +46,7 @@ class SolverResult:
 
 
 def _max_abs(grad):
-    return float(np.max(np.abs(grad))) if grad.size else 0.0
+    return float(np.abs(grad).max()) if grad.size else 0.0
 
 
 def _report(verbose, n_iter, value, grad, extra="", label="iter"):
@@ -163,7 +163,7 @@ def _cholesky_solve(matrix, rhs, scale=None):
         factor, info = _potrf(matrix, lower=True)
         if info == 0:
             step, info = _potrs(factor, rhs, lower=True)
-            if info == 0 and np.all(np.isfinite(step)):
+            if info == 0 and np.isfinite(step).all():
                 return step
         ridge = scale * 1e-10 if ridge == 0 else ridge * 100
         matrix[np.diag_indices_from(matrix)] += ridge
