@@ -64,39 +64,42 @@ def random_rows(candidates, n_rows, seed=0):
     return np.sort(candidates[drawn])
 
 
-def _csr_rows(X, rows):
-    """The rows ``rows`` (a slice, step 1) of CSR ``X`` sharing its data and indices.
+def _sharing(like, fmt, shape, indptr, indices, data):
+    """A ``fmt`` ("csr" or "csc") matrix of ``shape`` on these arrays, not copies.
 
-    Slicing rows with ``X[rows]`` copies them (on text data that copy took a
-    third of a Hessian-vector product), and so would the constructor for a
-    slice of less than half of ``X``: the arrays are assigned to an empty
-    matrix of the block's shape instead.
+    scipy's constructor (and so ``X[rows]`` and ``.T``) copies arrays that
+    are views of less than half their base: they are assigned to an empty
+    matrix instead. The same flavour (sparse array or matrix) as ``like``.
+    """
+    array = isinstance(like, sparse.sparray)
+    if fmt == "csr":
+        kind = sparse.csr_array if array else sparse.csr_matrix
+    else:
+        kind = sparse.csc_array if array else sparse.csc_matrix
+    out = kind(shape, dtype=like.dtype)
+    out.indptr, out.indices, out.data = indptr, indices, data
+    return out
+
+
+def _csr_rows(X, rows):
+    """The rows ``rows`` (a slice, step 1) of CSR ``X``, sharing its data and indices.
+
+    ``X[rows]`` copies them: on text data that copy took a third of a
+    Hessian-vector product.
     """
     start, stop = X.indptr[rows.start], X.indptr[rows.stop]
-    kind = sparse.csr_array if isinstance(X, sparse.sparray) else sparse.csr_matrix
-    block = kind((rows.stop - rows.start, X.shape[1]), dtype=X.dtype)
-    block.indptr = X.indptr[rows.start : rows.stop + 1] - start
-    block.indices = X.indices[start:stop]
-    block.data = X.data[start:stop]
-    return block
+    indptr = X.indptr[rows.start : rows.stop + 1] - start
+    shape = (rows.stop - rows.start, X.shape[1])
+    return _sharing(X, "csr", shape, indptr, X.indices[start:stop], X.data[start:stop])
 
 
 def transposed(block):
-    """``block.T`` for a CSR or CSC ``block``, sharing its arrays.
-
-    scipy's ``.T`` goes through the constructor, which copies the arrays of
-    a view such as :func:`_csr_rows` gives. Other formats: ``block.T``.
-    """
+    """``block.T`` for a CSR or CSC ``block``, sharing its arrays (else ``block.T``)."""
     if block.format not in ("csr", "csc"):
         return block.T
-    array = isinstance(block, sparse.sparray)
-    if block.format == "csr":
-        kind = sparse.csc_array if array else sparse.csc_matrix
-    else:
-        kind = sparse.csr_array if array else sparse.csr_matrix
-    out = kind((block.shape[1], block.shape[0]), dtype=block.dtype)
-    out.indptr, out.indices, out.data = block.indptr, block.indices, block.data
-    return out
+    fmt = "csc" if block.format == "csr" else "csr"
+    shape = block.shape[::-1]
+    return _sharing(block, fmt, shape, block.indptr, block.indices, block.data)
 
 
 class RowChunks:

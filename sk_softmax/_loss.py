@@ -488,9 +488,7 @@ class SoftmaxLoss:
 
         width = 2 * self.n_classes if sparse.issparse(self.X) else 2 * self.n_dof
         (diag,) = self.chunks.map_reduce(work, width=width)
-        if self._penalised:
-            n_features = self.X.shape[1]
-            diag[:, :n_features] += self.alpha if scale is None else self.alpha / scale / scale
+        diag += self._curvature(scale)
         return diag.ravel()
 
     def _sparse_diagonal(self, block, w, mean, scale):
@@ -544,9 +542,7 @@ class SoftmaxLoss:
         )
         if share < 1.0:
             blocks /= max(float(share), np.finfo(np.float64).tiny)
-        if self._penalised:
-            idx = np.arange(self.X.shape[1])
-            blocks[:, idx, idx] += self.alpha if scale is None else self.alpha / scale / scale
+        blocks[:, np.arange(n_dof), np.arange(n_dof)] += self._curvature(scale)
         return blocks
 
     def _outer_products_fit(self, n_rows):
