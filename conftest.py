@@ -1,8 +1,9 @@
 """Collection rules for the whole repository.
 
-``sk_softmax/_dask.py`` imports dask at import time (it is loaded only when a
-dask collection reaches the estimator); without the optional ``dask`` extra,
-``--doctest-modules`` must not try to import it. ``tests/test_dask.py`` skips
+``sk_softmax/datafits/dask.py`` and ``sk_softmax/backends/dask.py`` import
+dask at import time (they are loaded only when a dask collection reaches the
+estimator); without the optional ``dask`` extra, ``--doctest-modules`` must
+not try to import them. ``tests/test_dask.py`` skips
 itself in that case.
 
 scikit-learn's Array API dispatch (``docs/array_api.rst``, the common checks)
@@ -18,4 +19,4 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 collect_ignore = []
 if find_spec("dask") is None or find_spec("distributed") is None:
-    collect_ignore.append("sk_softmax/_dask.py")
+    collect_ignore += ["sk_softmax/datafits/dask.py", "sk_softmax/backends/dask.py"]

@@ -73,8 +73,10 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 import sk_softmax
 from sk_softmax import SoftmaxClassifier, objective
-from sk_softmax._loss import SoftmaxLoss
-from sk_softmax._solvers import choose_solver
+from sk_softmax.datafits.numpy import SoftmaxDatafit
+from sk_softmax.penalties import L2
+from sk_softmax.solvers import choose_solver
+from sk_softmax.solvers._smooth import SmoothObjective
 
 TARGET_GAP = 1e-6
 SWEEP_TOL = 1e-15  # so small that max_iter alone decides when a sweep fit stops
@@ -456,9 +458,10 @@ def loss_costs(problem, repeats=3):
     n_classes = problem.n_classes
     y = np.unique(problem.y, return_inverse=True)[1]
     sw = np.ones(problem.X.shape[0])
-    loss = SoftmaxLoss(problem.X, y, n_classes, sw, 1.0 / (problem.C * sw.sum()), True)
+    penalty = L2(1.0 / (problem.C * sw.sum()), problem.X.shape[1], True)
+    loss = SmoothObjective(SoftmaxDatafit(problem.X, y, n_classes, sw, True), penalty)
     rng = np.random.default_rng(0)
-    coef = rng.standard_normal(n_classes * loss.n_dof) * 0.01
+    coef = rng.standard_normal(n_classes * loss.shape[1]) * 0.01
     vector = rng.standard_normal(coef.size)
     grad_times, hessp_times = [], []
     for _ in range(repeats):

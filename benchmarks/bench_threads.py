@@ -27,7 +27,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_info, threadpool_limits
 
-import sk_softmax._softmax as softmax_module
+import sk_softmax._fit as fit_module
 from sk_softmax import SoftmaxClassifier
 from sk_softmax._threads import blas_hygiene, fit_threads
 
@@ -72,7 +72,7 @@ def main():
                     est = make()
                     start = time.perf_counter()
                     if case.startswith("Softmax"):
-                        softmax_module.fit_threads = context
+                        fit_module.fit_threads = context
                         est.fit(X, y)
                     elif policy == "ours":
                         with threadpool_limits(1, user_api="blas"):
@@ -81,7 +81,7 @@ def main():
                         with context():
                             est.fit(X, y)
                     times.setdefault((dname, case, policy), []).append(time.perf_counter() - start)
-    softmax_module.fit_threads = fit_threads
+    fit_module.fit_threads = fit_threads
     print(f"\nmedian fit time (s) over {args.repeats} interleaved runs\n")
     print("| data | estimator | " + " | ".join(policies) + " |")
     print("|---|---|" + "---|" * len(policies))

@@ -1,8 +1,8 @@
 """sk-softmax: softmax (multinomial logistic) regression for scikit-learn."""
 
+from ._classifier import SoftmaxClassifier
 from ._cv import SoftmaxClassifierCV
 from ._objective import objective
-from ._softmax import SoftmaxClassifier
 
 __version__ = "0.1.0"
 

@@ -1,18 +1,15 @@
 """SoftmaxClassifierCV: the penalty C chosen by cross-validation along a warm-started path.
 
-For every fold the model is fitted at every ``C``, from the smallest to the
-largest, each fit starting from the previous ``C``'s solution or its secant
-extrapolation (the optimum moves smoothly with ``log C``, so Newton needs a
-few steps instead of a cold start's many). The loss, the standardised
-coordinates and the solvers are those of :class:`~sk_softmax.SoftmaxClassifier`,
-used directly: no estimator is validated, cloned or refitted per ``(fold, C)``.
+For every fold the model is fitted at every ``C`` by the fit pipeline of
+:class:`~sk_softmax.SoftmaxClassifier`, along a warm-started path
+(``sk_softmax._path``): no estimator is validated, cloned or refitted per
+``(fold, C)``. Fold models are scored through the one prediction kernel.
 """
 
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
@@ -27,19 +24,20 @@ from sklearn.utils.metadata_routing import (
     _routing_enabled,
     process_routing,
 )
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from ._loss import column_moments, raw_prediction, standardized_loss
-from ._softmax import SoftmaxClassifier
-from ._solvers import SOLVERS, choose_solver
-from ._threads import fit_threads
+from ._classifier import SoftmaxClassifier
+from ._path import fold_path
+from ._predict import predict as predict_kernel
 from ._validation import (
-    _all_or_nothing,
-    _check_classification_target,
-    _check_two_classes,
-    _checked_sample_weight,
-    _validated_xy,
+    all_or_nothing,
+    check_two_classes,
+    checked_sample_weight,
+    validated_xy,
 )
+from .backends.numpy import encode
+from .solvers import SOLVERS
 
 
 def _default_scorer(request_weights):
@@ -64,11 +62,7 @@ def _accuracy(model, X, y, sample_weight=None):
     on small folds those take longer than the fit (NaN if the test weights
     sum to zero, as a failed score in GridSearchCV).
     """
-    raw = raw_prediction(X, model.coef_, model.intercept_)
-    if np.isfinite(raw).all():
-        predicted = model.classes_[np.argmax(raw, axis=1)]
-    else:  # overflowing outputs: predict rescales them
-        predicted = model.predict(X)
+    predicted = predict_kernel("predict", X, model.coef_, model.intercept_, model.classes_)
     if sample_weight is not None and not np.sum(sample_weight) > 0:
         return np.nan
     return float(np.average(y == predicted, weights=sample_weight))
@@ -97,134 +91,6 @@ def _fold_estimator(params, classes, coef, n_iter, n_features, converged=True):
     model.solver_ = params["solver"]
     model.objective_ = None
     return model
-
-
-class _Remembered:
-    """A loss that remembers its last few values and gradients.
-
-    :func:`_warm_start` evaluates the gradient at each candidate start; the
-    solver's first evaluation, at the chosen one, is then free.
-    """
-
-    def __init__(self, loss, size=3):
-        self._loss = loss
-        self._size = size
-        self._memory = []
-
-    def __getattr__(self, name):  # shape, hessian, hessp, ...: the loss's own
-        return getattr(self._loss, name)
-
-    def loss_gradient(self, coef):
-        for known, value, grad in self._memory:
-            if np.array_equal(known, coef):
-                return value, grad.copy()
-        value, grad = self._loss.loss_gradient(coef)
-        self._memory = [*self._memory[-(self._size - 1) :], (coef.copy(), value, grad.copy())]
-        return value, grad
-
-
-def _secant(history, new_log_C):
-    """The line through the last two optima, ``(log C, coef)``, at ``new_log_C``; or None."""
-    if len(history) < 2:
-        return None
-    (log_C0, coef0), (log_C1, coef1) = history[-2:]
-    if not (np.isfinite([log_C0, log_C1, new_log_C]).all() and log_C1 > log_C0):
-        return None  # C = inf, or a repeated C
-    return coef1 + (coef1 - coef0) * ((new_log_C - log_C1) / (log_C1 - log_C0))
-
-
-def _warm_start(scaled, history, new_log_C):
-    """The start of the next fit on the path, in ``scaled``'s coordinates.
-
-    The last optimum, or the secant through the last two in ``log C`` when
-    its gradient is smaller: the optimum moves smoothly with ``log C``, and
-    where the path bends slowly (large C on nearly separable classes, where
-    the weights grow like ``log C``) the secant starts much closer. One pass
-    over the data per candidate, a fraction of a Newton step; the solver's
-    first evaluation, at the chosen start, is then free (:class:`_Remembered`).
-    On digits, 5 folds x 10 Cs, this takes 167 Newton steps in all, against
-    251 from the last optimum alone and 559 from cold starts (a quadratic
-    through three optima, tried too, did no better).
-    """
-    best = scaled.to_standardized(history[-1][1])
-    _, grad = scaled.loss_gradient(best)
-    guess = _secant(history, new_log_C)
-    if guess is not None:
-        guess = scaled.to_standardized(guess)
-        value, guess_grad = scaled.loss_gradient(guess)
-        if np.isfinite(value) and np.max(np.abs(guess_grad)) < np.max(np.abs(grad)):
-            return guess
-    return best
-
-
-def _path(X, y_codes, classes, sample_weight, train, params, Cs, order):
-    """The warm-started path over ``Cs`` on the rows ``train``.
-
-    Classes with no positive weight among those rows are left out of the
-    fit (a fold model never predicts them, as a SoftmaxClassifier fitted on
-    those rows would not).
-
-    Returns
-    -------
-    coefs : ndarray of shape (n_Cs, n_classes, n_dof)
-        In the order of ``Cs``; NaN rows for the classes left out.
-    n_iter : ndarray of shape (n_Cs,)
-    present : ndarray of shape (n_classes,), bool
-    converged : ndarray of shape (n_Cs,), bool
-        Whether the solver reached ``tol``.
-    """
-    n_classes, n_features = classes.size, X.shape[1]
-    fit_intercept = params["fit_intercept"]
-    n_dof = n_features + int(fit_intercept)
-    X_train = _safe_indexing(X, train)
-    y_train, sw_train = y_codes[train], sample_weight[train]
-    present = np.bincount(y_train, weights=sw_train, minlength=n_classes) > 0
-    keep = present[y_train]
-    X_train, y_train, sw_train = X_train[keep], y_train[keep], sw_train[keep]
-    y_train = (np.cumsum(present) - 1)[y_train]  # codes among the present classes
-    fold_classes = classes[present]
-
-    class_weight = params["class_weight"]
-    if isinstance(class_weight, dict):  # keys of absent classes are not errors here
-        known = set(fold_classes.tolist())
-        class_weight = {k: v for k, v in class_weight.items() if k in known}
-    model = SoftmaxClassifier(**{**params, "class_weight": class_weight})
-    weights, weight_scale = model._combined_weights(fold_classes, y_train, sw_train)
-
-    coefs = np.full((len(Cs), n_classes, n_dof), np.nan)
-    n_iter = np.zeros(len(Cs), dtype=int)
-    converged = np.zeros(len(Cs), dtype=bool)
-    coef = None
-    history = []  # (log C, optimum) along the path, the last two
-    with fit_threads() as n_threads:
-        mean, std = column_moments(X_train, weights, center=fit_intercept)
-        for j in order:
-            model.C = Cs[j]
-            alpha = model._alpha(weights, weight_scale)
-            scaled = _Remembered(
-                standardized_loss(
-                    X_train, y_train, fold_classes.size, weights, alpha, fit_intercept,
-                    n_threads, moments=(mean, std),
-                )
-            )  # fmt: skip
-            if coef is None:
-                coef0 = model._initial_coef(scaled, fold_classes, n_features, y_train, weights)
-            else:  # warm start from the previous optima
-                coef0 = _warm_start(scaled, history, np.log(Cs[j]))
-            solver = params["solver"]
-            if solver == "auto":
-                solver = choose_solver(n_dof, fold_classes.size)
-            result = SOLVERS[solver](
-                scaled, coef0, tol=params["tol"], max_iter=params["max_iter"],
-                verbose=params["verbose"], presolve=len(history) == 0,
-            )  # fmt: skip
-            coef = scaled.to_original(result.coef).reshape(scaled.shape)
-            coef -= coef.mean(axis=0)  # the canonical representative, as SoftmaxClassifier
-            coefs[j, present] = coef
-            history = [*history[-1:], (np.log(Cs[j]), coef)]
-            n_iter[j] = result.n_iter
-            converged[j] = result.converged
-    return coefs, n_iter, present, converged
 
 
 class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
@@ -425,7 +291,7 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
 
     # -- fit --------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    @_all_or_nothing
+    @all_or_nothing
     def fit(self, X, y, sample_weight=None, **params):
         """Choose ``C`` by cross-validation, then fit the final model.
 
@@ -449,10 +315,9 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         """
         _raise_for_params(params, self, "fit")
         X_input = X
-        X, y = _validated_xy(self, X, y)
-        _check_classification_target(y)
-        classes, y_codes = np.unique(y, return_inverse=True)
-        _check_two_classes(classes, "SoftmaxClassifierCV")
+        X, y = validated_xy(self, X, y)
+        classes, y_codes = encode(y)
+        check_two_classes(classes, "SoftmaxClassifierCV")
         Cs = self._checked_Cs()
         if isinstance(self.class_weight, dict):  # checked here: folds ignore absent labels
             known = set(classes.tolist())
@@ -464,7 +329,7 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
                     "not '1'); classes missing from class_weight get weight 1."
                 )
         given = {} if sample_weight is None else {"sample_weight": sample_weight}
-        sample_weight = _checked_sample_weight(sample_weight, X)
+        sample_weight = checked_sample_weight(sample_weight, X)
         if given:
             given["sample_weight"] = sample_weight
 
@@ -481,7 +346,7 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         model_params = self._model_params()
         order = np.argsort(Cs, kind="stable")  # the path runs from small to large C
         paths = Parallel(n_jobs=self.n_jobs)(
-            delayed(_path)(X, y_codes, classes, sample_weight, train, model_params, Cs, order)
+            delayed(fold_path)(X, y_codes, classes, sample_weight, train, model_params, Cs, order)
             for train, _ in folds
         )
         coefs_paths = np.stack([p[0] for p in paths])

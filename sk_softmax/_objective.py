@@ -3,7 +3,8 @@
 import numpy as np
 from sklearn.utils.validation import _check_sample_weight, check_array, column_or_1d
 
-from ._loss import SoftmaxLoss
+from .datafits.numpy import SoftmaxDatafit
+from .penalties import L2
 
 
 def objective(estimator, X, y, *, C=None, sample_weight=None):
@@ -61,6 +62,7 @@ def objective(estimator, X, y, *, C=None, sample_weight=None):
     sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
     total = sw.sum()
     alpha = 0.0 if np.isinf(C) else 1.0 / (C * total)
-    loss = SoftmaxLoss(X, codes, classes.size, sw, alpha, fit_intercept=True)
-    value = loss.loss(np.hstack([coef, intercept[:, None]]).ravel())
+    full = np.hstack([coef, intercept[:, None]])
+    datafit = SoftmaxDatafit(X, codes, classes.size, sw, fit_intercept=True)
+    value = datafit.loss(full.ravel()) + L2(alpha, X.shape[1], True).value(full)
     return value * total * (1.0 if np.isinf(C) else C)

@@ -12,7 +12,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 
-def _check_target_shape(y):
+def check_target_shape(y):
     """A 2-D ``y`` with several columns is multilabel or multioutput: say so."""
     try:
         shape = np.shape(y)
@@ -27,10 +27,20 @@ def _check_target_shape(y):
         )
 
 
-def _check_classification_target(y):
+def check_classification_target(y):
     """Labels of one kind, discrete: anything else gets a message saying why not."""
     if isinstance(y, np.ndarray) and y.ndim == 1 and y.dtype.kind in "biu":
         return  # integer labels: what type_of_target would call binary or multiclass
+    if isinstance(y, np.ndarray) and y.dtype == object:
+        strings = {isinstance(value, str) for value in y.ravel()}
+        if len(strings) == 2:  # numpy cannot even sort them
+            example = (next(v for v in y.ravel() if isinstance(v, str)),
+                       next(v for v in y.ravel() if not isinstance(v, str)))  # fmt: skip
+            raise ValueError(
+                "Mix of label input types (string and number): y holds strings such as "
+                f"{example[0]!r} and other values such as {example[1]!r}. Give all labels "
+                "one type, e.g. y.astype(str)."
+            )
     kind = type_of_target(y, input_name="y")
     if kind in ("binary", "multiclass"):
         return
@@ -52,7 +62,7 @@ def _check_classification_target(y):
 
 
 @contextmanager
-def _numeric_errors(name):
+def numeric_errors(name):
     """Re-raise scikit-learn's conversion errors on non-numeric data with a remedy."""
     try:
         yield
@@ -78,7 +88,7 @@ def _numeric_errors(name):
         raise
 
 
-def _check_C(C):
+def check_C(C):
     """``C`` must be representable in float64 (a Python int may not be)."""
     try:
         float(C)
@@ -89,12 +99,12 @@ def _check_C(C):
         ) from None
 
 
-def _checked_sample_weight(sample_weight, X):
+def checked_sample_weight(sample_weight, X):
     """One finite, non-negative float64 weight per sample, not all zero."""
     if sample_weight is None:  # what _check_sample_weight gives, without its checks
         return np.ones(X.shape[0])
     try:
-        with _numeric_errors("sample_weight"):
+        with numeric_errors("sample_weight"):
             return _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
@@ -107,7 +117,7 @@ def _checked_sample_weight(sample_weight, X):
         ) from exc
 
 
-def _all_or_nothing(fit):
+def all_or_nothing(fit):
     """Make ``fit`` leave the estimator as it found it when it raises.
 
     ``validate_data`` records ``n_features_in_`` and ``feature_names_in_`` as
@@ -131,17 +141,7 @@ def _all_or_nothing(fit):
     return wrapper
 
 
-def _unit_max(class_weight, scale):
-    """Class weights divided by their largest, and ``scale`` times it: same ``C * S``."""
-    largest = class_weight.max()
-    if largest > 0:
-        class_weight = class_weight / largest
-        with np.errstate(over="ignore"):  # inf: C * S beyond float64, alpha = 0
-            scale = scale * largest
-    return class_weight, scale
-
-
-def _check_two_classes(classes, name="SoftmaxClassifier"):
+def check_two_classes(classes, name="SoftmaxClassifier"):
     """At least two distinct labels, or a message that names the one there is."""
     if np.size(classes) < 2:
         raise ValueError(
@@ -150,7 +150,7 @@ def _check_two_classes(classes, name="SoftmaxClassifier"):
         )
 
 
-def _plain_xy(X, y):
+def plain_xy(X, y):
     """Whether ``validate_data`` would pass ``X`` and ``y`` through unchanged.
 
     True for a finite float64 or float32 NumPy matrix with at least one row
@@ -169,23 +169,23 @@ def _plain_xy(X, y):
     return bool(finite)
 
 
-def _validated_xy(estimator, X, y, reset=True):
+def validated_xy(estimator, X, y, reset=True):
     """``validate_data`` for a fit on NumPy or SciPy data, after the clear-message checks.
 
     A 2-D ``y``, an out-of-range ``C`` and non-numeric ``X`` are reported with
     a remedy; ``X`` comes back as float64 or float32 (dense or CSR/CSC).
     """
-    _check_target_shape(y)
+    check_target_shape(y)
     if hasattr(estimator, "C"):
-        _check_C(estimator.C)
-    if reset and _plain_xy(X, y):
+        check_C(estimator.C)
+    if reset and plain_xy(X, y):
         # what validate_data would do and return for these, at a tenth of its
         # cost (on a 150-row data set it was a sixth of the whole fit)
         if hasattr(estimator, "feature_names_in_"):
             del estimator.feature_names_in_
         estimator.n_features_in_ = X.shape[1]
         return X, y
-    with _numeric_errors("X"):
+    with numeric_errors("X"):
         return validate_data(
             estimator,
             X,

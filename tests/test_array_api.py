@@ -22,8 +22,9 @@ from sklearn.utils._array_api import device as array_device
 from sklearn.utils._array_api import get_namespace, move_to
 
 from sk_softmax import SoftmaxClassifier
-from sk_softmax._array_api import ArrayAPISoftmaxLoss, column_moments_xp
-from sk_softmax._loss import SoftmaxLoss, column_moments
+from sk_softmax.datafits.array_api import ArrayAPIDatafit, column_moments_xp
+from sk_softmax.datafits.moments import column_moments
+from sk_softmax.datafits.numpy import SoftmaxDatafit
 
 xps = pytest.importorskip("array_api_strict")
 
@@ -194,7 +195,7 @@ def test_no_warning_on_an_ordinary_fit(dispatch):
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_loss_matches_numpy_loss(namespace, dispatch, fit_intercept):
-    """Every quantity the solvers use, against ``SoftmaxLoss`` at a random point.
+    """Every quantity the solvers use, against the NumPy data term at a random point.
 
     The same float64 formulae summed in another order: agreement to 1e-12
     relative to the quantities' size (rounding is about 1e-16 per term times
@@ -204,14 +205,12 @@ def test_loss_matches_numpy_loss(namespace, dispatch, fit_intercept):
     X, y = _data(4, n_samples=60, n_features=3, seed=4)
     rng = np.random.RandomState(0)
     sw = rng.uniform(0.5, 2.0, size=y.size)
-    alpha = 0.01
-    reference = SoftmaxLoss(X, y, 4, sw, alpha, fit_intercept)
-    loss = ArrayAPISoftmaxLoss(
+    reference = SoftmaxDatafit(X, y, 4, sw, fit_intercept)
+    loss = ArrayAPIDatafit(
         xp.asarray(X, device=device),
         xp.asarray(y, device=device),
         4,
         xp.asarray(sw, device=device),
-        alpha,
         fit_intercept,
     )
     assert loss.shape == reference.shape and loss.n_dof == reference.n_dof

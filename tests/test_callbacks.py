@@ -9,10 +9,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sk_softmax import SoftmaxClassifier
-from sk_softmax._callbacks import HAS_CALLBACKS
-from sk_softmax._solvers import SOLVERS
-
-pytestmark = pytest.mark.skipif(not HAS_CALLBACKS, reason="needs sklearn.callback")
+from sk_softmax.solvers import SOLVERS
 
 SOLVER_NAMES = sorted(SOLVERS)
 

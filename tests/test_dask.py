@@ -106,7 +106,7 @@ def test_weights_and_class_weights_on_the_cluster(client, data):
 def test_only_small_reductions_reach_the_client(client, data, monkeypatch):
     # Every result computed for the client is a number, a coefficient-sized
     # vector, or (newton-cholesky) the (K n_dof)^2 Hessian: never rows.
-    import sk_softmax._dask as module
+    import sk_softmax.datafits.dask as module
 
     X, y = data
     sizes, pinned = [], []

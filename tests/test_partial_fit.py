@@ -12,7 +12,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from sk_softmax import SoftmaxClassifier
-from sk_softmax._sgd import _to_standardized, distinct_rows
+from sk_softmax._distinct import distinct_rows
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +131,7 @@ def test_first_adam_step_is_bounded_by_the_learning_rate(iris):
     before = np.hstack([clf.coef_, clf.intercept_[:, None]])
     clf.partial_fit(X[:30], y[:30])
     state = clf.sgd_state_
-    start = _to_standardized(before, state.mean, state.scale, True)
+    start = state.coordinates.to_standardized(before)
     start -= start.mean(axis=0)
     step = np.abs(state.coef - start).max()
     assert 0 < step <= 2 * clf.learning_rate * (1 + 1e-12)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-import sk_softmax._softmax as softmax_module
 from sk_softmax import SoftmaxClassifier
+from sk_softmax.solvers import SOLVERS
 
 FITTED = ["classes_", "coef_", "intercept_", "n_iter_", "converged_", "objective_", "solver_"]
 
@@ -185,14 +185,15 @@ def test_attributes_are_assigned_only_at_the_end(data, monkeypatch):
     X, y, _ = data
     clf = SoftmaxClassifier(warm_start=True, solver="newton-cholesky").fit(X, y)
     before = _snapshot(clf)
-    real = softmax_module.SOLVERS["newton-cholesky"]
+    real = SOLVERS["newton-cholesky"]
+    solve = real._solve
     seen = {}
 
-    def spy(loss, coef0, **kwargs):
+    def spy(datafit, penalty, coef0, **kwargs):
         seen["state"] = {name: getattr(clf, name) for name in FITTED}
-        return real(loss, coef0, **kwargs)
+        return solve(datafit, penalty, coef0, **kwargs)
 
-    monkeypatch.setitem(softmax_module.SOLVERS, "newton-cholesky", spy)
+    monkeypatch.setattr(real, "_solve", spy)
     clf.fit(X * 2, y)
     for name in FITTED:
         value = seen["state"][name]
@@ -209,19 +210,20 @@ def test_interrupted_fit_leaves_the_previous_model(data, monkeypatch, failure, o
     clf = SoftmaxClassifier(warm_start=True, solver="newton-cholesky").fit(X, y)
     model = _snapshot(clf)
     coef_object = clf.coef_
-    real = softmax_module.SOLVERS["newton-cholesky"]
+    real = SOLVERS["newton-cholesky"]
+    solve = real._solve
     calls = []
 
-    def interrupted(loss, coef0, **kwargs):
+    def interrupted(datafit, penalty, coef0, **kwargs):
         def stop(n_iter, coef, value, grad):
             calls.append(n_iter)
             if failure == "interrupt":
                 raise KeyboardInterrupt
             raise MemoryError("simulated")
 
-        return real(loss, coef0, **{**kwargs, "callback": stop})
+        return solve(datafit, penalty, coef0, **{**kwargs, "callback": stop})
 
-    monkeypatch.setitem(softmax_module.SOLVERS, "newton-cholesky", interrupted)
+    monkeypatch.setattr(real, "_solve", interrupted)
     X_new = np.c_[X, X[:, :2]] if other_features else X + 1.0
     expected = KeyboardInterrupt if failure == "interrupt" else MemoryError
     with pytest.raises(expected):

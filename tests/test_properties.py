@@ -12,7 +12,9 @@ from hypothesis.extra.numpy import arrays
 from scipy import sparse
 
 from sk_softmax import SoftmaxClassifier
-from sk_softmax._loss import SoftmaxLoss, StandardizedLoss, column_moments
+from sk_softmax._fit import build_problem
+from sk_softmax._weights import weigh
+from sk_softmax.backends.numpy import NumpyData
 
 TOL = 1e-10
 SETTINGS = settings(
@@ -59,19 +61,18 @@ def proba_tolerance(clf, X, y, sw):
     the curvature varying between the fit and the optimum.
     """
     codes = np.searchsorted(clf.classes_, y)
-    weights = np.ones(len(y)) if sw is None else sw
-    alpha = 1.0 / (clf.C * weights.sum())
-    loss = SoftmaxLoss(X, codes, clf.classes_.size, weights, alpha, clf.fit_intercept)
-    mean, std = column_moments(X, weights, center=clf.fit_intercept)
-    scaled = StandardizedLoss(loss, mean, std)
+    data = NumpyData(X, codes, clf.classes_)
+    weights = weigh(data, np.ones(len(y)) if sw is None else sw, None, clf.C)
+    problem = build_problem(data, weights, clf.C, clf.fit_intercept)
     coef = clf.coef_
     if clf.fit_intercept:
         coef = np.hstack([coef, clf.intercept_[:, None]])
-    hess = scaled.hessian(scaled.to_standardized(coef))
+    hess = problem.hessian(coef)  # at the solution, in the solver's coordinates
     eig = np.linalg.eigvalsh(hess)
     lam = eig[1] if clf.fit_intercept else eig[0]  # skip the null direction
     m = hess.shape[0]
-    z = (X - mean) / scaled.scale
+    mean, scale = problem.coordinates.mean, problem.coordinates.scale
+    z = (X - mean) / scale
     if clf.fit_intercept:
         z = np.hstack([z, np.ones((len(y), 1))])
     z_norm = np.max(np.linalg.norm(z, axis=1))

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sk_softmax import SoftmaxClassifier
+from sk_softmax import SoftmaxClassifier, objective
 
 
 def test_probabilities_and_predictions_are_consistent(iris):
@@ -72,20 +73,20 @@ def test_sparse_equals_dense(iris, fmt):
 
 def test_float32_is_not_copied_and_gives_the_float64_optimum(monkeypatch):
     # Data beyond one row block (smaller data are held as one standardised
-    # float64 copy of at most a block's size, _loss.CompactStandardizedLoss).
+    # float64 copy of at most a block's size, datafits.standardized.Compact).
     rng = np.random.default_rng(0)
     X32 = rng.normal(size=(20_000, 30)).astype(np.float32)
     y = (X32[:, 0] + 0.5 * rng.normal(size=20_000) > 0).astype(int) + (X32[:, 1] > 0)
-    import sk_softmax._loss as module
+    import sk_softmax.datafits.standardized as module
 
     seen = {}
-    original = module.SoftmaxLoss
+    original = module.SoftmaxDatafit
 
     def spy(X, *args, **kwargs):
         seen["dtype"], seen["base"] = X.dtype, X
         return original(X, *args, **kwargs)
 
-    monkeypatch.setattr(module, "SoftmaxLoss", spy)
+    monkeypatch.setattr(module, "SoftmaxDatafit", spy)
     clf32 = SoftmaxClassifier(tol=1e-10).fit(X32, y)
     assert seen["dtype"] == np.float32 and np.shares_memory(seen["base"], X32)
     monkeypatch.undo()
@@ -166,8 +167,44 @@ def test_caller_arrays_are_not_modified(iris):
         np.testing.assert_array_equal(a, b)
 
 
-def test_zero_weight_class_is_a_clear_error(iris):
+def test_zero_weight_class_without_penalty_is_a_clear_error(iris):
     X, y = iris
     sw = (y != 2).astype(float)
-    with pytest.raises(ValueError, match="class 2 has zero total sample weight"):
-        SoftmaxClassifier().fit(X, y, sample_weight=sw)
+    with pytest.raises(ValueError, match="class 2 has zero total sample weight.*C=inf"):
+        SoftmaxClassifier(C=np.inf).fit(X, y, sample_weight=sw)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("how", ["sample_weight", "class_weight"])
+def test_zero_weight_class_is_fitted_with_a_penalty(datasets, how, fit_intercept):
+    # scikit-learn's LogisticRegression fits a class of zero total weight
+    # (same objective for three classes): ours reaches its objective or below.
+    X, y = datasets["wine-std"]
+    sw = (y != 2).astype(float)
+    params = dict(C=0.5, fit_intercept=fit_intercept, tol=1e-10)
+    if how == "sample_weight":
+        clf = SoftmaxClassifier(**params).fit(X, y, sample_weight=sw)
+    else:
+        clf = SoftmaxClassifier(class_weight={2: 0.0}, **params).fit(X, y)
+    assert clf.converged_
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    theirs = LogisticRegression(
+        C=0.5, fit_intercept=fit_intercept, solver="newton-cholesky", tol=1e-12, max_iter=1000
+    ).fit(X, y, sample_weight=sw)
+    ours_F, theirs_F = (
+        objective(clf, X, y, sample_weight=sw),
+        objective(theirs, X, y, sample_weight=sw),
+    )
+    # both to a gradient of 1e-10: F agrees to far below 1e-10 relative
+    assert ours_F <= theirs_F * (1 + 1e-10)
+    assert ours_F == pytest.approx(theirs_F, rel=1e-10)
+    if fit_intercept:
+        # Its rows count for nothing, so the other classes' model is the one
+        # fitted without them (the same S, the same penalty), and its
+        # intercept went down until tol held: probabilities of order tol.
+        kept = y != 2
+        reduced = SoftmaxClassifier(**params).fit(X[kept], y[kept])
+        proba = clf.predict_proba(X)
+        assert proba[:, 2].max() < 1e-8
+        renormalised = proba[:, :2] / proba[:, :2].sum(axis=1, keepdims=True)
+        np.testing.assert_allclose(renormalised, reduced.predict_proba(X), atol=1e-8)

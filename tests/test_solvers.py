@@ -1,7 +1,6 @@
 """Every solver reaches the same optimum, whatever the data's scale or format."""
 
 import warnings
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -9,8 +8,15 @@ from scipy import sparse
 from sklearn.datasets import load_wine, make_classification
 
 from sk_softmax import SoftmaxClassifier, objective
-from sk_softmax._loss import SoftmaxLoss, StandardizedLoss, column_moments
-from sk_softmax._solvers import SOLVERS, _cholesky_direction, _sample_of, choose_solver
+from sk_softmax.datafits.base import Datafit
+from sk_softmax.datafits.moments import column_moments
+from sk_softmax.datafits.numpy import SoftmaxDatafit
+from sk_softmax.datafits.standardized import Coordinates, Standardized, standard_scales
+from sk_softmax.penalties import L2
+from sk_softmax.solvers import SOLVERS, choose_solver
+from sk_softmax.solvers._smooth import SmoothObjective
+from sk_softmax.solvers._subsample import sample_of
+from sk_softmax.solvers.newton import cholesky_direction
 
 SOLVER_NAMES = sorted(SOLVERS)
 
@@ -105,34 +111,57 @@ def test_verbose_prints_progress(solver, capsys):
     assert all("objective" in l and "max|grad|" in l for l in lines)
 
 
+def _scaled(X, y, sw, n_classes, n_threads=1):
+    """``(datafit, penalty)`` in standardised coordinates, the penalty ``1 / S``."""
+    alpha = 1.0 / sw.sum()
+    mean, std = column_moments(X, sw, center=True)
+    coordinates = Coordinates(mean, standard_scales(std, alpha), True)
+    datafit = SoftmaxDatafit(X, y, n_classes, sw, True, n_threads)
+    penalty = L2(alpha, X.shape[1], True).in_coordinates(coordinates.scale)
+    return Standardized(datafit, coordinates), penalty
+
+
 @pytest.mark.parametrize("solver", SOLVER_NAMES)
 def test_solvers_stop_on_the_gradient_criterion(solver):
     X, y, sw = _unscaled_problem()
-    loss = SoftmaxLoss(X, y, 4, sw, 1.0 / sw.sum(), True)
-    mean, std = column_moments(X, sw, center=True)
-    scaled = StandardizedLoss(loss, mean, std)
-    coef0 = np.zeros(np.prod(loss.shape))
+    datafit, penalty = _scaled(X, y, sw, 4)
+    objective = SmoothObjective(datafit, penalty)
+    coef0 = np.zeros(np.prod(datafit.shape))
     for tol in (1e-4, 1e-10):
-        result = SOLVERS[solver](scaled, coef0, tol=tol, max_iter=1000)
-        _, grad = scaled.loss_gradient(result.coef)
+        result = SOLVERS[solver].solve(datafit, penalty, coef0, tol=tol, max_iter=1000)
+        _, grad = objective.loss_gradient(result.coef)
         assert result.converged and np.max(np.abs(grad)) <= tol
 
 
 def test_solver_callback_can_stop():
     X, y, sw = _unscaled_problem()
-    loss = SoftmaxLoss(X, y, 4, sw, 1.0 / sw.sum(), True)
-    mean, std = column_moments(X, sw, center=True)
-    scaled = StandardizedLoss(loss, mean, std)
+    datafit, penalty = _scaled(X, y, sw, 4)
     for solver in SOLVER_NAMES:
         seen = []
-        result = SOLVERS[solver](
-            scaled,
-            np.zeros(np.prod(loss.shape)),
+        result = SOLVERS[solver].solve(
+            datafit,
+            penalty,
+            np.zeros(np.prod(datafit.shape)),
             tol=1e-12,
             max_iter=100,
             callback=lambda i, *a, seen=seen: seen.append(i) or i >= 2,
         )
         assert result.stopped and result.n_iter == 2 and seen == [1, 2]
+
+
+class _NonSmooth:
+    """A penalty without a gradient or curvature (an L1 norm, say)."""
+
+    def value(self, coef):
+        return float(np.abs(coef).sum())
+
+
+@pytest.mark.parametrize("solver", SOLVER_NAMES)
+def test_solvers_check_what_they_need_up_front(solver):
+    X, y, sw = _unscaled_problem()
+    datafit, _ = _scaled(X, y, sw, 4)
+    with pytest.raises(ValueError, match=f"solver='{solver}' needs the penalty's"):
+        SOLVERS[solver].solve(datafit, _NonSmooth(), np.zeros(datafit.shape), tol=1e-8, max_iter=5)
 
 
 def test_auto_picks_by_shape():
@@ -141,36 +170,35 @@ def test_auto_picks_by_shape():
 
 
 def _scaled_loss(X, y, sw, n_threads=1):
-    weights = sw / sw.max()
-    alpha = 1.0 / weights.sum()
-    loss = SoftmaxLoss(X, y, 3, weights, alpha, True, n_threads)
-    return StandardizedLoss(loss, *column_moments(X, weights, center=True))
+    """The tall problem's objective in standardised coordinates."""
+    return SmoothObjective(*_scaled(X, y, sw / sw.max(), 3, n_threads))
 
 
 def test_tall_data_take_the_subsampled_path(capsys):
     X, y, sw = _tall_problem()
-    sample = _sample_of(_scaled_loss(X, y, sw))
+    sample = sample_of(_scaled_loss(X, y, sw))
     assert sample is not None and sample.n_samples == 50 * 15
     # a sample of distinct rows of X, in order, with their own labels
-    index = sample.loss_.chunks.index
+    inner = sample.datafit.inner
+    index = inner.chunks.index
     assert np.all(np.diff(index) > 0)
-    np.testing.assert_array_equal(sample.loss_.y, y[index])
-    np.testing.assert_allclose(sample.loss_.sw.sum(), 1.0)
+    np.testing.assert_array_equal(inner.y, y[index])
+    np.testing.assert_allclose(inner.sw.sum(), 1.0)
     SoftmaxClassifier(verbose=1).fit(X, y, sample_weight=sw)
     assert "subsample of 750 rows" in capsys.readouterr().out
     # too few rows, or CSC data (not sliced by rows): no sample
-    assert _sample_of(_scaled_loss(X[:5000], y[:5000], sw[:5000])) is None
-    assert _sample_of(_scaled_loss(sparse.csc_matrix(X), y, sw)) is None
+    assert sample_of(_scaled_loss(X[:5000], y[:5000], sw[:5000])) is None
+    assert sample_of(_scaled_loss(sparse.csc_matrix(X), y, sw)) is None
 
 
 def test_subsample_derivatives_are_the_sampled_rows_objective():
     X, y, sw = _tall_problem()
     loss = _scaled_loss(X, y, sw)
     sample = loss.subsample(750)
-    index = sample.loss_.chunks.index
-    direct = _scaled_loss(X[index], y[index], sw[index])
-    direct.loss_.alpha = loss.alpha  # the sample keeps the full data's penalty
-    direct.mean, direct.scale = loss.mean, loss.scale  # and its coordinates
+    index = sample.datafit.inner.chunks.index
+    # the sample keeps the full data's penalty and coordinates
+    rows = SoftmaxDatafit(X[index], y[index], 3, sw[index], True)
+    direct = SmoothObjective(Standardized(rows, loss.datafit.coordinates), loss.penalty)
     coef = np.random.RandomState(0).standard_normal(15) * 0.1
     value, grad = sample.loss_gradient(coef)
     expected_value, expected_grad = direct.loss_gradient(coef)
@@ -202,14 +230,18 @@ def test_two_class_step_is_the_minimum_norm_newton_step(fit_intercept, alpha):
     X = rng.standard_normal((60, 4)) * [1.0, 10.0, 0.1, 3.0]
     y = (X[:, 0] + rng.standard_normal(60) > 0).astype(int)
     sw = rng.uniform(0, 2, 60) * (rng.uniform(size=60) > 0.2)
-    loss = SoftmaxLoss(X, y, 2, sw, alpha, fit_intercept)
+    datafit = SoftmaxDatafit(X, y, 2, sw, fit_intercept)
+    loss = SmoothObjective(datafit, L2(alpha, X.shape[1], fit_intercept))
     coef = rng.standard_normal(loss.shape).ravel() * 0.3
     _, grad = loss.loss_gradient(coef)
     hess = loss.hessian(coef)
-    step = _cholesky_direction(loss, coef, grad)
-    # a loss without two_class_hessian: the same step, its parts read off the Hessian
-    full_only = SimpleNamespace(shape=loss.shape, hessian=loss.hessian)
-    np.testing.assert_allclose(_cholesky_direction(full_only, coef, grad), step, rtol=1e-12)
+    step = cholesky_direction(loss, coef, grad)
+    # a data term with the full Hessian only: the same step, the two-class
+    # block read off the Hessian (the protocol's default)
+    full_only = Datafit()
+    full_only.shape, full_only.hessian = datafit.shape, datafit.hessian
+    full = SmoothObjective(full_only, loss.penalty)
+    np.testing.assert_allclose(cholesky_direction(full, coef, grad), step, rtol=1e-12)
     # pinv's cut-off must drop the exact null directions (intercepts, and all
     # of them for alpha = 0) and keep alpha's curvature (1e-3 of the largest)
     expected = -np.linalg.pinv(hess, rcond=1e-9, hermitian=True) @ grad
@@ -220,14 +252,14 @@ def test_the_subsample_is_drawn_from_weighted_rows():
     X, y, weights = _tall_problem()
     sw = weights.copy()
     sw[:7000] = 0.0  # 1000 weighted rows of 8000: too few to sample
-    assert _sample_of(_scaled_loss(X, y, sw)) is None
+    assert sample_of(_scaled_loss(X, y, sw)) is None
     X2, y2, sw2 = np.vstack([X, X]), np.concatenate([y, y]), np.concatenate([weights, weights])
     sw2[:8000] = 0.0  # 8000 weighted rows of 16000: a sample, of weighted rows only
-    sample = _sample_of(_scaled_loss(X2, y2, sw2))
+    sample = sample_of(_scaled_loss(X2, y2, sw2))
     assert sample is not None
-    index = sample.loss_.chunks.index
+    index = sample.datafit.inner.chunks.index
     assert np.all(sw2[index] > 0)
-    assert sample.loss_.subsample(10) is None  # no sample of a sample
+    assert sample.datafit.subsample(10) is None  # no sample of a sample
 
 
 @pytest.mark.parametrize("solver", SOLVER_NAMES)

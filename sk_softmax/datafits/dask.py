@@ -1,41 +1,45 @@
-"""The softmax objective on data that lives in dask arrays: map-reduce by row chunk.
+"""The data term on dask arrays: a map-reduce of the NumPy one by row chunk.
 
 Imported only when a dask collection reaches the estimator (``import
-sk_softmax`` never imports dask). Pure maths, like ``_loss.py``: nothing here
-knows about estimators or solvers.
+sk_softmax`` never imports dask). Pure maths: nothing here knows about
+estimators or solvers.
 
-The objective is a sum over rows, so it splits over row chunks ``c`` with
-total weights ``S_c`` (``S = sum_c S_c``)::
+The data term is a weighted mean over rows, so it splits over row chunks
+``c`` with total weights ``S_c`` (``S = sum_c S_c``)::
 
-    f(W, b) = sum_c S_c / S * f_c(W, b),
-    f_c     = 1/S_c * sum_{i in c} s_i CE_i + alpha/2 ||W||^2,
+    f(W, b) = sum_c S_c / S * f_c(W, b),    f_c = 1/S_c * sum_{i in c} s_i CE_i,
 
-each ``f_c`` being :class:`~sk_softmax._loss.SoftmaxLoss` on chunk ``c`` with
-the same ``alpha`` (the weights ``S_c / S`` sum to one, so the penalties add
-up to one penalty). Its gradient, Hessian-vector products, Hessian and
-Hessian diagonal split the same way. :class:`DaskSoftmaxLoss` builds one
-``SoftmaxLoss`` per chunk on the worker that holds the chunk, keeps it there
-(``dask.persist``), and answers each call with one small task per chunk whose
-result (a number and a vector of ``n_classes * n_dof`` values, or a matrix for
-the Hessian) comes back to be summed: the rows never leave the workers. Each
-chunk's ``SoftmaxLoss`` keeps the probabilities of its last gradient, so the
-Hessian products that follow a gradient at the same point cost one pass, not
-two, whenever the task runs where the chunk lives (the rule for persisted data
-in ``dask.distributed``; elsewhere the cache is merely missed).
+each ``f_c`` being :class:`~sk_softmax.datafits.numpy.SoftmaxDatafit` on
+chunk ``c``. Its gradient, Hessian-vector products, Hessian, diagonal and
+class blocks split the same way. :class:`DaskDatafit` builds one
+``SoftmaxDatafit`` per chunk on the worker that holds the chunk, keeps it
+there (``dask.persist``), and answers each call with one small task per
+chunk whose result (a number and a vector of ``n_classes * n_dof`` values,
+or a matrix for the Hessian) comes back to be summed: the rows never leave
+the workers. Each chunk's datafit keeps the probabilities of its last
+gradient, so the Hessian products that follow a gradient at the same point
+cost one pass, not two, whenever the task runs where the chunk lives (the
+rule for persisted data in ``dask.distributed``; elsewhere the cache is
+merely missed).
+
+Every result computed for this process passes through :func:`_fetch` (local
+schedulers) or :func:`_gather` (a cluster).
 """
 
 import dask
 import dask.array as da
 import numpy as np
 
-from ._chunks import random_rows
-from ._loss import SoftmaxLoss, column_moments
+from ._blocks import random_rows
+from .base import Datafit
+from .moments import column_moments, moments_to_mean_std
+from .numpy import SoftmaxDatafit
 
 # -- tasks run on the workers, one per row chunk -------------------------------------
 
 
 class _Piece:
-    """A chunk's :class:`SoftmaxLoss` and total weight ``S_c``, kept on a worker.
+    """A chunk's :class:`SoftmaxDatafit` and total weight ``S_c``, kept on a worker.
 
     ``__sizeof__`` counts the chunk's arrays: dask's scheduler weighs moving
     a task to another worker against the bytes its inputs would travel, and
@@ -43,83 +47,48 @@ class _Piece:
     chunk for every task.
     """
 
-    def __init__(self, loss, total):
-        self.loss = loss
+    def __init__(self, datafit, total):
+        self.datafit = datafit
         self.total = total
 
     def __sizeof__(self):
-        X = self.loss.X
+        X = self.datafit.X
         parts = [X.data, X.indices, X.indptr] if hasattr(X, "indptr") else [X]
-        parts += [self.loss.y, self.loss.sw]
+        parts += [self.datafit.y, self.datafit.sw]
         return (
             int(sum(np.asarray(part).nbytes for part in parts))
-            + X.shape[0] * self.loss.n_classes * 8
+            + X.shape[0] * self.datafit.n_classes * 8
         )
 
 
-def _chunk_loss(X, y, weights, n_classes, alpha, fit_intercept):
+def _chunk_datafit(X, y, weights, n_classes, fit_intercept):
     """The chunk's :class:`_Piece`, or ``None`` if it has no weight."""
     total = float(weights.sum())
     if not total > 0:
         return None
-    return _Piece(SoftmaxLoss(X, y, n_classes, weights, alpha, fit_intercept), total)
+    return _Piece(SoftmaxDatafit(X, y, n_classes, weights, fit_intercept), total)
 
 
 def _call(piece, method, coef, *args, **kwargs):
     """``S_c * f_c.method(coef, ...)`` (a tuple term by term), or ``None``."""
     if piece is None:
         return None
-    loss, total = piece.loss, piece.total
+    datafit, total = piece.datafit, piece.total
     if method == "hessp":
-        return total * loss.hessp(coef)(*args)
-    out = getattr(loss, method)(coef, *args, **kwargs)
+        return total * datafit.hessp(coef)(*args)
+    if method == "class_blocks":  # each chunk samples its share of the rows
+        share = datafit.n_samples / kwargs.pop("n_samples")
+        kwargs["max_rows"] = None if kwargs["max_rows"] is None else kwargs["max_rows"] * share
+    out = getattr(datafit, method)(coef, *args, **kwargs)
     if isinstance(out, tuple):
         return tuple(total * part for part in out)
     return total * out
 
 
-def _chunk_moments(X, weights):
-    """``(S_c, mean_c, std_c)`` of a chunk's columns, or ``None`` if no weight."""
-    total = float(weights.sum())
-    if not total > 0:
-        return None
-    mean, std = column_moments(X, weights, center=True)
-    return total, mean, std
+# -- bringing small results to this process -------------------------------------------
 
 
-def _chunk_summary(X, weights):
-    """Finiteness of a chunk and the range of its weights, for validation."""
-    return (
-        bool(np.isfinite(X).all()),
-        bool(np.isfinite(weights).all()),
-        float(weights.min()) if weights.size else np.inf,
-        float(weights.max()) if weights.size else -np.inf,
-    )
-
-
-def _chunk_class_totals(y, weights, n_classes):
-    return np.bincount(y, weights=weights, minlength=n_classes)
-
-
-def _encode(y, classes):
-    """Labels to codes in ``range(len(classes))``; -1 for labels not in ``classes``."""
-    codes = np.searchsorted(classes, y)
-    codes = np.minimum(codes, classes.size - 1)
-    return np.where(classes[codes] == y, codes, -1).astype(np.intp)
-
-
-def _combine(weights, y, class_weight):
-    return weights * class_weight[y]
-
-
-# -- the client side ------------------------------------------------------------------
-
-# Largest subsample (values of X) that DaskSoftmaxLoss.subsample brings to the
-# client: 2**24 float64 values are 128 MB.
-_MAX_SAMPLE_VALUES = 1 << 24
-
-
-def _delayed_rows(array):
+def delayed_rows(array):
     """One delayed object per row chunk of a 1-D or 2-D (one column chunk) array."""
     blocks = array.to_delayed()
     return list(blocks.ravel()) if array.ndim == 1 else list(blocks[:, 0])
@@ -159,10 +128,10 @@ def _distributed_client():
         return None
 
 
-def _per_chunk(func, *arrays, **kwargs):
+def per_chunk(func, *arrays, **kwargs):
     """``func`` on the row chunks of ``arrays`` (aligned), computed; a list of results."""
     task = dask.delayed(func, pure=True)
-    chunks = zip(*[_delayed_rows(a) for a in arrays], strict=True)
+    chunks = zip(*[delayed_rows(a) for a in arrays], strict=True)
     return _fetch([task(*parts, **kwargs) for parts in chunks])
 
 
@@ -174,15 +143,18 @@ def _sum(results):
     return sum(results[1:], first)
 
 
-class DaskSoftmaxLoss:
-    """:class:`~sk_softmax._loss.SoftmaxLoss` for data in dask arrays.
+# -- the data term ---------------------------------------------------------------------
 
-    The same interface (``shape``, ``n_dof``, ``alpha``, ``fit_intercept``,
-    ``loss``, ``loss_gradient``, ``hessp``, ``hessian``,
-    ``hessian_diagonal``), so that
-    :class:`~sk_softmax._loss.StandardizedLoss` and every solver run on it
-    unchanged; each call is one map-reduce over the row chunks (module
-    docstring).
+# Largest subsample (values of X) that DaskDatafit.subsample brings to the
+# client: 2**24 float64 values are 128 MB.
+_MAX_SAMPLE_VALUES = 1 << 24
+
+
+class DaskDatafit(Datafit):
+    """:class:`~sk_softmax.datafits.numpy.SoftmaxDatafit` for data in dask arrays.
+
+    The whole protocol of :mod:`sk_softmax.datafits.base`; each call is one
+    map-reduce over the row chunks (module docstring).
 
     Parameters
     ----------
@@ -193,28 +165,25 @@ class DaskSoftmaxLoss:
     n_classes : int
     sample_weight : dask array of shape (n_samples,)
         Non-negative weights, chunked like ``X``'s rows, with a positive sum.
-    alpha : float
-        L2 strength of the normalised objective, ``1 / (C * S)``.
     fit_intercept : bool
     total_weight : float
         ``S``, the sum of ``sample_weight`` (computed once by the caller).
     """
 
-    def __init__(self, X, y, n_classes, sample_weight, alpha, fit_intercept, total_weight):
+    def __init__(self, X, y, n_classes, sample_weight, fit_intercept, total_weight):
         self.n_classes = n_classes
         self.fit_intercept = fit_intercept
-        self.alpha = float(alpha)
         self.n_dof = X.shape[1] + int(fit_intercept)
         self.shape = (n_classes, self.n_dof)
         self.total_weight = float(total_weight)
         self.n_samples = X.shape[0]
         self._arrays = (X, y, sample_weight)
         self._samples = {}
-        make = dask.delayed(_chunk_loss, pure=True)
+        make = dask.delayed(_chunk_datafit, pure=True)
         pieces = [
-            make(x, c, w, n_classes, self.alpha, fit_intercept)
+            make(x, c, w, n_classes, fit_intercept)
             for x, c, w in zip(
-                _delayed_rows(X), _delayed_rows(y), _delayed_rows(sample_weight), strict=True
+                delayed_rows(X), delayed_rows(y), delayed_rows(sample_weight), strict=True
             )
         ]
         self._client = _distributed_client()
@@ -243,10 +212,10 @@ class DaskSoftmaxLoss:
         return self._weighted
 
     def subsample(self, n_rows, seed=0):
-        """:meth:`SoftmaxLoss.subsample`, brought into this process, or None.
+        """:meth:`SoftmaxDatafit.subsample`, brought into this process, or None.
 
         ``n_rows`` random rows of positive weight (a fixed seed) are computed
-        once and kept in memory here as a plain :class:`SoftmaxLoss`: the
+        once and kept in memory here as a plain :class:`SoftmaxDatafit`: the
         solvers' work on the subsample (its own solve, then the Hessian of
         every full step) then costs no round trip to the cluster. None when
         the sample would hold every such row or more than
@@ -264,7 +233,7 @@ class DaskSoftmaxLoss:
             return None
         index = random_rows(candidates, n_rows, seed)
         X_s, y_s, w_s = dask.compute(X[index], y[index], weights[index])
-        return SoftmaxLoss(X_s, y_s, self.n_classes, w_s, self.alpha, self.fit_intercept)
+        return SoftmaxDatafit(X_s, y_s, self.n_classes, w_s, self.fit_intercept)
 
     def _map_reduce(self, method, coef, *args, **kwargs):
         coef = np.asarray(coef, dtype=np.float64)
@@ -293,7 +262,7 @@ class DaskSoftmaxLoss:
         return total / self.total_weight
 
     def loss(self, coef):
-        """The objective ``f(coef)``."""
+        """The data term ``f(coef)``."""
         return float(self._map_reduce("loss", coef))
 
     def loss_gradient(self, coef):
@@ -307,16 +276,40 @@ class DaskSoftmaxLoss:
         return lambda vector: self._map_reduce("hessp", coef, np.asarray(vector, np.float64))
 
     def hessian(self, coef, mean=None, scale=None):
-        """The full Hessian at ``coef`` (see :meth:`SoftmaxLoss.hessian`)."""
+        """The full Hessian at ``coef`` (see :meth:`SoftmaxDatafit.hessian`)."""
         return self._map_reduce("hessian", coef, mean=mean, scale=scale)
 
+    def two_class_hessian(self, coef, mean=None, scale=None):
+        """Two classes' Hessian block (see :meth:`SoftmaxDatafit.two_class_hessian`)."""
+        return self._map_reduce("two_class_hessian", coef, mean=mean, scale=scale)
+
     def hessian_diagonal(self, coef, mean=None, scale=None):
-        """The Hessian's diagonal (see :meth:`SoftmaxLoss.hessian_diagonal`)."""
+        """The Hessian's diagonal (see :meth:`SoftmaxDatafit.hessian_diagonal`)."""
         return self._map_reduce("hessian_diagonal", coef, mean=mean, scale=scale)
+
+    def class_blocks(self, coef, mean=None, scale=None, max_rows=None):
+        """The Hessian's class blocks (see :meth:`SoftmaxDatafit.class_blocks`).
+
+        With ``max_rows``, every chunk estimates its own from its share of
+        that many rows.
+        """
+        return self._map_reduce(
+            "class_blocks", coef, mean=mean, scale=scale, max_rows=max_rows,
+            n_samples=self.n_samples,
+        )  # fmt: skip
+
+
+def _chunk_moments(X, weights):
+    """``(S_c, mean_c, std_c)`` of a chunk's columns, or ``None`` if it has no weight."""
+    total = float(weights.sum())
+    if not total > 0:
+        return None
+    mean, std = column_moments(X, weights, center=True)
+    return total, mean, std
 
 
 def column_moments_dask(X, sample_weight, center):
-    """:func:`~sk_softmax._loss.column_moments` by map-reduce over row chunks.
+    """:func:`~sk_softmax.datafits.moments.column_moments` by map-reduce over row chunks.
 
     Each chunk gives its total weight, weighted mean and standard deviation;
     they combine as ``mean = sum_c S_c mean_c / S`` and ``var = sum_c S_c
@@ -324,7 +317,7 @@ def column_moments_dask(X, sample_weight, center):
     (std_c^2 + mean_c^2) / S`` without centring), every value first divided
     by the column's largest ``|mean_c| + std_c`` so that nothing overflows.
     """
-    parts = [p for p in _per_chunk(_chunk_moments, X, sample_weight) if p is not None]
+    parts = [p for p in per_chunk(_chunk_moments, X, sample_weight) if p is not None]
     totals = np.array([p[0] for p in parts])
     means = np.array([p[1] for p in parts])
     stds = np.array([p[2] for p in parts])
@@ -332,41 +325,6 @@ def column_moments_dask(X, sample_weight, center):
     magnitude[~(magnitude > 0)] = 1.0
     share = (totals / totals.sum())[:, None]
     means, stds = means / magnitude, stds / magnitude
-    mean = (share * means).sum(axis=0)
+    first = (share * means).sum(axis=0)
     second = (share * (stds**2 + means**2)).sum(axis=0)
-    if center:
-        var = np.maximum((share * (stds**2 + (means - mean) ** 2)).sum(axis=0), 0.0)
-        mean = mean * magnitude
-    else:
-        var = second
-        mean = np.zeros(X.shape[1])
-    spread = np.sqrt(var) > 1e-7 * np.sqrt(second)
-    return mean, np.where(spread, np.sqrt(var) * magnitude, 0.0)
-
-
-def summarise(X, sample_weight):
-    """``(X finite, weights finite, min weight, max weight)`` over all chunks."""
-    parts = _per_chunk(_chunk_summary, X, sample_weight)
-    return (
-        all(p[0] for p in parts),
-        all(p[1] for p in parts),
-        min(p[2] for p in parts),
-        max(p[3] for p in parts),
-    )
-
-
-def encode_labels(y, classes):
-    """Class codes of a dask array of labels, computed on the workers (-1: unknown)."""
-    return y.map_blocks(_encode, classes=classes, dtype=np.intp)
-
-
-def class_totals(y_codes, sample_weight, n_classes):
-    """Weight per class, by map-reduce."""
-    return np.sum(
-        _per_chunk(_chunk_class_totals, y_codes, sample_weight, n_classes=n_classes), axis=0
-    )
-
-
-def combine_weights(sample_weight, y_codes, class_weight):
-    """``sample_weight * class_weight[y]``, lazily, chunk by chunk."""
-    return da.map_blocks(_combine, sample_weight, y_codes, class_weight=class_weight, dtype=float)
+    return moments_to_mean_std(first, second, magnitude, center)

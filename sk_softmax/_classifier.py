@@ -1,0 +1,548 @@
+"""SoftmaxClassifier: parameters, tags, and thin fit, partial_fit and predictions.
+
+The estimator validates its data through the backend that holds them
+(``sk_softmax.backends``), hands them to the fit pipeline (``_fit``, or
+``_stream`` for the stochastic engine) with its settings, and takes back the
+fitted attributes. Predictions go through the backend to the one prediction
+kernel (``_predict``).
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._array_api import move_to
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from . import _fit, _stream
+from ._callbacks import CallbackSupportMixin, monitor_for
+from ._validation import all_or_nothing
+from .backends import array_api, backend_of, is_dask_collection
+from .backends import numpy as numpy_backend
+from .solvers import SOLVERS
+
+# The attributes that only a stochastic fit sets; a full-batch fit removes them.
+_SGD_ATTRIBUTES = ("sgd_state_", "loss_curve_", "validation_loss_curve_")
+
+
+class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
+    """Softmax (multinomial logistic) regression.
+
+    The model of the notes: raw outputs ``o = W x + b``, one row of ``W`` and
+    one entry of ``b`` per class, probabilities ``softmax(o)``, trained by
+    minimising the L2-penalised cross-entropy::
+
+        F(W, b) = C * sum_i s_i * CE_i + 1/2 * ||W||_F^2,
+        CE_i    = logsumexp(o_i) - o_{i, y_i},
+
+    where ``s_i = sample_weight_i * class_weight[y_i]``. The intercept ``b``
+    is not penalised and ``C=np.inf`` means no penalty. For three or more
+    classes this is exactly the objective of
+    :class:`sklearn.linear_model.LogisticRegression`, so both reach the same
+    optimum. With two classes the model keeps two rows, ``o_1 - o_0`` plays
+    the role of binary logistic regression's logit, and
+    ``SoftmaxClassifier(C=c)`` predicts the same probabilities as
+    ``LogisticRegression(C=2 * c)`` (the penalty falls on both rows).
+
+    Of the many ``(W, b)`` that give the same probabilities (adding one
+    vector to every row changes nothing), the fitted one has rows that sum to
+    zero, the one the penalty picks; the intercept too is centred.
+
+    A class whose total weight is zero (a ``class_weight`` of 0, or zero
+    ``sample_weight`` on all its rows) counts for nothing in the data term.
+    With a penalty (finite ``C``) it is fitted all the same, as
+    ``LogisticRegression`` does: its probabilities are driven towards zero
+    (without an intercept the penalty holds its weights at a finite optimum;
+    with one, its intercept goes down until ``tol`` holds, where its
+    probabilities are about ``tol`` or less). Without a penalty that is an
+    error: nothing would keep its probability off exactly zero.
+
+    Parameters
+    ----------
+    C : float, default=1.0
+        Inverse regularisation strength, in ``(0, inf]``. Larger values fit
+        the training data more closely; ``np.inf`` removes the penalty (the
+        optimum is then finite only if no class can be separated from the
+        others by a hyperplane).
+    fit_intercept : bool, default=True
+        Whether to fit the intercept ``b``.
+    class_weight : dict, "balanced" or None, default=None
+        Weights by class label, multiplying ``sample_weight``. "balanced"
+        gives class ``k`` the weight ``total_weight / (n_classes *
+        weight_of_class_k)``, with weights summed using ``sample_weight``, so
+        that integer sample weights still equal repeated rows. A dict maps
+        labels of ``y`` to finite, non-negative weights; labels it omits get
+        weight 1, and keys that are not labels of ``y`` are an error.
+    solver : {"auto", "lbfgs", "newton-cg", "newton-cholesky", "sgd"}, default="auto"
+        The optimiser. All of them minimise the same objective, in
+        standardised coordinates (a preconditioner that changes nothing but
+        the conditioning); the full-batch ones stop on the same gradient
+        criterion ``tol``.
+
+        - "newton-cholesky": Newton's method with the exact Hessian, built
+          block by block from its ``K (K + 1) / 2`` distinct blocks and
+          factorised by Cholesky; a handful of iterations.
+        - "newton-cg": truncated Newton, conjugate gradients on
+          Hessian-vector products, preconditioned by the Hessian's
+          class-diagonal blocks; no ``(n_dof K)^2`` matrix.
+        - "lbfgs": L-BFGS-B from :func:`scipy.optimize.minimize`. When it
+          stalls on the float64 resolution of the objective before reaching
+          ``tol``, a few truncated-Newton steps finish the job.
+        - "auto": "newton-cholesky" when ``n_dof K <= 500`` (``n_dof =
+          n_features + fit_intercept``, ``K`` classes), "newton-cg"
+          otherwise; dense or sparse alike (see ``choose_solver`` in
+          ``sk_softmax.solvers`` for the cost model).
+        - "sgd": the stochastic engine of :meth:`partial_fit` (Adam on
+          shuffled minibatches of ``batch_size`` rows, step
+          ``learning_rate / sqrt(1 + t / 100)`` after ``t`` steps) for up to
+          ``max_iter`` epochs. After every epoch it scores the iterate on the
+          whole training objective (or, with ``early_stopping``, on the
+          held-out rows), and it returns the best iterate seen. It stops when
+          the gradient criterion ``tol`` of the other solvers holds there, or
+          when the score has not improved by ``tol`` for ``n_iter_no_change``
+          epochs. It reaches the neighbourhood of the optimum, rarely the
+          optimum to ``tol`` (see ``converged_``); use it to train in passes
+          over data or to continue with :meth:`partial_fit`.
+          Identical rows are first merged into one (their weights summed)
+          and the rows put in a canonical order, so the fit depends only on
+          the weighted data set: integer sample weights give exactly the
+          fit of repeated rows, and shuffling the rows changes nothing, for
+          a given ``random_state``.
+
+        On tall data (``n_samples >= 400 n_dof K``) every solver but "sgd"
+        first solves the problem of ``50 n_dof K`` random rows, and the
+        Newton solvers then take their Hessian from those rows while the
+        gradient, and ``tol``, stay exact: the same optimum at a fraction
+        of the passes over ``X`` (the user guide's theory page has the
+        details). A warm start skips the subsample's solve.
+    tol : float, default=1e-8
+        Stop when the largest absolute entry of the gradient of the
+        normalised objective ``F / (C * S)`` (``S`` the total sample weight,
+        and ``F / S`` for ``C=inf``), taken in standardised coordinates, is
+        at most ``tol``. The gap to the optimal objective is then of order
+        ``tol**2`` divided by the smallest curvature, far below any
+        statistical error: with the default, refitting on repeated rows
+        instead of integer weights agrees to about 1e-9.
+    max_iter : int, default=100
+        Maximum number of solver iterations (Newton steps or L-BFGS
+        iterations; epochs for "sgd"). A :class:`~sklearn.exceptions.ConvergenceWarning` is
+        raised when it is reached before ``tol``.
+    warm_start : bool, default=False
+        Start from the previous fit's solution instead of zero. The classes
+        and features must be the same as in that fit.
+    verbose : int, default=0
+        Print the objective and gradient at every iteration when positive.
+    random_state : int, RandomState instance or None, default=None
+        The current solvers are deterministic and do not draw random
+        numbers; with ``solver="sgd"`` it seeds the shuffling of the rows
+        and the validation split.
+    batch_size : int, default=256
+        Rows per minibatch for ``solver="sgd"`` (the last one of an epoch
+        may be shorter). Ignored by the other solvers and by
+        :meth:`partial_fit`, whose minibatch is what it is given.
+    learning_rate : float, default=0.03
+        Adam's initial step size for ``solver="sgd"`` and
+        :meth:`partial_fit`, in standardised coordinates (the coefficients of
+        the features centred and scaled to unit spread), so that one value
+        suits any data; it decays as ``learning_rate / sqrt(1 + t / 100)``
+        after ``t`` steps.
+    early_stopping : bool, default=False
+        With ``solver="sgd"``, hold out ``validation_fraction`` of the rows
+        (stratified when possible), stop when their weighted log-loss has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs, and return the
+        coefficients of the best epoch. The penalty is then ``1 / (C *
+        S_train)``, that of the objective on the rows trained on.
+    validation_fraction : float, default=0.1
+        Fraction of the rows held out when ``early_stopping=True``, in
+        ``(0, 1)``.
+    n_iter_no_change : int, default=10
+        With ``solver="sgd"``, the number of epochs without an improvement
+        of at least ``tol`` after which the fit stops.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    coef_ : ndarray of shape (n_classes, n_features)
+        The weights ``W``, one row per class.
+    intercept_ : ndarray of shape (n_classes,)
+        The intercepts ``b`` (zeros if ``fit_intercept=False``).
+    n_iter_ : int
+        Number of solver iterations.
+    converged_ : bool
+        Whether the solver reached ``tol``: the largest gradient entry of the
+        normalised objective, in standardised coordinates, is at most
+        ``tol`` at the returned coefficients. The same for every solver,
+        "sgd" included (minibatch steps seldom get there: a
+        :class:`~sklearn.exceptions.ConvergenceWarning` then gives the
+        gradient and the objective reached); with ``early_stopping`` it means
+        instead that the validation loss stopped improving (the rule that
+        defines early stopping's result), and False that ``max_iter`` epochs
+        ran out first. False as well when the fit separates the training data
+        and the penalty is too weak to matter (``C=inf``, or so large that
+        its gradient is below ``tol``): there is then no finite optimum to
+        converge to, and a ConvergenceWarning says so.
+    objective_ : float or None
+        The value of ``F`` at the solution (for "sgd" with early stopping,
+        ``F`` on the rows trained on); ``None`` after :meth:`partial_fit`,
+        which never sees the whole data.
+    solver_ : str
+        The solver that ran (the one "auto" chose).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when ``X`` has string column names.
+    loss_curve_ : list of float
+        With ``solver="sgd"``: the mean minibatch objective ``F / (C * S)``
+        of each epoch (minibatch values before each step, weighted by the
+        minibatch's weight).
+    validation_loss_curve_ : list of float or None
+        With ``solver="sgd"`` and ``early_stopping=True``: the validation
+        log-loss after each epoch; ``None`` without early stopping.
+    sgd_state_ : SGDState
+        After ``solver="sgd"`` or :meth:`partial_fit`: what the next
+        :meth:`partial_fit` continues from, the iterate in standardised
+        coordinates and its map (``coef``, ``coordinates``, with ``mean``
+        and ``scale``), Adam's
+        moments ``m`` and ``v``, the number of steps ``t``, the total sample
+        weight seen ``n_seen`` and its split by class ``class_totals``.
+
+    See Also
+    --------
+    sklearn.linear_model.LogisticRegression : the same objective, other solvers.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sk_softmax import SoftmaxClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SoftmaxClassifier().fit(X, y)
+    >>> clf.predict(X[:3])
+    array([0, 0, 0])
+    >>> clf.predict_proba(X[:1]).round(3)
+    array([[0.982, 0.018, 0.   ]])
+    >>> clf.converged_, clf.solver_
+    (True, 'newton-cholesky')
+    >>> round(clf.score(X, y), 3)
+    0.973
+    """
+
+    _parameter_constraints = {
+        "C": [Interval(Real, 0, None, closed="right")],
+        "fit_intercept": ["boolean"],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "solver": [StrOptions({"auto", "sgd", *SOLVERS})],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        C=1.0,
+        *,
+        fit_intercept=True,
+        class_weight=None,
+        solver="auto",
+        tol=1e-8,
+        max_iter=100,
+        warm_start=False,
+        verbose=0,
+        random_state=None,
+        batch_size=256,
+        learning_rate=0.03,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+    ):
+        self.C = C
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.random_state = random_state
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        # Without an intercept every decision boundary passes through the
+        # origin, so uncentred data (the common checks' blobs) can be fitted
+        # poorly however long the solver runs: declare it, as scikit-learn's
+        # tag intends, instead of failing on a property of the model.
+        tags.classifier_tags.poor_score = not self.fit_intercept
+        # Array API input (with array_api_dispatch=True) is fitted and predicted in its
+        # own namespace and device (backends/array_api.py), by every solver but the NumPy-only sgd.
+        tags.array_api_support = self.solver != "sgd"
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    @all_or_nothing
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model by minimising the penalised cross-entropy.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. float32 and float64 data are used as they are
+            (never copied to another dtype as a whole, except a standardised
+            float64 copy of data small enough for one row block, 4 MB); other
+            numeric types
+            are converted to float64. CSR and CSC matrices stay sparse. Dask
+            arrays and data frames, and Array API arrays with
+            ``array_api_dispatch`` on, are fitted where they live.
+        y : array-like of shape (n_samples,)
+            Class labels, of any type scikit-learn accepts (at least two).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; integer weights are equivalent to
+            repeating rows.
+
+        Returns
+        -------
+        self : SoftmaxClassifier
+            The fitted estimator.
+        """
+        backend = backend_of(X)
+        if self.solver == "sgd":
+            _check_sgd_input(backend, X)
+        data, weights = backend.fit_data(self, X, y, sample_weight)
+        previous = self._previous_coef(data)
+        monitor = monitor_for(
+            self, X, y, sample_weight, self.max_iter,
+            lambda coef: data.attributes(coef, self.fit_intercept),
+        )  # fmt: skip
+        settings = _fit.Settings.of(self)
+        if self.solver == "sgd":
+            stream = _stream.StreamSettings.of(self)
+            result = _stream.fit_sgd(
+                data, weights, settings, stream, previous=previous, monitor=monitor
+            )
+        else:
+            result = _fit.fit(data, weights, settings, previous=previous, monitor=monitor)
+        for message in result.warnings:
+            # stacklevel: fit and its two decorators, then the caller
+            warnings.warn(message, ConvergenceWarning, stacklevel=4)
+        self._set_fitted(result, data)
+        return self
+
+    def _previous_coef(self, data):
+        """The previous fit's coefficients, ``(n_classes, n_dof)`` NumPy, for a warm start.
+
+        None without one. A previous fit on Array API data is read back to
+        NumPy. Its classes and features must be those of ``data``.
+        """
+        if not (self.warm_start and hasattr(self, "coef_")):
+            return None
+        previous = move_to(self.classes_, xp=np, device="cpu")
+        n_features = data.n_features
+        same = np.array_equal(data.classes_numpy, previous) and self.coef_.shape[1] == n_features
+        if not same:
+            raise ValueError(
+                "warm_start=True needs the same classes and number of features as the "
+                f"previous fit (classes {previous.tolist()!r}, {self.coef_.shape[1]} "
+                "features); fit with warm_start=False to start afresh."
+            )
+        return self._current_coef()
+
+    def _current_coef(self):
+        """``coef_`` and ``intercept_`` as one NumPy ``(n_classes, n_dof)`` matrix."""
+        coef = move_to(self.coef_, xp=np, device="cpu")
+        if self.fit_intercept:
+            intercept = move_to(self.intercept_, xp=np, device="cpu")
+            coef = np.column_stack([coef, intercept])
+        return np.array(coef, dtype=np.float64)
+
+    def _set_fitted(self, result, data):
+        """Assign the fitted attributes, all together: a failed fit leaves the old model."""
+        for name in _SGD_ATTRIBUTES:
+            self.__dict__.pop(name, None)
+        for name, value in data.attributes(result.coef, self.fit_intercept).items():
+            setattr(self, name, value)
+        self.n_iter_ = result.n_iter
+        self.converged_ = result.converged
+        self.solver_ = result.solver
+        self.objective_ = result.objective
+        if isinstance(result, _stream.StreamResult):
+            self.sgd_state_ = result.state
+            if result.loss_curve is not None:
+                self.loss_curve_ = result.loss_curve
+                self.validation_loss_curve_ = result.validation_curve
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One Adam step of the softmax objective on a minibatch.
+
+        Learns the multinomial model online, from a stream of minibatches
+        that need never be in memory together. Each call takes one step of
+        the engine of ``solver="sgd"`` (Adam, step size ``learning_rate``
+        decaying as ``learning_rate / sqrt(1 + t / 100)`` after ``t``
+        steps) on the minibatch objective ``mean_i s_i CE_i / mean_i s_i +
+        1 / (2 C n_seen) ||W||^2``, where ``n_seen`` is the total sample
+        weight seen so far, this batch included: the estimator's objective
+        ``F`` over all the samples seen, divided by ``C * n_seen`` (a data
+        set streamed ``E`` times counts its rows ``E`` times, like repeated
+        rows). The steps are taken in the standardised coordinates given by
+        the first batch's column centres and scales (a fixed
+        reparametrisation that changes nothing but the conditioning), so
+        the first batch should be representative, or the data standardised.
+
+        A fit with another solver can be continued by ``partial_fit``: it
+        starts from ``coef_`` and ``intercept_``. Each call is one callback
+        task with one iteration.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The minibatch.
+        y : array-like of shape (n_samples,)
+            Its labels, all in ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes the stream can contain. Required on the first
+            call (the stream may not show every class at once); later calls
+            may omit it or must repeat it.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights. ``class_weight="balanced"`` uses the class
+            totals seen so far, this batch included.
+
+        Returns
+        -------
+        self : SoftmaxClassifier
+            The updated estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> from sk_softmax import SoftmaxClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> X = StandardScaler().fit_transform(X)
+        >>> clf = SoftmaxClassifier()
+        >>> rng = np.random.default_rng(0)
+        >>> for epoch in range(20):
+        ...     for batch in np.array_split(rng.permutation(150), 5):
+        ...         clf = clf.partial_fit(X[batch], y[batch], classes=[0, 1, 2])
+        >>> clf.sgd_state_.t, float(clf.sgd_state_.n_seen)
+        (100, 3000.0)
+        >>> bool(clf.score(X, y) > 0.9)
+        True
+        """
+        array_api.check_numpy_only(X, "partial_fit")
+        first_call = not hasattr(self, "classes_")
+        data, weights = numpy_backend.stream_data(
+            self, X, y, classes, sample_weight, None if first_call else self.classes_
+        )
+        state = getattr(self, "sgd_state_", None)
+        previous = None
+        if state is None and not first_call:  # continue a full-batch fit
+            previous = self._current_coef()
+        monitor = monitor_for(
+            self, X, y, sample_weight, 1, lambda coef: data.attributes(coef, self.fit_intercept)
+        )
+        result = _stream.partial_fit_step(
+            data, weights, _fit.Settings.of(self), self.learning_rate,
+            state=state, previous=previous, monitor=monitor,
+        )  # fmt: skip
+        self.classes_ = data.classes
+        for name, value in data.attributes(result.coef, self.fit_intercept).items():
+            setattr(self, name, value)
+        self.sgd_state_ = result.state
+        self.n_iter_ = 1
+        self.converged_ = False
+        self.solver_ = "sgd"
+        self.objective_ = None
+        return self
+
+    # -- prediction ---------------------------------------------------------------
+    def _predict(self, method, X):
+        if is_dask_collection(X):
+            from .backends import dask
+
+            return dask.predict(self, method, X)
+        if array_api.predicts_here(self, X, method):
+            return array_api.predict(self, method, X)
+        check_is_fitted(self)
+        return numpy_backend.predict(self, method, X)
+
+    def decision_function(self, X):
+        """The raw outputs ``o = W x + b``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes), or (n_samples,)
+            For two classes, ``o_1 - o_0``: positive means ``classes_[1]``.
+        """
+        return self._predict("decision_function", X)
+
+    def predict_log_proba(self, X):
+        """Log-probabilities, ``o - logsumexp(o)``: finite for any finite ``o``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        return self._predict("predict_log_proba", X)
+
+    def predict_proba(self, X):
+        """Class probabilities, ``softmax(o)``; rows sum to one.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        return self._predict("predict_proba", X)
+
+    def predict(self, X):
+        """The most probable class, ``argmax_k o_k`` (the first on exact ties).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        return self._predict("predict", X)
+
+
+def _check_sgd_input(backend, X):
+    """``solver="sgd"`` takes NumPy and SciPy data only: a clear error otherwise."""
+    if is_dask_collection(X):
+        raise ValueError(
+            "solver='sgd' does not take dask collections: stream their chunks through "
+            "partial_fit, or use a full-batch solver (solver='auto'), which fits a dask "
+            "array chunk by chunk on the workers."
+        )
+    array_api.check_numpy_only(X, "fit with solver='sgd'")

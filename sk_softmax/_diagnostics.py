@@ -1,0 +1,127 @@
+"""What a finished fit says about itself: separated data, no convergence, and the messages.
+
+Separation: when the fitted model separates the training data and the
+penalty is too weak to matter, the objective has no finite minimiser
+(``C=inf``), or one so far out that ``tol`` stops the solver long before it
+(huge ``C``): the returned coefficients are set by ``tol``, not by ``C``.
+"""
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import linprog
+from scipy.special import logsumexp
+
+from .datafits.numpy import raw_prediction
+
+
+def _splits(X, target, scale, fit_intercept):
+    """Whether a hyperplane strictly separates the rows of ``target`` from the others.
+
+    The linear feasibility programme ``sign_i (x_i / scale . w + c) >= 1``
+    (``c = 0`` without an intercept), with ``sign_i = +1`` on ``target``
+    rows and ``-1`` on the others; columns are scaled only to help the LP
+    solver, which changes nothing about feasibility.
+    """
+    sign = np.where(target, -1.0, 1.0)  # constraints written as A z <= -1
+    if sparse.issparse(X):
+        A = sparse.csr_matrix(X, dtype=np.float64, copy=True)
+        A.data /= scale[A.indices]  # not times 1 / scale: that overflows for subnormal scales
+        A = sparse.diags(sign) @ A
+        if fit_intercept:
+            A = sparse.hstack([A, sign[:, None]], format="csr")
+    else:
+        A = sign[:, None] * (np.asarray(X, dtype=np.float64) / scale)
+        if fit_intercept:
+            A = np.hstack([A, sign[:, None]])
+    result = linprog(
+        np.zeros(A.shape[1]),
+        A_ub=A,
+        b_ub=-np.ones(A.shape[0]),
+        bounds=(None, None),
+        method="highs",
+    )
+    return result.status == 0
+
+
+def penalty_negligible(problem, coef, tol):
+    """Whether the penalty's gradient, in the solver's coordinates, is within ``tol``."""
+    grad = problem.solver_penalty.gradient(problem.to_solver(coef))
+    return not (grad.size and np.max(np.abs(grad)) > tol)
+
+
+def separated(problem, coef, data, weights, tol):
+    """Whether the fit separates the training data with a negligible penalty.
+
+    Two certificates of separation, each exact (it exhibits a direction
+    along which the unpenalised objective decreases for ever):
+
+    - every positively weighted sample is classified strictly correctly by
+      the fitted ``W`` itself (the direction ``W``);
+    - some class ``k`` is split from all the others by a hyperplane ``w.x +
+      c`` (the direction that adds ``(w, c)`` to row ``k``): a linear
+      programme, solved only for classes whose fitted probabilities already
+      rank all their samples above all others.
+
+    ``data`` is the backend's training data: the test runs on its rows in
+    NumPy (``data.numpy``); for data too large to bring to memory only the
+    first certificate is tried, chunk by chunk (``data.all_correct``).
+    """
+    if not penalty_negligible(problem, coef, tol):
+        return False
+    fit_intercept = problem.coordinates.fit_intercept
+    n_features = data.n_features
+    weight_vector = weights.weights
+    rows = data.numpy(weight_vector)
+    intercept = coef[:, -1] if fit_intercept else np.zeros(coef.shape[0])
+    if rows is None:
+        return data.all_correct(weight_vector, coef[:, :n_features], intercept)
+    X, y_codes, weight_vector = rows
+    raw = raw_prediction(X, coef[:, :n_features], intercept)
+    used = weight_vector > 0
+    index = np.arange(raw.shape[0])
+    own = raw[index, y_codes].copy()
+    raw[index, y_codes] = -np.inf
+    if np.all(own[used] > raw.max(axis=1)[used]):
+        return True
+    raw[index, y_codes] = own
+    for k in range(coef.shape[0]):
+        mine = used & (y_codes == k)
+        if not mine.any():  # a class without weight: nothing of it to separate
+            continue
+        score = raw[:, k] - logsumexp(np.delete(raw, k, axis=1), axis=1)
+        others = used & (y_codes != k)
+        if score[mine].min() > score[others].max() and _splits(
+            X[used], (y_codes[used] == k), problem.coordinates.scale, fit_intercept
+        ):
+            return True
+    return False
+
+
+def separation_message(C, tol, coef):
+    penalty = "C=inf (no penalty)" if np.isinf(C) else f"C={C!r}"
+    return (
+        "SoftmaxClassifier: the training data are linearly separable (at least one "
+        f"class can be split from the others by a hyperplane) and with {penalty} the "
+        "penalty is too weak to hold the coefficients back: the unpenalised objective "
+        "has no finite minimiser, it keeps decreasing as the coefficients grow along "
+        "the separating direction. The solver stopped where the gradient fell below "
+        f"tol={tol!r} (largest |coef| {np.max(np.abs(coef)):.3g}); the coefficients "
+        "and the near-0/1 training probabilities depend on tol, not on the data. "
+        "Use a finite, smaller C (the penalty then gives a unique, finite optimum)."
+    )
+
+
+def convergence_message(solver, n_iter, message, tol, coef=None):
+    text = (
+        f"SoftmaxClassifier (solver={solver!r}) did not converge: {message} "
+        f"after {n_iter} iterations (tol={tol}). Increase max_iter, or "
+        "loosen tol; if C is very large or inf, the classes may be (nearly) separable, "
+        "so that the coefficients grow without bound: use a smaller C."
+    )
+    if coef is not None and np.max(np.abs(coef)) > 1e300:
+        text += (
+            f" The coefficients reached {np.max(np.abs(coef)):.3g}, near the largest "
+            "float64: features this small need coefficients beyond its range. Rescale "
+            "X (e.g. with sklearn.preprocessing.StandardScaler) or use a finite C."
+        )
+    return text

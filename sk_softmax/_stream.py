@@ -1,0 +1,237 @@
+"""The stochastic fits through the pipeline: ``fit(solver="sgd")`` and ``partial_fit``.
+
+The same steps as :mod:`sk_softmax._fit` (weights, problem, start, solve,
+result), with the minibatch engine of :mod:`sk_softmax.solvers.sgd` as the
+solver. NumPy and SciPy data only: the engine takes minibatches of rows.
+
+The objective
+-------------
+The full-batch solvers minimise the normalised objective ``f = F / (C * S) =
+1/S * sum_i s_i CE_i + 1/(2 C S) * ||W||_F^2``. A minibatch ``B`` gives the
+estimate ``f_B`` with the same penalty strength (unbiased for rows of equal
+weight, a ratio estimate otherwise).
+
+- In ``fit(solver="sgd")`` the data, hence ``S``, is known: the engine
+  minimises ``f`` itself, in the standardised coordinates of the training
+  rows, and returns the best iterate of its epochs (:class:`~sk_softmax.solvers.sgd.SGD`).
+- In ``partial_fit`` the stream's total is unknown. Each step uses the
+  strength ``1 / (C * n_seen)``, with ``n_seen`` the total sample weight
+  seen so far, this batch included: the objective ``F`` over all the samples
+  seen so far, divided by ``C * n_seen``. After one pass over a data set it
+  is exactly ``f``. A stream that shows the same rows again counts them
+  again, as repeated rows (the estimator's rule: integer weights equal
+  repeated rows), so ``E`` passes over ``S`` rows minimise ``F`` with ``C``
+  replaced by ``E * C``. The coordinates are those of the first minibatch.
+"""
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+from scipy import sparse
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+
+from ._distinct import distinct_rows
+from ._fit import FitResult, build_problem, start_point
+from ._weights import Weights, class_weight_vector, weigh
+from .datafits.numpy import SoftmaxDatafit
+from .datafits.standardized import Coordinates, Standardized, standard_scales
+from .penalties import L2
+from .solvers.sgd import SGD, adam_step, init_state
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """The estimator's parameters of the stochastic engine."""
+
+    batch_size: int = 256
+    learning_rate: float = 0.03
+    early_stopping: bool = False
+    validation_fraction: float = 0.1
+    n_iter_no_change: int = 10
+    random_state: object = None
+
+    @classmethod
+    def of(cls, estimator):
+        """The settings from the estimator's parameters."""
+        return cls(**{f.name: getattr(estimator, f.name) for f in fields(cls)})
+
+
+@dataclass
+class StreamResult(FitResult):
+    """A :class:`~sk_softmax._fit.FitResult` with the engine's state and curves."""
+
+    state: object = None
+    loss_curve: list | None = None
+    validation_curve: list | None = None
+
+
+def _canonical(data, sample_weight, settings):
+    """The weighted data set in canonical form, with its :class:`Weights`.
+
+    Weights are scaled by powers of two only, which commute with rounding:
+    the canonical weights are then the same bits for integer weights and for
+    repeated rows (:mod:`sk_softmax._distinct`).
+    """
+    weights = weigh(data, sample_weight, settings.class_weight, settings.C)
+    rows, merged = distinct_rows(data.X, data.y_codes, weights.weights)
+    data = data.rows(rows)
+    again = weigh(data, merged, None, settings.C)
+    return data, Weights(again.weights, weights.scale * again.scale, again.totals)
+
+
+def _split(data, weights, fraction, rng):
+    """Training and validation rows (stratified when every class allows it)."""
+    rows = np.arange(data.n_samples)
+    seed = rng.randint(np.iinfo(np.int32).max)
+    try:
+        train, valid = train_test_split(
+            rows, test_size=fraction, random_state=seed, stratify=data.y_codes
+        )
+    except ValueError:  # a class too small to stratify
+        train, valid = train_test_split(rows, test_size=fraction, random_state=seed)
+    train, valid = np.sort(train), np.sort(valid)
+    if not (weights[train].sum() > 0 and weights[valid].sum() > 0):
+        raise ValueError(
+            "early_stopping=True split the data into a training and a validation part "
+            f"(validation_fraction={fraction}) and one of them has zero total sample "
+            "weight. Use more samples, another validation_fraction, or early_stopping=False."
+        )
+    return train, valid
+
+
+def _part(data, weights, rows):
+    part = data.rows(rows)
+    values = weights.weights[rows]
+    return part, Weights(values, weights.scale, part.class_totals(values))
+
+
+def fit_sgd(data, sample_weight, settings, stream, *, previous=None, monitor=None):
+    """``fit(solver="sgd")``: epochs of minibatches on the canonical data set; a StreamResult.
+
+    The penalty uses the total weight of the rows trained on, so that with
+    ``early_stopping=False`` the engine minimises exactly ``F / (C * S)``.
+    """
+    rng = check_random_state(stream.random_state)
+    if sparse.issparse(data.X) and data.X.format != "csr":
+        data = type(data)(data.X.tocsr(), data.y_codes, data.classes)
+    data, weights = _canonical(data, sample_weight, settings)
+    validation = None
+    train_data, train_weights = data, weights
+    if stream.early_stopping:
+        train, valid = _split(data, weights.weights, stream.validation_fraction, rng)
+        train_data, train_weights = _part(data, weights, train)
+        valid_data, valid_weights = _part(data, weights, valid)
+    problem = build_problem(train_data, train_weights, settings.C, settings.fit_intercept)
+    if stream.early_stopping:
+        validation = valid_data.datafit(valid_weights, problem.coordinates)
+    start = start_point(problem, settings.tol, previous)
+    state = init_state(start, problem.coordinates)
+    engine = SGD(
+        state, batch_size=stream.batch_size, learning_rate=stream.learning_rate,
+        n_iter_no_change=stream.n_iter_no_change, rng=rng, validation=validation,
+    )  # fmt: skip
+    callback = None
+    if monitor is not None:
+
+        def callback(epoch, coef, value, grad):
+            coef = coef.copy()
+            return monitor(epoch, lambda: problem.to_model(coef))
+
+    solved = engine.solve(
+        problem.datafit, problem.solver_penalty, problem.to_solver(start), tol=settings.tol,
+        max_iter=settings.max_iter, verbose=settings.verbose, callback=callback,
+    )  # fmt: skip
+    coef = problem.to_model(solved.coef)
+    if monitor is not None:
+        monitor.close(lambda: coef)
+    # partial_fit goes on from the returned model, with Adam's moments.
+    state.set_original(coef)
+    state.n_seen = train_weights.total * train_weights.scale
+    state.class_totals = train_weights.totals * train_weights.scale
+    result = StreamResult(
+        coef=coef, n_iter=solved.n_iter, converged=solved.converged, stopped=solved.stopped,
+        solver="sgd", message=solved.message, objective=problem.objective(coef),
+        problem=problem, state=state, loss_curve=solved.loss_curve,
+        validation_curve=solved.validation_curve,
+    )  # fmt: skip
+    if not (result.converged or result.stopped):
+        result.warnings.append(_sgd_message(settings, stream, solved, problem, coef))
+    return result
+
+
+def _sgd_message(settings, stream, solved, problem, coef):
+    head = "SoftmaxClassifier (solver='sgd') did not converge: "
+    if solved.message == "max_iter reached":
+        part = "validation" if stream.early_stopping else "training"
+        return (
+            f"{head}the {part} loss still improved by more than tol={settings.tol} within "
+            f"the last n_iter_no_change={stream.n_iter_no_change} epochs when "
+            f"max_iter={settings.max_iter} epochs were done. Increase max_iter, or "
+            "learning_rate, or loosen tol."
+        )
+    _, grad = problem.datafit.loss_gradient(problem.to_solver(coef))
+    grad = problem.solver_penalty.add_gradient(grad, problem.to_solver(coef))
+    return (
+        f"{head}{solved.message}, with max|grad| = {np.max(np.abs(grad)):.2e} above "
+        f"tol={settings.tol} at the best epoch (objective {problem.objective(coef):.10g}). "
+        "Minibatch steps reach the neighbourhood of the optimum, not the optimum itself: "
+        "for the optimum use a full-batch solver (solver='auto'); to go on from here, "
+        "increase n_iter_no_change or continue with partial_fit."
+    )
+
+
+def _online_state(data, sample_weight, fit_intercept, previous):
+    """A new state: from ``previous`` (a fit's coefficients) or zero, the map of this batch."""
+    n_features = data.n_features
+    coef = np.zeros((data.n_classes, n_features + int(fit_intercept)))
+    if previous is not None:
+        coef[...] = previous
+    if sample_weight.sum() > 0:
+        mean, std = data.moments(sample_weight, fit_intercept)
+    else:
+        mean, std = np.zeros(n_features), np.ones(n_features)
+    return init_state(coef, Coordinates(mean, standard_scales(std, 0.0), fit_intercept))
+
+
+def partial_fit_step(data, sample_weight, settings, learning_rate, *, state=None, previous=None,
+                     monitor=None):  # fmt: skip
+    """One Adam step of ``partial_fit`` on a minibatch; a StreamResult.
+
+    ``state``: the engine's state after the previous call (None on the first
+    call, or after a full-batch fit, whose coefficients ``previous`` then
+    start the stream). "balanced" class weights use the class totals seen so
+    far, this batch included. Nothing in ``state`` changes before the batch
+    has passed every check, so a failed call leaves it intact.
+    """
+    seen = data.class_totals(sample_weight)
+    totals = seen if state is None else state.class_totals + seen
+    factor = class_weight_vector(settings.class_weight, data.classes_numpy, totals)
+    weights = data.reweigh(sample_weight, factor)
+    with np.errstate(over="ignore"):
+        total = weights.sum()
+    if not np.isfinite(total):
+        raise ValueError(
+            f"The sample weights of this batch (times any class_weight) sum to {total}, "
+            "beyond float64: scale them down. Only their ratios, and C times their "
+            "total, matter."
+        )
+    if state is None:
+        state = _online_state(data, sample_weight, settings.fit_intercept, previous)
+    state.class_totals = totals
+    if total > 0:
+        state.n_seen += total
+        alpha = 0.0 if np.isinf(settings.C) else 1.0 / (settings.C * state.n_seen)
+        penalty = L2(alpha, data.n_features, settings.fit_intercept).in_coordinates(state.scale)
+        datafit = SoftmaxDatafit(
+            data.X, data.y_codes, data.n_classes, weights, settings.fit_intercept
+        )
+        adam_step(state, Standardized(datafit, state.coordinates), penalty, learning_rate)
+    coef = state.original_coef()
+    if monitor is not None:
+        monitor(1, lambda: coef)
+        monitor.close(lambda: coef)
+    return StreamResult(
+        coef=coef, n_iter=1, converged=False, stopped=False, solver="sgd",
+        message="one step", objective=None, problem=None, state=state,
+    )  # fmt: skip

@@ -1,0 +1,154 @@
+"""NumPy and SciPy data: validation, the training data the pipeline asks for, predictions."""
+
+import numpy as np
+from scipy import sparse
+from sklearn.utils.validation import validate_data
+
+from .._predict import predict as predict_kernel
+from .._validation import (
+    check_classification_target,
+    check_two_classes,
+    checked_sample_weight,
+    numeric_errors,
+    validated_xy,
+)
+from ..datafits.moments import column_moments
+from ..datafits.standardized import in_coordinates
+
+
+class NumpyData:
+    """Validated NumPy or SciPy training data, and the passes over it the pipeline needs.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        float64 or float32; CSR or CSC when sparse.
+    y_codes : ndarray of shape (n_samples,), int
+        Class codes in ``range(n_classes)``.
+    classes : ndarray of shape (n_classes,)
+        The labels.
+    """
+
+    def __init__(self, X, y_codes, classes):
+        self.X = X
+        self.y_codes = y_codes
+        self.classes = self.classes_numpy = classes
+        self.n_samples, self.n_features = X.shape
+        self.n_classes = len(classes)
+
+    def rows(self, index):
+        """The same data restricted to the rows ``index``."""
+        return NumpyData(self.X[index], self.y_codes[index], self.classes)
+
+    def max(self, array):
+        return float(array.max())
+
+    def class_totals(self, weights):
+        return np.bincount(self.y_codes, weights=weights, minlength=self.n_classes)
+
+    def reweigh(self, weights, factor):
+        return weights * factor[self.y_codes]
+
+    def moments(self, weights, center):
+        return column_moments(self.X, weights, center)
+
+    def datafit(self, weights, coordinates, n_threads=1):
+        """The data term in the solvers' coordinates (one standardised copy when small)."""
+        return in_coordinates(
+            self.X, self.y_codes, self.n_classes, weights.weights, coordinates, n_threads
+        )
+
+    def numpy(self, weights):
+        """``(X, y_codes, weights)`` as NumPy/SciPy arrays, for diagnostics."""
+        return self.X, self.y_codes, weights
+
+    def attributes(self, coef, fit_intercept):
+        """``classes_``, ``coef_`` and ``intercept_`` for a model's ``(n_classes, n_dof)`` coef."""
+        return {
+            "classes_": self.classes,
+            "coef_": np.ascontiguousarray(coef[:, : self.n_features]),
+            "intercept_": coef[:, -1].copy() if fit_intercept else np.zeros(self.n_classes),
+        }
+
+
+def encode(y):
+    """``(classes, codes)`` of 1-D labels, checked to be class labels."""
+    check_classification_target(y)
+    classes, codes = np.unique(y, return_inverse=True)
+    return classes, codes.reshape(-1)
+
+
+def fit_data(estimator, X, y, sample_weight, reset=True):
+    """Validate ``X, y, sample_weight``; ``(NumpyData, sample_weight)``, labels encoded.
+
+    Records ``n_features_in_`` and ``feature_names_in_`` on ``estimator``
+    (as scikit-learn's ``validate_data`` does), so a caller that fails later
+    must restore them (``_validation.all_or_nothing``).
+    """
+    X, y = validated_xy(estimator, X, y, reset=reset)
+    classes, codes = encode(y)
+    check_two_classes(classes)
+    sample_weight = checked_sample_weight(sample_weight, X)
+    if sparse.issparse(X) and X.format not in ("csr", "csc"):
+        X = X.tocsr()
+    return NumpyData(X, codes, classes), sample_weight
+
+
+def predict(estimator, method, X):
+    """``method`` of the fitted ``estimator`` on NumPy or SciPy ``X``."""
+    with numeric_errors("X"):
+        X = validate_data(
+            estimator, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
+            reset=False,
+        )  # fmt: skip
+    return predict_kernel(method, X, estimator.coef_, estimator.intercept_, estimator.classes_)
+
+
+def _stream_classes(classes, known):
+    """The classes of a stream: given on the first call (``known`` None), fixed after."""
+    if classes is not None:
+        classes = np.asarray(classes)
+        if classes.ndim != 1:
+            raise ValueError(f"classes must be a 1-D array of labels, got shape {classes.shape}.")
+        unique = np.unique(classes)
+        if unique.size < 2:
+            raise ValueError(
+                "classes must list at least 2 distinct labels for partial_fit, got "
+                f"{unique.tolist()!r}."
+            )
+    if known is None:
+        if classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: the list of "
+                "every label the stream can contain, e.g. classes=np.unique(y_all)."
+            )
+        return unique
+    if classes is not None and not np.array_equal(unique, known):
+        raise ValueError(
+            f"classes={unique.tolist()!r} is not the same as on the first call to "
+            f"partial_fit (or in fit): {known.tolist()!r}. The classes of a stream are "
+            "fixed; call fit to start afresh."
+        )
+    return known
+
+
+def stream_data(estimator, X, y, classes, sample_weight, known_classes):
+    """Validate a minibatch of ``partial_fit``; ``(NumpyData, sample_weight)``.
+
+    ``known_classes``: the estimator's ``classes_`` after a first call (or a
+    fit), None on the first call, which records ``n_features_in_``.
+    """
+    classes = _stream_classes(classes, known_classes)
+    X, y = validated_xy(estimator, X, y, reset=known_classes is None)
+    y_codes = np.searchsorted(classes, y)
+    unknown = (y_codes >= classes.size) | (classes[np.minimum(y_codes, classes.size - 1)] != y)
+    if np.any(unknown):
+        raise ValueError(
+            f"y has labels that are not in classes: {np.unique(y[unknown]).tolist()!r}; "
+            f"the classes are {classes.tolist()!r}. Pass every label the stream can "
+            "contain in `classes` on the first call to partial_fit."
+        )
+    sample_weight = checked_sample_weight(sample_weight, X)
+    if sparse.issparse(X):
+        X = X.tocsr()
+    return NumpyData(X, y_codes, classes), sample_weight

@@ -1,0 +1,214 @@
+"""The data term on Array API arrays (PyTorch, CuPy, array-api-strict, ...).
+
+The maths of :mod:`sk_softmax.datafits.numpy` written with the data's own
+namespace ``xp`` and on their device: every pass over ``X`` is a product
+computed by ``xp``. Coefficient vectors come in and go out as NumPy float64
+vectors (the solvers' side) and are moved to the device for each
+evaluation; only vectors of ``n_classes * n_dof`` values, and matrices of
+that size squared, travel back.
+"""
+
+import numpy as np
+from sklearn.utils._array_api import get_namespace, get_namespace_and_device, move_to
+
+from .base import Datafit
+from .moments import moments_to_mean_std
+
+
+def to_numpy(array):
+    """A float64 NumPy copy of a (small) array of any namespace and device."""
+    return np.array(move_to(array, xp=np, device="cpu"), dtype=np.float64)
+
+
+def column_moments_xp(X, sample_weight, center):
+    """:func:`sk_softmax.datafits.moments.column_moments` computed with ``X``'s namespace.
+
+    ``X`` (floating) and ``sample_weight`` share one namespace and device.
+    The column sums are computed there; the returned ``(mean, std)`` are
+    NumPy float64 vectors. Columns are divided by their largest magnitude
+    before squaring, so that features of 1e-300 or 1e300 neither underflow
+    nor overflow.
+    """
+    xp, _ = get_namespace(X)
+    sw = sample_weight / xp.sum(sample_weight)
+    magnitude = xp.max(xp.abs(X), axis=0)
+    magnitude = xp.where(magnitude > 0, magnitude, xp.ones_like(magnitude))
+    scaled = X / magnitude
+    first = to_numpy(sw @ scaled)
+    second = to_numpy(sw @ (scaled * scaled))
+    return moments_to_mean_std(first, second, to_numpy(magnitude), center)
+
+
+class ArrayAPIDatafit(Datafit):
+    """Softmax cross-entropy of Array API data, in their namespace and on their device.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+        Floating array of the working dtype (float64 where the device has
+        it); never modified.
+    y : array of shape (n_samples,), int
+        Class codes in ``range(n_classes)``, same namespace and device as X.
+    n_classes : int
+    sample_weight : array of shape (n_samples,)
+        Non-negative weights ``s_i``, same namespace, device and dtype as X,
+        with a positive sum.
+    fit_intercept : bool
+
+    The one-hot label matrix and the probabilities of the last gradient (for
+    Hessian products at the same point) are kept, both of shape
+    (n_samples, n_classes), on the device.
+    """
+
+    def __init__(self, X, y, n_classes, sample_weight, fit_intercept):
+        xp, _, device = get_namespace_and_device(X)
+        self.xp, self.device, self.dtype = xp, device, X.dtype
+        self.X = X
+        self.n_classes = n_classes
+        self.fit_intercept = fit_intercept
+        self.onehot = xp.astype(
+            y[:, None] == xp.arange(n_classes, dtype=y.dtype, device=device)[None, :], X.dtype
+        )
+        self.sw = sample_weight / xp.sum(sample_weight)  # sums to one
+        self.n_dof = X.shape[1] + int(fit_intercept)
+        self.shape = (n_classes, self.n_dof)
+        self.n_samples = X.shape[0]
+        self.n_weighted = int(to_numpy(xp.sum(xp.astype(self.sw > 0, X.dtype))))
+        self._cache_coef = None
+        self._proba = None
+
+    # -- between the solvers' NumPy vectors and the device ------------------------------
+    def _to_device(self, array):
+        return self.xp.asarray(np.ascontiguousarray(array), dtype=self.dtype, device=self.device)
+
+    def _split(self, coef):
+        """``(W, b)`` on the device (``b`` None without intercept), from a NumPy vector."""
+        coef = np.asarray(coef, dtype=np.float64).reshape(self.shape)
+        if self.fit_intercept:
+            return self._to_device(coef[:, :-1]), self._to_device(coef[:, -1])
+        return self._to_device(coef), None
+
+    def _join(self, grad_weights, grad_intercept):
+        """A NumPy vector from the device's weight and intercept parts."""
+        grad_weights = to_numpy(grad_weights)
+        if self.fit_intercept:
+            return np.hstack([grad_weights, to_numpy(grad_intercept)[:, None]]).ravel()
+        return grad_weights.ravel()
+
+    def _raw(self, weights, intercept):
+        raw = self.X @ weights.T
+        return raw if intercept is None else raw + intercept[None, :]
+
+    def _log_softmax(self, raw):
+        """The max-shifted log-softmax of the rows: no exponential above one."""
+        xp = self.xp
+        shifted = raw - xp.max(raw, axis=1, keepdims=True)
+        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
+
+    # -- the objective and its derivatives ----------------------------------------------
+    def loss(self, coef):
+        """The data term ``f(coef)``."""
+        xp = self.xp
+        log_proba = self._log_softmax(self._raw(*self._split(coef)))
+        ce = -xp.sum(log_proba * self.onehot, axis=1)
+        return float(to_numpy(xp.sum(self.sw * ce)))
+
+    def loss_gradient(self, coef):
+        """``(f, grad)``; also keeps the probabilities for Hessian products.
+
+        The gradient is ``(P - Y)^T diag(s/S) X`` for the weights and the
+        column sums of ``diag(s/S) (P - Y)`` for the intercept.
+        """
+        xp = self.xp
+        log_proba = self._log_softmax(self._raw(*self._split(coef)))
+        ce = -xp.sum(log_proba * self.onehot, axis=1)
+        proba = xp.exp(log_proba)
+        residual = (proba - self.onehot) * self.sw[:, None]
+        value = float(to_numpy(xp.sum(self.sw * ce)))
+        grad = self._join(residual.T @ self.X, xp.sum(residual, axis=0))
+        self._proba = proba
+        self._cache_coef = np.array(coef, dtype=np.float64, copy=True)
+        return value, grad
+
+    def _proba_at(self, coef):
+        if self._cache_coef is None or not np.array_equal(self._cache_coef, coef):
+            self.loss_gradient(coef)
+        return self._proba
+
+    def hessp(self, coef):
+        """The Hessian-vector product at ``coef``, as a function of a NumPy vector.
+
+        With ``Q = X V_W^T + V_b``: ``T_i = s_i/S (p_i * q_i - p_i (p_i . q_i))``,
+        ``(H V)_W = T^T X`` and ``(H V)_b = sum_i T_i``.
+        """
+        xp = self.xp
+        proba = self._proba_at(coef)
+
+        def product(vector):
+            q = proba * self._raw(*self._split(vector))
+            t = (q - proba * xp.sum(q, axis=1, keepdims=True)) * self.sw[:, None]
+            return self._join(t.T @ self.X, xp.sum(t, axis=0))
+
+        return product
+
+    def _augmented(self, mean=None, scale=None):
+        """``X~ = [X, 1]`` (or ``X``), standardised as ``(X - mean) / scale`` if given."""
+        xp = self.xp
+        X = self.X
+        if scale is not None:
+            X = (X - self._to_device(mean)) / self._to_device(scale)
+        if self.fit_intercept:
+            ones = xp.ones((X.shape[0], 1), dtype=self.dtype, device=self.device)
+            X = xp.concat([X, ones], axis=1)
+        return X
+
+    def _weighted_gram(self, xt, weights):
+        """``X~^T diag(weights) X~`` as a NumPy matrix."""
+        return to_numpy(xt.T @ (weights[:, None] * xt))
+
+    def hessian(self, coef, mean=None, scale=None):
+        """The full Hessian at ``coef``, a NumPy array of shape (n_classes * n_dof,) * 2.
+
+        Block ``(k, l)`` is ``X~^T diag(s/S (delta_kl p_k - p_k p_l)) X~``; the
+        ``K (K + 1) / 2`` distinct blocks are products on the device.
+        """
+        proba = self._proba_at(coef)
+        n_classes, n_dof = self.shape
+        xt = self._augmented(mean, scale)
+        sp = proba * self.sw[:, None]
+        hess4 = np.zeros((n_classes, n_dof, n_classes, n_dof))
+        for k in range(n_classes):
+            for m in range(k, n_classes):
+                w = -sp[:, k] * proba[:, m]
+                if m == k:
+                    w = w + sp[:, k]
+                block = self._weighted_gram(xt, w)
+                hess4[k, :, m, :] = block
+                hess4[m, :, k, :] = block.T
+        return hess4.reshape(n_classes * n_dof, n_classes * n_dof)
+
+    def two_class_hessian(self, coef, mean=None, scale=None):
+        """``D = X~^T diag(s/S p_0 p_1) X~``: two classes' Hessian is ``[[D, -D], [-D, D]]``."""
+        proba = self._proba_at(coef)
+        return self._weighted_gram(
+            self._augmented(mean, scale), self.sw * proba[:, 0] * proba[:, 1]
+        )
+
+    def hessian_diagonal(self, coef, mean=None, scale=None):
+        """The Hessian's diagonal, ``sum_i s_i/S p_ik (1 - p_ik) x~_ij^2``."""
+        proba = self._proba_at(coef)
+        xt = self._augmented(mean, scale)
+        w = proba * (1.0 - proba) * self.sw[:, None]
+        return to_numpy(w.T @ (xt * xt)).ravel()
+
+    def class_blocks(self, coef, mean=None, scale=None, max_rows=None):
+        """The K diagonal blocks of the Hessian, NumPy, shape (n_classes, n_dof, n_dof).
+
+        Block ``k`` is ``X~^T diag(s/S p_k (1 - p_k)) X~``, as in
+        :meth:`sk_softmax.datafits.numpy.SoftmaxDatafit.class_blocks`. Exact
+        here: ``max_rows`` (row sampling) is accepted and not used.
+        """
+        proba = self._proba_at(coef)
+        xt = self._augmented(mean, scale)
+        w = proba * (1.0 - proba) * self.sw[:, None]
+        return np.stack([self._weighted_gram(xt, w[:, k]) for k in range(self.n_classes)])

@@ -1,0 +1,89 @@
+"""The data term's protocol: what every backend's cross-entropy offers the solvers.
+
+A datafit is the weighted mean softmax cross-entropy of a linear model as a
+function of its coefficients, with no penalty::
+
+    f(W, b) = 1/S * sum_i s_i * CE_i,    CE_i = logsumexp(o_i) - o_{i, y_i},
+
+``o_i = W x_i + b``, ``S = sum_i s_i``. Coefficients are vectors raveled in
+C order from shape ``shape = (n_classes, n_dof)``, ``n_dof = n_features +
+fit_intercept``, the intercept in the last column. The penalty is a separate
+object (:mod:`sk_softmax.penalties`); a solver adds the two.
+
+Every backend (NumPy and SciPy arrays, Array API namespaces, dask arrays)
+implements every method below, so a solver never asks whether one exists:
+it declares the methods it needs (``Solver.datafit_methods``) and the fit
+pipeline checks them once, up front. ``mean`` and ``scale`` (vectors of
+``n_features``), where a method takes them, ask for the derivative with
+respect to the coefficients of the standardised features ``(x - mean) /
+scale`` instead (:mod:`sk_softmax.datafits.standardized`), computed on
+standardised blocks so that features near 1e300 cannot overflow.
+"""
+
+import numpy as np
+
+#: The methods of the protocol, in the order the docs list them.
+METHODS = (
+    "loss",
+    "loss_gradient",
+    "hessp",
+    "hessian",
+    "hessian_diagonal",
+    "class_blocks",
+    "two_class_hessian",
+    "subsample",
+)
+
+
+class Datafit:
+    """Base class of the data terms: documents the protocol, gives two defaults.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        ``(n_classes, n_dof)``.
+    n_samples : int
+        Rows of the data.
+    n_weighted : int
+        Rows of positive weight.
+
+    Methods every subclass implements
+    ---------------------------------
+    loss(coef) -> float
+    loss_gradient(coef) -> (float, ndarray of shape (n_classes * n_dof,))
+        Also keeps what Hessian products at the same point need.
+    hessp(coef) -> callable
+        ``v -> H v`` at ``coef``.
+    hessian(coef, mean=None, scale=None) -> ndarray of shape (n_classes * n_dof,) * 2
+    hessian_diagonal(coef, mean=None, scale=None) -> ndarray of shape (n_classes * n_dof,)
+    class_blocks(coef, mean=None, scale=None, max_rows=None)
+        -> ndarray of shape (n_classes, n_dof, n_dof): the Hessian's diagonal
+        blocks, estimated from about ``max_rows`` rows when given.
+    """
+
+    def two_class_hessian(self, coef, mean=None, scale=None):
+        """Two classes' Hessian as one ``n_dof`` block ``D``: ``H = [[D, -D], [-D, D]]``.
+
+        With ``p_1 = 1 - p_0`` every block of the data term's Hessian is
+        ``+-D``. This default reads ``D`` off :meth:`hessian`; backends
+        compute it directly, at a quarter of the cost.
+        """
+        n_dof = self.shape[1]
+        return -self.hessian(coef, mean, scale)[:n_dof, n_dof:]
+
+    def subsample(self, n_rows, seed=0):
+        """The same data term on ``n_rows`` random rows of positive weight, or None.
+
+        For tall data the Newton solvers take their Hessian from such a
+        sample (:mod:`sk_softmax.solvers._subsample`). None (this default)
+        when the backend cannot draw one, or there is nothing to gain.
+        """
+        return None
+
+
+def split_intercept(coef, shape, fit_intercept):
+    """``(W, b)`` views of a raveled coefficient vector (``b`` None without intercept)."""
+    coef = np.asarray(coef).reshape(shape)
+    if fit_intercept:
+        return coef[:, :-1], coef[:, -1]
+    return coef, None

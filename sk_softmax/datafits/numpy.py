@@ -1,0 +1,320 @@
+"""The data term on NumPy and SciPy arrays: row blocks, threads, no copy of X.
+
+Pure maths on arrays: nothing here knows about labels, estimators, penalties
+or solvers. The objective (:mod:`sk_softmax.datafits.base`) is::
+
+    f(W, b) = 1/S * sum_i s_i * CE_i,    CE_i = logsumexp(o_i) - o_{i, y_i},
+
+with ``o_i = W x_i + b``. Every pass over ``X`` goes through row blocks
+(:class:`~sk_softmax.datafits._blocks.RowChunks`). Float32 ``X`` is never
+copied to float64 as a whole: each block is cast on its own, so the
+objective and its derivatives carry float64 accuracy while the extra memory
+stays O(block_rows * n_features). The one O(n_samples * n_classes) array is
+the probability matrix kept for Hessian products.
+
+The second-order methods (Hessian, its diagonal and class blocks) are in
+:mod:`sk_softmax.datafits._second_order`.
+"""
+
+import copy
+
+import numpy as np
+from scipy import sparse
+from scipy.special import expit
+
+from ._blocks import RowChunks, transposed
+from ._second_order import SecondOrder
+from .base import Datafit, split_intercept
+
+
+def raw_prediction(X, weights, intercept=None):
+    """The raw prediction ``X @ weights.T + intercept`` in float64.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    weights : ndarray of shape (n_classes, n_features)
+    intercept : ndarray of shape (n_classes,) or None
+
+    Returns
+    -------
+    raw : ndarray of shape (n_samples, n_classes), float64
+    """
+    if sparse.issparse(X) or X.dtype == np.float64:
+        raw = np.asarray(X @ weights.T, dtype=np.float64)
+    else:  # cast block by block, never X whole
+        raw = np.empty((X.shape[0], weights.shape[0]))
+        RowChunks(X).map_rows(lambda rows, block: block @ weights.T, raw)
+    if intercept is not None:
+        raw += intercept
+    return raw
+
+
+def _softmax_block(raw, y):
+    """Probabilities in place of the class-major ``raw``; returns ``(raw, ce)``.
+
+    ``raw`` has shape (n_classes, m): sample ``i`` is column ``i``. The
+    max-shifted log-sum-exp, ``ce = log(sum(exp(o - m))) - (o_y - m)`` with
+    ``m`` the largest output, so no exponential exceeds one, fused so that a
+    block is read few times. Class-major because the maxima and sums over
+    classes then run along the outer axis, vectorised over the samples: along
+    rows of 2 to 10 values numpy takes 10 to 20 times longer, more than the
+    matrix product.
+    """
+    samples = np.arange(raw.shape[1])
+    row_max = raw.max(axis=0)
+    with np.errstate(over="ignore"):  # spreads over 1.8e308 give -inf: p = 0
+        raw -= row_max
+    shifted_true = raw[y, samples]
+    np.exp(raw, out=raw)
+    total = raw.sum(axis=0)
+    raw /= total
+    return raw, np.log(total) - shifted_true
+
+
+def _two_class_ce(difference, y):
+    """Two classes' cross-entropy from the raw difference ``t = o_1 - o_0``.
+
+    ``log(1 + exp(-t))`` for class 1 and ``log(1 + exp(t))`` for class 0
+    (exact for any ``t``); with ``p_1 = expit(t)``: matrix-vector products
+    with the data instead of two-column ones, and no maxima or sums over
+    classes.
+    """
+    margin = np.where(y == 1, -difference, difference)
+    # softplus(u) = max(u, 0) + log1p(exp(-|u|)): np.logaddexp(0, u), at half its cost
+    ce = np.log1p(np.exp(-np.abs(margin)))
+    ce += np.maximum(margin, 0.0)
+    return ce
+
+
+class SoftmaxDatafit(SecondOrder, Datafit):
+    """Softmax cross-entropy of NumPy or SciPy data, its gradient and Hessian.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        float64 or float32; never modified, never copied whole.
+    y : ndarray of shape (n_samples,), int
+        Class codes in ``range(n_classes)``.
+    n_classes : int
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative weights ``s_i``, class weights already folded in, with a
+        positive sum.
+    fit_intercept : bool
+    n_threads : int, default=1
+        Threads summing over row blocks (see ``_blocks.py``).
+
+    The only O(n_samples) state is the probability matrix of the last
+    gradient (n_classes x n_samples, class-major as everything per sample
+    here: see :func:`_softmax_block`), kept for Hessian products at the same
+    point.
+    """
+
+    def __init__(self, X, y, n_classes, sample_weight, fit_intercept, n_threads=1):
+        self.X = X
+        self.y = np.asarray(y, dtype=np.intp)
+        self.n_classes = n_classes
+        self.fit_intercept = fit_intercept
+        self.sample_weight = sample_weight
+        self.total_weight = float(sample_weight.sum())
+        self.sw = sample_weight / self.total_weight  # sums to one
+        self.n_dof = X.shape[1] + int(fit_intercept)
+        self.shape = (n_classes, self.n_dof)
+        self.chunks = RowChunks(X, n_threads)
+        self.n_samples = X.shape[0]
+        self.n_weighted = int(np.count_nonzero(self.sw > 0))  # rows that count
+        self._cache_coef = None
+        self._proba = None
+        self._whole_augmented = self._whole_outer = None
+        self._outer_fits = self._outer_products_fit(self.n_samples)
+
+    def subsample(self, n_rows, seed=0):
+        """The data term of ``n_rows`` random rows of positive weight, or None.
+
+        The same function form with the sampled rows' weights renormalised to
+        sum to one: an estimate of ``f`` whose derivatives cost ``n_rows /
+        n_samples`` of the full ones. None when there is nothing to gain (the
+        sample would be all such rows, or CSC data). The data are shared, not
+        copied.
+        """
+        chunks = self.chunks.sample(n_rows, np.flatnonzero(self.sw > 0), seed)
+        if chunks is None:
+            return None
+        sw = self.sw[chunks.index]
+        sample = copy.copy(self)
+        sample.chunks = chunks
+        sample.n_samples = sample.n_weighted = chunks.n_samples
+        sample.y = self.y[chunks.index]
+        sample.sw = sw / sw.sum()
+        sample._cache_coef = sample._proba = None
+        sample._whole_augmented = sample._whole_outer = None
+        sample._outer_fits = self._outer_products_fit(sample.n_samples)
+        return sample
+
+    def rows(self, index):
+        """The data term of the rows ``index`` alone (a minibatch), or None if they weigh nothing.
+
+        Their weights are renormalised to sum to one; ``total_weight`` keeps
+        their sum in the units of the full data's.
+        """
+        weights = self.sample_weight[index]
+        if not weights.sum() > 0:
+            return None
+        return SoftmaxDatafit(
+            self.X[index], self.y[index], self.n_classes, weights, self.fit_intercept
+        )
+
+    # -- pieces -------------------------------------------------------------
+    def _split(self, coef):
+        return split_intercept(coef, self.shape, self.fit_intercept)
+
+    def _join(self, grad_weights, grad_intercept):
+        if self.fit_intercept:
+            return np.hstack([grad_weights, grad_intercept[:, None]]).ravel()
+        return grad_weights.ravel()
+
+    def _operand(self, weights):
+        """``W`` as :meth:`_raw_block` multiplies it, prepared once per pass.
+
+        Sparse blocks multiply ``W^T``, made contiguous here (the sparse
+        product would otherwise copy it for every block); dense ones ``W``.
+        """
+        return np.ascontiguousarray(weights.T) if sparse.issparse(self.X) else weights
+
+    @staticmethod
+    def _raw_block(block, operand, intercept):
+        """The block's raw predictions ``W X_b^T + b``, class-major (n_classes, m)."""
+        if sparse.issparse(block):
+            raw = np.ascontiguousarray(np.asarray(block @ operand, dtype=np.float64).T)
+        else:
+            raw = operand @ block.T
+        if intercept is not None:
+            raw += intercept[:, None]
+        return raw
+
+    @staticmethod
+    def _times_block(matrix, block):
+        """``matrix @ block`` for a class-major ``matrix`` (n_classes, m): (n_classes, d)."""
+        if sparse.issparse(block):
+            return np.asarray(transposed(block) @ matrix.T).T
+        return matrix @ block
+
+    def _difference(self, weights, intercept):
+        """``w_1 - w_0`` and ``b_1 - b_0`` (0 without intercept): two classes' one direction."""
+        offset = 0.0 if intercept is None else intercept[1] - intercept[0]
+        return weights[1] - weights[0], offset
+
+    # -- the objective and its first derivatives -----------------------------
+    def loss(self, coef):
+        """The data term ``f(coef)``."""
+        weights, intercept = self._split(coef)
+        if self.n_classes == 2:
+            difference, offset = self._difference(weights, intercept)
+
+            def work(rows, block):
+                ce = _two_class_ce(block @ difference + offset, self.y[rows])
+                return (self.sw[rows] @ ce,)
+
+        else:
+            operand = self._operand(weights)
+
+            def work(rows, block):
+                _, ce = _softmax_block(self._raw_block(block, operand, intercept), self.y[rows])
+                return (self.sw[rows] @ ce,)
+
+        (value,) = self.chunks.map_reduce(work, width=self.n_classes, products_only=True)
+        return float(value)
+
+    def loss_gradient(self, coef):
+        """``(f, grad)``; also keeps the probabilities for Hessian products.
+
+        With ``P`` the predicted probabilities and ``Y`` the one-hot labels,
+        the gradient is ``(P - Y)^T diag(s/S) X`` for the weights and the
+        column sums of ``diag(s/S) (P - Y)`` for the intercept.
+        """
+        weights, intercept = self._split(coef)
+        if self._proba is None:
+            self._proba = np.empty((self.n_classes, self.n_samples))
+        proba = self._proba
+        self._cache_coef = None  # invalid while being overwritten
+        if self.n_classes == 2:
+            value, grad_weights, grad_intercept = self._two_class_gradient(
+                weights, intercept, proba
+            )
+        else:
+            value, grad_weights, grad_intercept = self._gradient(weights, intercept, proba)
+        self._cache_coef = np.array(coef, copy=True)
+        return float(value), self._join(grad_weights, grad_intercept)
+
+    def _two_class_gradient(self, weights, intercept, proba):
+        """The value and gradient for two classes, from one product.
+
+        The residuals of the two classes are ``-r`` and ``r``, with
+        ``r = s/S (p_1 - [y = 1])``: the gradient rows are ``-r^T X`` and ``r^T X``.
+        """
+        difference, offset = self._difference(weights, intercept)
+
+        def work(rows, block):
+            y, sw = self.y[rows], self.sw[rows]
+            raw = block @ difference + offset
+            ce = _two_class_ce(raw, y)
+            p1 = proba[1, rows] = expit(raw)
+            proba[0, rows] = expit(-raw)  # not 1 - p_1: tiny p_0 keep their digits
+            residual = sw * (p1 - (y == 1))
+            return sw @ ce, self._times_block(residual, block), residual.sum()
+
+        value, grad, total = self.chunks.map_reduce(work, width=2, products_only=True)
+        grad_intercept = np.array([-total, total]) if intercept is not None else None
+        return value, np.stack([-grad, grad]), grad_intercept
+
+    def _gradient(self, weights, intercept, proba):
+        """The value and gradient, and the probabilities into ``proba``."""
+        operand = self._operand(weights)
+
+        def work(rows, block):
+            y, sw = self.y[rows], self.sw[rows]
+            residual, ce = _softmax_block(self._raw_block(block, operand, intercept), y)
+            proba[:, rows] = residual
+            residual[y, np.arange(residual.shape[1])] -= 1.0
+            residual *= sw
+            grad_weights = self._times_block(residual, block)
+            return sw @ ce, grad_weights, residual.sum(axis=1) if intercept is not None else 0.0
+
+        return self.chunks.map_reduce(work, width=self.n_classes, products_only=True)
+
+    def _proba_at(self, coef):
+        if self._cache_coef is None or not np.array_equal(self._cache_coef, coef):
+            self.loss_gradient(coef)
+        return self._proba
+
+    def hessp(self, coef):
+        """The Hessian-vector product at ``coef``, as a function of a vector.
+
+        For a direction ``V`` (same layout as ``coef``), with ``Q = X V_W^T +
+        V_b`` its raw-prediction image, the loss Hessian of sample ``i`` in
+        raw-prediction space is ``diag(p_i) - p_i p_i^T``, so::
+
+            T_i     = s_i/S * (p_i * q_i - p_i * (p_i . q_i))
+            (H V)_W = T^T X,        (H V)_b = sum_i T_i.
+        """
+        proba = self._proba_at(coef)
+
+        def product(vector):
+            v_weights, v_intercept = self._split(vector)
+            operand = self._operand(v_weights)
+
+            def work(rows, block):
+                p = proba[:, rows]
+                q = self._raw_block(block, operand, v_intercept)
+                q *= p
+                q -= p * q.sum(axis=0)
+                q *= self.sw[rows]
+                hv_weights = self._times_block(q, block)
+                return hv_weights, q.sum(axis=1) if v_intercept is not None else 0.0
+
+            hv_weights, hv_intercept = self.chunks.map_reduce(
+                work, width=2 * self.n_classes, products_only=True
+            )
+            return self._join(hv_weights, hv_intercept)
+
+        return product

@@ -1,0 +1,97 @@
+"""What every solver shares: its result, its protocol, its progress line."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+EPS = np.finfo(np.float64).eps
+
+
+@dataclass
+class SolverResult:
+    """What a solver returns.
+
+    Attributes
+    ----------
+    coef : ndarray of shape (n_classes * n_dof,)
+        The last iterate, in the solver's (standardised) coordinates.
+    n_iter : int
+        Iterations run (on all rows: a presolve on a subsample is not counted).
+    converged : bool
+        Whether ``max|grad| <= tol`` held at ``coef``.
+    message : str
+        Why it stopped.
+    stopped : bool, default=False
+        Whether a callback asked it to stop.
+    """
+
+    coef: np.ndarray
+    n_iter: int
+    converged: bool
+    message: str
+    stopped: bool = False
+
+
+class Solver:
+    """A solver of ``min_coef datafit(coef) + penalty(coef)``.
+
+    Subclasses set ``name``, list the methods they call on the data term
+    (``datafit_methods``, from :data:`sk_softmax.datafits.base.METHODS`) and
+    on the penalty (``penalty_methods``), and implement :meth:`_solve`.
+    :meth:`solve` checks both lists first, so that a penalty a solver cannot
+    handle (a non-smooth one for a Newton solver, say) is a clear error
+    before any work, not an ``AttributeError`` deep inside an iteration.
+
+    Every solver stops when the largest absolute entry of the gradient (for
+    a non-smooth penalty, of its minimal-norm subgradient) is at most
+    ``tol``. ``callback(n_iter, coef, value, grad)``, if given, is called
+    after every iteration; returning True stops the solver early (it then
+    reports ``converged`` as the criterion says and ``stopped=True``).
+    """
+
+    name = ""
+    datafit_methods = ()
+    penalty_methods = ()
+
+    def check(self, datafit, penalty):
+        """Raise a ValueError naming what ``datafit`` or ``penalty`` lacks for this solver."""
+        for role, obj, needed in (
+            ("data term", datafit, self.datafit_methods),
+            ("penalty", penalty, self.penalty_methods),
+        ):
+            missing = [name for name in needed if not callable(getattr(obj, name, None))]
+            if missing:
+                raise ValueError(
+                    f"solver={self.name!r} needs the {role}'s {', '.join(missing)}, which "
+                    f"{type(obj).__name__} does not offer. Use solver='auto', which picks a "
+                    "solver that handles it."
+                )
+
+    def solve(self, datafit, penalty, coef0, *, tol, max_iter, verbose=0, callback=None,
+              presolve=True):  # fmt: skip
+        """Minimise from ``coef0`` (raveled, solver coordinates); a :class:`SolverResult`.
+
+        ``presolve``: on tall data, whether a cold start may first solve a
+        subsample (see :mod:`sk_softmax.solvers._subsample`); a warm start
+        keeps its start as it is.
+        """
+        self.check(datafit, penalty)
+        coef0 = np.array(coef0, dtype=np.float64).ravel()
+        return self._solve(
+            datafit, penalty, coef0, tol=tol, max_iter=max_iter, verbose=verbose,
+            callback=callback, presolve=presolve,
+        )  # fmt: skip
+
+    def _solve(self, datafit, penalty, coef0, **options):
+        raise NotImplementedError
+
+
+def max_abs(grad):
+    """``max|grad|``, 0 for an empty vector."""
+    return float(np.abs(grad).max()) if grad.size else 0.0
+
+
+def report(verbose, n_iter, value, grad, extra="", label="iter"):
+    """The progress line that ``verbose`` prints for each iteration."""
+    if verbose:
+        print(f"{label} {n_iter:4d}  objective {value:.12e}  max|grad| {max_abs(grad):.3e}{extra}")

@@ -1,0 +1,85 @@
+"""The smooth objective the Newton and L-BFGS solvers minimise: data term plus penalty.
+
+For a smooth penalty (L2) the objective ``f = datafit + penalty`` has the
+derivatives of both added: the penalty contributes its gradient and its
+curvature, a diagonal of one value per column of ``[X, 1]``
+(``penalty.curvature()``), to every Hessian form the data term offers. One
+object with the data term's own interface, so that every second-order
+method of the solvers reads like the textbook.
+"""
+
+import numpy as np
+
+
+class SmoothObjective:
+    """``datafit(coef) + penalty(coef)`` with the data term's interface.
+
+    Parameters
+    ----------
+    datafit : Datafit
+        Any backend, in the solver's coordinates.
+    penalty : smooth penalty (``gradient``, ``curvature``) in the same coordinates.
+    """
+
+    def __init__(self, datafit, penalty):
+        self.datafit = datafit
+        self.penalty = penalty
+        self.shape = datafit.shape
+        n_classes = self.shape[0]
+        self._curvature = penalty.curvature()
+        self._flat_curvature = np.tile(self._curvature, n_classes)
+
+    @property
+    def n_samples(self):
+        return self.datafit.n_samples
+
+    @property
+    def n_weighted(self):
+        return self.datafit.n_weighted
+
+    def free_columns(self):
+        """The columns whose shift across classes changes nothing (see ``sk_softmax.penalties``)."""
+        return self.penalty.free_columns()
+
+    def subsample(self, n_rows, seed=0):
+        """The same objective with the data term of ``n_rows`` random rows, or None."""
+        sample = self.datafit.subsample(n_rows, seed)
+        return None if sample is None else SmoothObjective(sample, self.penalty)
+
+    def loss(self, coef):
+        return self.datafit.loss(coef) + self.penalty.value(coef)
+
+    def loss_gradient(self, coef):
+        value, grad = self.datafit.loss_gradient(coef)
+        return value + self.penalty.value_add_gradient(grad, coef), grad
+
+    def hessp(self, coef):
+        product = self.datafit.hessp(coef)
+        curvature = self._flat_curvature
+        return lambda vector: product(vector) + curvature * vector
+
+    def hessian(self, coef):
+        hess = self.datafit.hessian(coef)
+        _add_to_diagonal(hess, self._flat_curvature)
+        return hess
+
+    def hessian_diagonal(self, coef):
+        return self.datafit.hessian_diagonal(coef) + self._flat_curvature
+
+    def class_blocks(self, coef, max_rows=None):
+        blocks = self.datafit.class_blocks(coef, max_rows=max_rows)
+        n_dof = blocks.shape[1]
+        blocks[:, np.arange(n_dof), np.arange(n_dof)] += self._curvature
+        return blocks
+
+    def two_class_parts(self, coef):
+        """Two classes' Hessian as ``(D, a)``: ``H_00 = H_11 = D + diag(a)``, ``H_01 = -D``."""
+        return self.datafit.two_class_hessian(coef), self._curvature
+
+
+def _add_to_diagonal(matrix, values):
+    """``matrix[i, i] += values[i]`` in place (a strided view when ``matrix`` is contiguous)."""
+    if matrix.flags.c_contiguous:
+        matrix.reshape(-1)[:: matrix.shape[0] + 1] += values
+    else:
+        matrix[np.diag_indices_from(matrix)] += values
