@@ -22,11 +22,13 @@ METHODS = ("decision_function", "predict_log_proba", "predict_proba", "predict")
 
 
 def _raw(X, coef, intercept, xp):
-    if xp is np:
-        with np.errstate(over="ignore", invalid="ignore"):
+    # overflow is expected (and rescued by scores); namespaces built on NumPy
+    # (array-api-strict) report it through NumPy's error state too
+    with np.errstate(over="ignore", invalid="ignore"):
+        if xp is np:
             return raw_prediction(X, coef, intercept)
-    raw = xp.astype(X, coef.dtype) @ coef.T
-    return raw if intercept is None else raw + intercept[None, :]
+        raw = xp.astype(X, coef.dtype) @ coef.T
+        return raw if intercept is None else raw + intercept[None, :]
 
 
 def _row_sizes(rows, xp):
@@ -61,10 +63,7 @@ def scores(X, coef, intercept, xp=np):
     rescued = _raw(rows, coef / coef_size, None, xp) + intercept / coef_size / size[:, None]
     raw[bad] = rescued
     factor = xp.ones_like(raw[:, 0])
-    if xp is np:
-        with np.errstate(over="ignore"):
-            factor[bad] = size * coef_size
-    else:
+    with np.errstate(over="ignore"):
         factor[bad] = size * coef_size
     return raw, factor
 

@@ -249,3 +249,32 @@ def test_column_moments_match_numpy(namespace, dispatch, center):
     assert_allclose(std, expected_std, rtol=1e-12)
     # no spread about the mean; the root mean square without centring
     assert std[0] == (0.0 if center else pytest.approx(7.0, rel=1e-12))
+
+
+def test_overflowing_logits_predict_as_numpy(namespace, dispatch):
+    # Rows scaled towards 1e308 under large coefficients: W x overflows float64.
+    # The one prediction kernel rescues those rows in X's namespace too.
+    xp, device = namespace
+    X, y = _data(3, seed=6)
+    with sklearn.config_context(array_api_dispatch=False):
+        reference = SoftmaxClassifier(C=1e4).fit(X * 1e-3, y)
+    clf = SoftmaxClassifier(C=1e4).fit(xp.asarray(X * 1e-3, device=device), xp.asarray(y))
+    rows = X / np.abs(X).max(axis=1, keepdims=True) * 1e307
+    with np.errstate(over="ignore"):
+        assert np.isinf(rows @ reference.coef_.T).any()  # the case at hand
+    rows_xp = xp.asarray(rows, device=device)
+    for method in METHODS:
+        out = _to_numpy(getattr(clf, method)(rows_xp))
+        with sklearn.config_context(array_api_dispatch=False):
+            expected = getattr(reference, method)(rows)
+        assert out.shape == expected.shape
+        if method == "predict":
+            assert_array_equal(out, expected)
+        else:
+            assert not np.isnan(out).any(), method
+            finite = np.isfinite(expected)
+            assert_array_equal(np.isfinite(out), finite)
+            assert_allclose(out[finite], expected[finite], rtol=1e-6, atol=ATOL, err_msg=method)
+    proba = _to_numpy(clf.predict_proba(rows_xp))
+    assert np.all(np.isfinite(proba))
+    assert_allclose(proba.sum(axis=1), 1.0)

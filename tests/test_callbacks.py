@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -94,3 +95,43 @@ def test_no_callbacks_costs_nothing(datasets):
     X, y = datasets["wine"]
     clf = SoftmaxClassifier().fit(X, y)
     assert not hasattr(clf, "_callback_fit_ctx")
+
+
+def test_scoring_monitor_sees_every_sgd_epoch(datasets):
+    from sklearn.callback import ScoringMonitor
+
+    X, y = datasets["wine-std"]
+    monitor = ScoringMonitor(scoring="accuracy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # minibatches stop short of tol
+        clf = SoftmaxClassifier(solver="sgd", max_iter=7, random_state=0)
+        clf.set_callbacks(monitor).fit(X, y)
+    iterations = [r for r in monitor.get_logs().data if r["task_name"] == "iteration"]
+    assert clf.n_iter_ == 7 and len(iterations) == 7
+    assert [r["task_id"] for r in iterations] == list(range(7))
+
+
+def test_sgd_callback_can_stop_the_fit(datasets):
+    X, y = datasets["wine-std"]
+    stopper = StopAfter(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a requested stop is not a convergence failure
+        clf = SoftmaxClassifier(solver="sgd", random_state=0).set_callbacks(stopper).fit(X, y)
+    assert clf.n_iter_ == 3 and not clf.converged_ and len(clf.loss_curve_) == 3
+    np.testing.assert_array_equal(stopper.models[-1].coef_, clf.coef_)
+
+
+def test_each_partial_fit_call_is_one_task(datasets):
+    from sklearn.callback import ScoringMonitor
+
+    X, y = datasets["wine-std"]
+    monitor = ScoringMonitor(scoring="accuracy")
+    clf = SoftmaxClassifier().set_callbacks(monitor)
+    for batch in np.array_split(np.random.RandomState(0).permutation(len(y)), 4):
+        clf.partial_fit(X[batch], y[batch], classes=[0, 1, 2])
+    runs = monitor.get_logs(select="all")  # a run per call, each of one iteration
+    assert len(runs) == 4
+    for run in runs:
+        assert [r["task_name"] for r in run.data] == ["fit", "iteration"]
+    # scored on the call's own minibatch, after its step
+    assert runs[-1].data[-1]["accuracy"] == pytest.approx(clf.score(X[batch], y[batch]))

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
 
 from sk_softmax import SoftmaxClassifier
 
@@ -192,3 +193,69 @@ def test_importing_the_package_does_not_import_dask():
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_overflowing_logits_predict_as_in_memory(client, data):
+    # Rows scaled towards 1e308 under a model of large C: W x overflows
+    # float64. Every chunk gets the NumPy kernel's rescue, so probabilities
+    # stay finite and the labels are those of the in-memory model.
+    X, y = data
+    clf = SoftmaxClassifier(C=1e4).fit(X * 1e-3, y)  # coefficients of about 1e3
+    rows = X[:60] / np.abs(X[:60]).max(axis=1, keepdims=True) * 1e307
+    with np.errstate(over="ignore"):
+        assert np.isinf(rows @ clf.coef_.T).any()  # the case at hand
+    Xd = da.from_array(rows, chunks=(20, 8))
+    for method in ["predict_proba", "predict_log_proba", "decision_function"]:
+        lazy = getattr(clf, method)(Xd).compute()
+        assert not np.isnan(lazy).any(), method
+        np.testing.assert_array_equal(lazy, getattr(clf, method)(rows), err_msg=method)
+    proba = clf.predict_proba(Xd).compute()
+    assert np.all(np.isfinite(proba))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(clf.predict(Xd).compute(), clf.predict(rows))
+
+
+def test_callbacks_see_every_dask_iteration(client, data):
+    from sklearn.callback import ScoringMonitor
+
+    X, y = data
+    Xd, yd = da.from_array(X, chunks=(500, 8)), da.from_array(y, chunks=500)
+    monitor = ScoringMonitor(scoring="accuracy")
+    clf = SoftmaxClassifier().set_callbacks(monitor).fit(Xd, yd)
+    iterations = [r for r in monitor.get_logs().data if r["task_name"] == "iteration"]
+    assert clf.n_iter_ > 0 and len(iterations) == clf.n_iter_
+    assert iterations[-1]["accuracy"] == pytest.approx(clf.score(X, y))
+
+
+def test_separable_dask_data_without_penalty_warn(client):
+    # The same certificates as in memory: no finite optimum, converged_ False.
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.randn(40, 2) + [6, 0], rng.randn(40, 2) - [6, 0], rng.randn(40, 2) + [0, 9]])
+    y = np.repeat([0, 1, 2], 40)
+    Xd, yd = da.from_array(X, chunks=(30, 2)), da.from_array(y, chunks=30)
+    with pytest.warns(ConvergenceWarning, match="linearly separable"):
+        clf = SoftmaxClassifier(C=np.inf).fit(Xd, yd)
+    assert not clf.converged_
+    with pytest.warns(ConvergenceWarning, match="linearly separable"):
+        assert not SoftmaxClassifier(C=np.inf).fit(X, y).converged_
+
+
+def test_dask_newton_cg_is_preconditioned_by_class_blocks(client, data, monkeypatch):
+    from sk_softmax.datafits.dask import DaskDatafit
+
+    X, y = data
+    calls = []
+    real = DaskDatafit.class_blocks
+
+    def spy(self, *args, **kwargs):
+        calls.append(kwargs.get("max_rows"))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(DaskDatafit, "class_blocks", spy)
+    Xd = da.from_array(X, chunks=(500, 8))
+    ours = SoftmaxClassifier(solver="newton-cg").fit(Xd, da.from_array(y, chunks=500))
+    assert calls, "the class blocks were never built"
+    ref = SoftmaxClassifier(solver="newton-cg").fit(X, y)
+    _assert_same_model(ours, ref)
+    # the same preconditioner as in memory: about as many Newton steps
+    assert ours.n_iter_ <= ref.n_iter_ + 1

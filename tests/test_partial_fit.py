@@ -11,7 +11,7 @@ from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from sk_softmax import SoftmaxClassifier
+from sk_softmax import SoftmaxClassifier, objective
 from sk_softmax._distinct import distinct_rows
 
 
@@ -199,3 +199,68 @@ def test_a_failed_partial_fit_leaves_the_model_intact(iris):
     np.testing.assert_array_equal(clf.coef_, before[0])
     np.testing.assert_array_equal(clf.sgd_state_.class_totals, before[1])
     assert clf.sgd_state_.n_seen == before[2]
+
+
+def _max_gradient(clf, X, y):
+    """``max|grad|`` of the normalised objective, in the solvers' coordinates, at clf's model."""
+    from sk_softmax._fit import build_problem
+    from sk_softmax._weights import weigh
+    from sk_softmax.backends.numpy import NumpyData
+
+    data = NumpyData(X, np.searchsorted(clf.classes_, y), clf.classes_)
+    problem = build_problem(data, weigh(data, np.ones(len(y)), None, clf.C), clf.C, True)
+    coef = np.hstack([clf.coef_, clf.intercept_[:, None]])
+    _, grad = problem.smooth().loss_gradient(problem.to_solver(coef))
+    return np.max(np.abs(grad))
+
+
+class _Recorder:
+    """A callback that keeps the model after every iteration and never stops the fit."""
+
+    def __init__(self):
+        self.models = []
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context, **kwargs):
+        pass
+
+    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None, **kwargs):
+        if context.task_name == "iteration" and fitted_estimator is not None:
+            self.models.append(fitted_estimator)
+        return False
+
+
+def test_sgd_converged_means_the_gradient_criterion(iris):
+    # converged_ means what it means for every solver: max|grad| <= tol at the
+    # returned model. Adam stalls short of tol=1e-8: not converged, and said so.
+    X, y = iris
+    X = StandardScaler().fit_transform(X)
+    with pytest.warns(ConvergenceWarning, match=r"solver='sgd'\) did not converge"):
+        clf = SoftmaxClassifier(solver="sgd", batch_size=16, random_state=0).fit(X, y)
+    assert not clf.converged_
+    assert _max_gradient(clf, X, y) > clf.tol
+    # a tol the engine does reach: converged, and then the gradient is within it
+    loose = SoftmaxClassifier(solver="sgd", tol=0.05, batch_size=16, random_state=0).fit(X, y)
+    assert loose.converged_ and _max_gradient(loose, X, y) <= 0.05
+
+
+def test_sgd_returns_the_best_epoch(stream_data):
+    # Adam's loss curve is not monotone: the fit keeps the epoch of lowest
+    # training objective, not the last one.
+    X, _, y, _ = stream_data
+    X, y = X[:1500], y[:1500]
+    recorder = _Recorder()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = SoftmaxClassifier(solver="sgd", learning_rate=0.3, max_iter=15, random_state=0)
+        clf.set_callbacks(recorder).fit(X, y)
+    assert len(recorder.models) == clf.n_iter_ == 15
+    values = [objective(model, X, y) for model in recorder.models]
+    assert values[-1] > min(values)  # the last epoch was not the best: the case at hand
+    assert clf.objective_ == pytest.approx(min(values), rel=1e-12)
+    np.testing.assert_allclose(objective(clf, X, y), min(values), rtol=1e-12)

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning
 
 from sk_softmax import SoftmaxClassifier
 from sk_softmax.solvers import SOLVERS
@@ -26,7 +27,8 @@ def _snapshot(clf):
 def _equal(a, b):
     """Equal values, arrays and plain objects (compared attribute by attribute) included."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return np.array_equal(a, b)
+        nan_too = all(np.asarray(v).dtype.kind in "fc" for v in (a, b))  # NaN where NaN was
+        return np.array_equal(a, b, equal_nan=nan_too)
     if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(_equal(u, v) for u, v in zip(a, b, strict=True))
     if isinstance(a, dict):
@@ -273,3 +275,24 @@ def test_failed_fit_leaves_the_previous_model(data, bad):
     np.testing.assert_array_equal(clf.feature_names_in_, list("abcd"))
     assert clf.predict(frame).shape == (len(y),)
     assert clf.fit(frame, y, sample_weight=sw).n_iter_ == 0  # the warm start is intact
+
+
+@pytest.mark.parametrize("solver", ["newton-cholesky", "newton-cg", "lbfgs", "sgd"])
+@pytest.mark.parametrize("where", ["coef_", "intercept_"])
+def test_warm_start_from_non_finite_coefficients_is_a_clear_error(data, solver, where):
+    # scikit-learn's test_sag_classifier_raises_error, ported: a warm start
+    # from NaN coefficients must be refused, not run into a NaN model.
+    X, y, _ = data
+    clf = SoftmaxClassifier(solver=solver, warm_start=True, max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    getattr(clf, where)[0] = np.nan
+    model = _snapshot(clf)
+    with pytest.raises(ValueError, match="NaN or infinite values: fit with warm_start=False"):
+        clf.fit(X, y)
+    _assert_same_state(clf, model)
+    # a cold start is fine
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert np.all(np.isfinite(clf.set_params(warm_start=False).fit(X, y).coef_))

@@ -1,0 +1,153 @@
+"""The data term's contract: every backend gives the same numbers for every method.
+
+One parametrised test over the backends (NumPy dense and sparse, the compact
+standardised copy, array-api-strict, Dask on a local scheduler), each in the
+solvers' standardised coordinates, against the NumPy one: value, gradient,
+Hessian-vector products, Hessian, its diagonal, its class blocks and two
+classes' block. Then each backend against itself: the Hessian times a vector
+is the Hessian-vector product, its diagonal and diagonal blocks are the
+diagonal and the class blocks, two classes' Hessian is made of one block.
+
+Tolerances: the same float64 formulae summed in other orders (by rows, by
+chunks, on a device): rounding of about 1e-16 per term times a few hundred
+terms, so agreement to 1e-12 relative to each quantity's size; a mistake in
+the maths (a missing term, a misplaced intercept) moves them by far more.
+"""
+
+import numpy as np
+import pytest
+import sklearn
+from scipy import sparse
+from scipy.optimize import check_grad
+
+from sk_softmax.datafits import base
+from sk_softmax.datafits.moments import column_moments
+from sk_softmax.datafits.numpy import SoftmaxDatafit
+from sk_softmax.datafits.standardized import Compact, Coordinates, Standardized, standard_scales
+
+EPS = np.finfo(np.float64).eps
+
+
+def _numpy(X, y, k, sw, coordinates):
+    datafit = SoftmaxDatafit(X, y, k, sw, coordinates.fit_intercept)
+    return Standardized(datafit, coordinates)
+
+
+def _sparse(X, y, k, sw, coordinates):
+    return _numpy(sparse.csr_matrix(X), y, k, sw, coordinates)
+
+
+def _compact(X, y, k, sw, coordinates):
+    return Compact(X, y, k, sw, coordinates)
+
+
+def _array_api(X, y, k, sw, coordinates):
+    xp = pytest.importorskip("array_api_strict")
+    from sk_softmax.datafits.array_api import ArrayAPIDatafit
+
+    device = xp.Device("device1")
+    datafit = ArrayAPIDatafit(
+        xp.asarray(X, device=device),
+        xp.asarray(y, device=device),
+        k,
+        xp.asarray(sw, device=device),
+        coordinates.fit_intercept,
+    )
+    return Standardized(datafit, coordinates)
+
+
+def _dask(X, y, k, sw, coordinates):
+    da = pytest.importorskip("dask.array")
+    dask = pytest.importorskip("dask")
+    from sk_softmax.datafits.dask import DaskDatafit
+
+    with dask.config.set(scheduler="sync"):
+        datafit = DaskDatafit(
+            da.from_array(X, chunks=(17, X.shape[1])),
+            da.from_array(y, chunks=17),
+            k,
+            da.from_array(sw, chunks=17),
+            coordinates.fit_intercept,
+            sw.sum(),
+        )
+    return Standardized(datafit, coordinates)
+
+
+BACKENDS = {
+    "numpy": _numpy,
+    "numpy-csr": _sparse,
+    "compact": _compact,
+    "array-api-strict": _array_api,
+    "dask": _dask,
+}
+
+
+@pytest.fixture(autouse=True)
+def dispatch():
+    """Array API dispatch on (the Array API data term finds its namespace through it)."""
+    with sklearn.config_context(array_api_dispatch=True):
+        yield
+
+
+def _problem(n_classes, fit_intercept, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(70, 4)) * [0.5, 1.0, 2.0, 3.0] + [0.2, -0.1, 0.3, 0.0]
+    X[rng.uniform(size=X.shape) < 0.3] = 0.0  # some zeros, for the sparse copy
+    y = rng.randint(n_classes, size=70)
+    y[:n_classes] = np.arange(n_classes)
+    sw = rng.uniform(0.0, 2.0, size=70)
+    mean, std = column_moments(X, sw, center=fit_intercept)
+    coordinates = Coordinates(mean, standard_scales(std, 0.01), fit_intercept)
+    n_coef = n_classes * (4 + int(fit_intercept))
+    return X, y, sw, coordinates, rng.normal(size=n_coef) * 0.5, rng.normal(size=n_coef)
+
+
+def _close(actual, expected, name):
+    scale = max(1.0, float(np.max(np.abs(expected))))
+    np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=1e-12 * scale, err_msg=name)
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_every_backend_gives_the_same_numbers(backend, n_classes, fit_intercept):
+    X, y, sw, coordinates, coef, vector = _problem(n_classes, fit_intercept)
+    reference = _numpy(X, y, n_classes, sw, coordinates)
+    datafit = BACKENDS[backend](X, y, n_classes, sw, coordinates)
+    assert isinstance(datafit, base.Datafit)
+    for method in base.METHODS:  # the whole protocol, nothing to probe for
+        assert callable(getattr(datafit, method)), method
+    assert datafit.shape == reference.shape
+    _close(datafit.loss(coef), reference.loss(coef), "loss")
+    value, grad = datafit.loss_gradient(coef)
+    ref_value, ref_grad = reference.loss_gradient(coef)
+    _close(value, ref_value, "loss_gradient value")
+    _close(grad, ref_grad, "loss_gradient gradient")
+    _close(datafit.hessp(coef)(vector), reference.hessp(coef)(vector), "hessp")
+    for method in ("hessian", "hessian_diagonal", "class_blocks", "two_class_hessian"):
+        _close(getattr(datafit, method)(coef), getattr(reference, method)(coef), method)
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_every_backend_is_consistent_with_itself(backend, n_classes):
+    X, y, sw, coordinates, coef, vector = _problem(n_classes, True, seed=1)
+    datafit = BACKENDS[backend](X, y, n_classes, sw, coordinates)
+    n_dof = datafit.shape[1]
+    # the gradient of the value (forward differences: sqrt(eps) accuracy)
+    error = check_grad(datafit.loss, lambda c: datafit.loss_gradient(c)[1], coef)
+    assert error < 10 * np.sqrt(EPS) * np.sqrt(coef.size)
+    hess = datafit.hessian(coef)
+    _close(hess, hess.T, "symmetric")
+    _close(hess @ vector, datafit.hessp(coef)(vector), "hessian times a vector")
+    _close(datafit.hessian_diagonal(coef), np.diag(hess), "diagonal")
+    blocks = datafit.class_blocks(coef)
+    h4 = hess.reshape(n_classes, n_dof, n_classes, n_dof)
+    for k in range(n_classes):
+        _close(blocks[k], h4[k, :, k, :], f"class block {k}")
+    if n_classes == 2:
+        block = datafit.two_class_hessian(coef)
+        _close(hess, np.block([[block, -block], [-block, block]]), "two classes' block")
+    # the flat directions of the data term: one vector added to every class row
+    shift = np.tile(np.random.RandomState(2).normal(size=n_dof), n_classes)
+    _close(datafit.hessp(coef)(shift), np.zeros_like(shift), "flat directions")
