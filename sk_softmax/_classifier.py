@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _fit, _stream
 from ._callbacks import CallbackSupportMixin, monitor_for
 from ._validation import all_or_nothing
-from .backends import array_api, backend_of, is_dask_collection
+from .backends import array_api, backend_of, check_stream_input, is_dask_collection
 from .backends import numpy as numpy_backend
 from .solvers import SOLVERS
 
@@ -48,17 +48,11 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     ``LogisticRegression(C=2 * c)`` (the penalty falls on both rows).
 
     Of the many ``(W, b)`` that give the same probabilities (adding one
-    vector to every row changes nothing), the fitted one has rows that sum to
-    zero, the one the penalty picks; the intercept too is centred.
-
-    A class whose total weight is zero (a ``class_weight`` of 0, or zero
-    ``sample_weight`` on all its rows) counts for nothing in the data term.
-    With a penalty (finite ``C``) it is fitted all the same, as
-    ``LogisticRegression`` does: its probabilities are driven towards zero
-    (without an intercept the penalty holds its weights at a finite optimum;
-    with one, its intercept goes down until ``tol`` holds, where its
-    probabilities are about ``tol`` or less). Without a penalty that is an
-    error: nothing would keep its probability off exactly zero.
+    vector to every row changes nothing), the fitted one has rows (and
+    intercepts) that sum to zero, the one the penalty picks. A class of zero
+    total weight is fitted when ``C`` is finite, as by ``LogisticRegression``
+    (its probabilities go towards zero; with an intercept, to about ``tol``),
+    and is an error with ``C=inf``.
 
     Parameters
     ----------
@@ -77,47 +71,26 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         labels of ``y`` to finite, non-negative weights; labels it omits get
         weight 1, and keys that are not labels of ``y`` are an error.
     solver : {"auto", "lbfgs", "newton-cg", "newton-cholesky", "sgd"}, default="auto"
-        The optimiser. All of them minimise the same objective, in
-        standardised coordinates (a preconditioner that changes nothing but
-        the conditioning); the full-batch ones stop on the same gradient
-        criterion ``tol``.
-
-        - "newton-cholesky": Newton's method with the exact Hessian, built
-          block by block from its ``K (K + 1) / 2`` distinct blocks and
-          factorised by Cholesky; a handful of iterations.
-        - "newton-cg": truncated Newton, conjugate gradients on
-          Hessian-vector products, preconditioned by the Hessian's
-          class-diagonal blocks; no ``(n_dof K)^2`` matrix.
-        - "lbfgs": L-BFGS-B from :func:`scipy.optimize.minimize`. When it
-          stalls on the float64 resolution of the objective before reaching
-          ``tol``, a few truncated-Newton steps finish the job.
-        - "auto": "newton-cholesky" when ``n_dof K <= 500`` (``n_dof =
-          n_features + fit_intercept``, ``K`` classes), "newton-cg"
-          otherwise; dense or sparse alike (see ``choose_solver`` in
-          ``sk_softmax.solvers`` for the cost model).
-        - "sgd": the stochastic engine of :meth:`partial_fit` (Adam on
-          shuffled minibatches of ``batch_size`` rows, step
-          ``learning_rate / sqrt(1 + t / 100)`` after ``t`` steps) for up to
-          ``max_iter`` epochs. After every epoch it scores the iterate on the
-          whole training objective (or, with ``early_stopping``, on the
-          held-out rows), and it returns the best iterate seen. It stops when
-          the gradient criterion ``tol`` of the other solvers holds there, or
-          when the score has not improved by ``tol`` for ``n_iter_no_change``
-          epochs. It reaches the neighbourhood of the optimum, rarely the
-          optimum to ``tol`` (see ``converged_``); use it to train in passes
-          over data or to continue with :meth:`partial_fit`.
-          Identical rows are first merged into one (their weights summed)
-          and the rows put in a canonical order, so the fit depends only on
-          the weighted data set: integer sample weights give exactly the
-          fit of repeated rows, and shuffling the rows changes nothing, for
-          a given ``random_state``.
-
-        On tall data (``n_samples >= 400 n_dof K``) every solver but "sgd"
-        first solves the problem of ``50 n_dof K`` random rows, and the
-        Newton solvers then take their Hessian from those rows while the
-        gradient, and ``tol``, stay exact: the same optimum at a fraction
-        of the passes over ``X`` (the user guide's theory page has the
-        details). A warm start skips the subsample's solve.
+        The optimiser. All minimise the same objective in standardised
+        coordinates (a preconditioner that changes nothing but the
+        conditioning) and stop on the same gradient criterion ``tol``.
+        "newton-cholesky" is Newton's method with the exact Hessian;
+        "newton-cg" truncated Newton on Hessian-vector products,
+        preconditioned by the Hessian's class blocks; "lbfgs" scipy's
+        L-BFGS-B, finished by Newton steps if it stalls on the float64
+        resolution of the objective; "auto" picks "newton-cholesky" when
+        ``(n_features + fit_intercept) * n_classes <= 500``, "newton-cg"
+        otherwise. On tall data (``n_samples >= 400 (n_features + 1)
+        n_classes``) they start from a random subsample's optimum and take
+        their Hessian from it, the gradient and ``tol`` staying exact.
+        "sgd" is the minibatch engine of :meth:`partial_fit` (Adam on
+        shuffled minibatches of ``batch_size`` rows, for up to ``max_iter``
+        epochs): it returns the best epoch's model, scored on the whole
+        training objective (or on held-out rows, with ``early_stopping``),
+        and seldom reaches ``tol`` (see ``converged_``). Before its epochs
+        identical rows are merged, so that for a given ``random_state``
+        integer weights give exactly the fit of repeated rows. The user
+        guide and the theory page have the details.
     tol : float, default=1e-8
         Stop when the largest absolute entry of the gradient of the
         normalised objective ``F / (C * S)`` (``S`` the total sample weight,
@@ -160,7 +133,7 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         ``(0, 1)``.
     n_iter_no_change : int, default=10
         With ``solver="sgd"``, the number of epochs without an improvement
-        of at least ``tol`` after which the fit stops.
+        of the score by at least ``tol`` after which the fit stops.
 
     Attributes
     ----------
@@ -173,18 +146,13 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     n_iter_ : int
         Number of solver iterations.
     converged_ : bool
-        Whether the solver reached ``tol``: the largest gradient entry of the
-        normalised objective, in standardised coordinates, is at most
-        ``tol`` at the returned coefficients. The same for every solver,
-        "sgd" included (minibatch steps seldom get there: a
-        :class:`~sklearn.exceptions.ConvergenceWarning` then gives the
-        gradient and the objective reached); with ``early_stopping`` it means
-        instead that the validation loss stopped improving (the rule that
-        defines early stopping's result), and False that ``max_iter`` epochs
-        ran out first. False as well when the fit separates the training data
-        and the penalty is too weak to matter (``C=inf``, or so large that
-        its gradient is below ``tol``): there is then no finite optimum to
-        converge to, and a ConvergenceWarning says so.
+        Whether ``tol`` was reached at the returned coefficients (the same
+        criterion for every solver, "sgd" included; with ``early_stopping``,
+        whether the validation loss stopped improving before ``max_iter``).
+        False as well when the fit separates the training data and the
+        penalty is too weak to matter (``C=inf``, or so large that its
+        gradient is below ``tol``): there is no finite optimum to converge
+        to. A :class:`~sklearn.exceptions.ConvergenceWarning` says which.
     objective_ : float or None
         The value of ``F`` at the solution (for "sgd" with early stopping,
         ``F`` on the rows trained on); ``None`` after :meth:`partial_fit`,
@@ -204,11 +172,9 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         log-loss after each epoch; ``None`` without early stopping.
     sgd_state_ : SGDState
         After ``solver="sgd"`` or :meth:`partial_fit`: what the next
-        :meth:`partial_fit` continues from, the iterate in standardised
-        coordinates and its map (``coef``, ``coordinates``, with ``mean``
-        and ``scale``), Adam's
-        moments ``m`` and ``v``, the number of steps ``t``, the total sample
-        weight seen ``n_seen`` and its split by class ``class_totals``.
+        :meth:`partial_fit` continues from (the iterate ``coef`` in the
+        standardised ``coordinates``, Adam's moments ``m`` and ``v``, the
+        steps ``t``, the weight seen ``n_seen`` and its ``class_totals``).
 
     See Also
     --------
@@ -301,13 +267,11 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. float32 and float64 data are used as they are
-            (never copied to another dtype as a whole, except a standardised
-            float64 copy of data small enough for one row block, 4 MB); other
-            numeric types
-            are converted to float64. CSR and CSC matrices stay sparse. Dask
-            arrays and data frames, and Array API arrays with
-            ``array_api_dispatch`` on, are fitted where they live.
+            Training data: float32 and float64 are used as they are (except
+            a standardised float64 copy of data of at most 4 MB), other
+            numbers converted to float64, CSR and CSC matrices kept sparse;
+            dask collections, and Array API arrays with
+            ``array_api_dispatch`` on, fitted where they live.
         y : array-like of shape (n_samples,)
             Class labels, of any type scikit-learn accepts (at least two).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -321,7 +285,7 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         """
         backend = backend_of(X)
         if self.solver == "sgd":
-            _check_sgd_input(backend, X)
+            check_stream_input(X, "fit with solver='sgd'")
         data, weights = backend.fit_data(self, X, y, sample_weight)
         previous = self._previous_coef(data)
         monitor = monitor_for(
@@ -390,22 +354,15 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         """One Adam step of the softmax objective on a minibatch.
 
         Learns the multinomial model online, from a stream of minibatches
-        that need never be in memory together. Each call takes one step of
-        the engine of ``solver="sgd"`` (Adam, step size ``learning_rate``
-        decaying as ``learning_rate / sqrt(1 + t / 100)`` after ``t``
-        steps) on the minibatch objective ``mean_i s_i CE_i / mean_i s_i +
-        1 / (2 C n_seen) ||W||^2``, where ``n_seen`` is the total sample
-        weight seen so far, this batch included: the estimator's objective
-        ``F`` over all the samples seen, divided by ``C * n_seen`` (a data
-        set streamed ``E`` times counts its rows ``E`` times, like repeated
-        rows). The steps are taken in the standardised coordinates given by
-        the first batch's column centres and scales (a fixed
-        reparametrisation that changes nothing but the conditioning), so
-        the first batch should be representative, or the data standardised.
-
-        A fit with another solver can be continued by ``partial_fit``: it
-        starts from ``coef_`` and ``intercept_``. Each call is one callback
-        task with one iteration.
+        that need never be in memory together: one step of the engine of
+        ``solver="sgd"`` on the objective ``F`` over all the samples seen so
+        far, divided by ``C * n_seen`` (``n_seen`` the total weight seen, this
+        batch included: a data set streamed ``E`` times counts its rows ``E``
+        times), in the standardised coordinates of the first batch, which
+        should therefore be representative (or the data standardised). A fit
+        with any solver can be continued from its ``coef_`` and
+        ``intercept_``. Each call is one callback task. The user guide's
+        "Large data" page has the details.
 
         Parameters
         ----------
@@ -444,7 +401,7 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         >>> bool(clf.score(X, y) > 0.9)
         True
         """
-        array_api.check_numpy_only(X, "partial_fit")
+        check_stream_input(X, "partial_fit")
         first_call = not hasattr(self, "classes_")
         data, weights = numpy_backend.stream_data(
             self, X, y, classes, sample_weight, None if first_call else self.classes_
@@ -535,14 +492,3 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
         """
         return self._predict("predict", X)
-
-
-def _check_sgd_input(backend, X):
-    """``solver="sgd"`` takes NumPy and SciPy data only: a clear error otherwise."""
-    if is_dask_collection(X):
-        raise ValueError(
-            "solver='sgd' does not take dask collections: stream their chunks through "
-            "partial_fit, or use a full-batch solver (solver='auto'), which fits a dask "
-            "array chunk by chunk on the workers."
-        )
-    array_api.check_numpy_only(X, "fit with solver='sgd'")

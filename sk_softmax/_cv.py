@@ -6,16 +6,15 @@ For every fold the model is fitted at every ``C`` by the fit pipeline of
 ``(fold, C)``. Fold models are scored through the one prediction kernel.
 """
 
+import functools
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score, check_scoring, get_scorer_names, make_scorer
+from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
-from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -29,68 +28,42 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import SoftmaxClassifier
 from ._path import fold_path
-from ._predict import predict as predict_kernel
+from ._scoring import default_scorer, fold_estimator, score_paths
 from ._validation import (
     all_or_nothing,
     check_two_classes,
     checked_sample_weight,
     validated_xy,
 )
+from ._weights import class_weight_vector
 from .backends.numpy import encode
 from .solvers import SOLVERS
 
 
-def _default_scorer(request_weights):
-    """Accuracy, weighted by ``sample_weight`` when it is given.
+def _best(scores):
+    """The index of the best mean score over the folds, the first on ties.
 
-    Under metadata routing the scorer itself must ask for the weights; the
-    default one does, so that ``scoring=None`` means weighted accuracy with
-    routing on or off.
+    Exactly as GridSearchCV ranks: ``np.average`` over the splits, NaN
+    scores last.
     """
-    scorer = make_scorer(accuracy_score)
-    if request_weights:
-        with config_context(enable_metadata_routing=True):  # set_*_request needs it on
-            scorer.set_score_request(sample_weight=True)
-    return scorer
+    mean_scores = np.average(scores, axis=0)
+    if np.isnan(mean_scores).all():
+        raise ValueError(
+            "Every score is NaN: the scorer could not score any fold model. Check scoring."
+        )
+    return int(np.flatnonzero(mean_scores == np.nanmax(mean_scores))[0])
 
 
-def _accuracy(model, X, y, sample_weight=None):
-    """The default scorer's value, ``accuracy_score(y, model.predict(X), sample_weight)``.
+def _delegated(name):
+    """``SoftmaxClassifierCV.name``: the final model's ``name``, with its docstring."""
+    method = getattr(SoftmaxClassifier, name)
 
-    Computed as ``accuracy_score`` computes it (``np.average`` of the
-    matches), without its and ``predict``'s checks of data already checked:
-    on small folds those take longer than the fit (NaN if the test weights
-    sum to zero, as a failed score in GridSearchCV).
-    """
-    predicted = predict_kernel("predict", X, model.coef_, model.intercept_, model.classes_)
-    if sample_weight is not None and not np.sum(sample_weight) > 0:
-        return np.nan
-    return float(np.average(y == predicted, weights=sample_weight))
+    @functools.wraps(method)
+    def delegate(self, X):
+        check_is_fitted(self)
+        return getattr(self._model, name)(X)
 
-
-def _index_params(params, indices, n_samples):
-    """Row subsets of the per-sample entries of ``params`` (others as they are)."""
-    out = {}
-    for key, value in params.items():
-        if value is not None and hasattr(value, "__len__") and len(value) == n_samples:
-            out[key] = _safe_indexing(value, indices)
-        else:
-            out[key] = value
-    return out
-
-
-def _fold_estimator(params, classes, coef, n_iter, n_features, converged=True):
-    """A fitted SoftmaxClassifier with the given coefficients, for a scorer."""
-    model = SoftmaxClassifier(**params)
-    model.classes_ = classes
-    model.coef_ = np.ascontiguousarray(coef[:, :n_features])
-    model.intercept_ = coef[:, -1].copy() if params["fit_intercept"] else np.zeros(classes.size)
-    model.n_features_in_ = n_features
-    model.n_iter_ = n_iter
-    model.converged_ = bool(converged)
-    model.solver_ = params["solver"]
-    model.objective_ = None
-    return model
+    return delegate
 
 
 class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
@@ -286,7 +259,7 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
 
     def _get_scorer(self, request_weights=False):
         if self.scoring is None:
-            return _default_scorer(request_weights)
+            return default_scorer(request_weights)
         return check_scoring(self, scoring=self.scoring)
 
     # -- fit --------------------------------------------------------------------
@@ -319,20 +292,12 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         classes, y_codes = encode(y)
         check_two_classes(classes, "SoftmaxClassifierCV")
         Cs = self._checked_Cs()
-        if isinstance(self.class_weight, dict):  # checked here: folds ignore absent labels
-            known = set(classes.tolist())
-            unknown = [label for label in self.class_weight if label not in known]
-            if unknown:
-                raise ValueError(
-                    f"class_weight names labels that are not in y: {unknown!r}; the classes "
-                    f"in y are {classes.tolist()!r}. Check the keys' spelling and type (1 is "
-                    "not '1'); classes missing from class_weight get weight 1."
-                )
+        # checked here on all the labels: the folds ignore the ones they lack
+        class_weight_vector(self.class_weight, classes, np.ones(classes.size))
         given = {} if sample_weight is None else {"sample_weight": sample_weight}
         sample_weight = checked_sample_weight(sample_weight, X)
         if given:
             given["sample_weight"] = sample_weight
-
         if _routing_enabled():
             routed = process_routing(self, "fit", **given, **params)
             split_params, score_params = routed.splitter.split, routed.scorer.score
@@ -340,8 +305,7 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         else:
             split_params, score_params = {}, given
             scorer = self._get_scorer()
-        cv = check_cv(self.cv, y, classifier=True)
-        folds = list(cv.split(X, y, **split_params))
+        folds = list(check_cv(self.cv, y, classifier=True).split(X, y, **split_params))
 
         model_params = self._model_params()
         order = np.argsort(Cs, kind="stable")  # the path runs from small to large C
@@ -349,51 +313,21 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
             delayed(fold_path)(X, y_codes, classes, sample_weight, train, model_params, Cs, order)
             for train, _ in folds
         )
+        self._warn_paths(Cs, np.stack([p[3] for p in paths]), np.stack([p[2] for p in paths]),
+                         classes)  # fmt: skip
+        scores = score_paths(
+            folds, X, y, paths, Cs, classes, model_params,
+            None if self.scoring is None else scorer, score_params,
+        )  # fmt: skip
+        best = _best(scores)
         coefs_paths = np.stack([p[0] for p in paths])
-        n_iter = np.stack([p[1] for p in paths])
-        present = np.stack([p[2] for p in paths])
-        converged = np.stack([p[3] for p in paths])
-        self._warn_paths(Cs, converged, present, classes)
-
-        n_features = X.shape[1]
-        scores = np.empty((len(folds), Cs.size))
-        for i, (_, test) in enumerate(folds):
-            X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
-            fold_params = _index_params(score_params, test, X.shape[0])
-            for j in range(Cs.size):
-                fold_model = _fold_estimator(
-                    {**model_params, "C": Cs[j]},
-                    classes[present[i]],
-                    coefs_paths[i, j, present[i]],
-                    n_iter[i, j],
-                    n_features,
-                    converged[i, j],
-                )
-                if self.scoring is None:
-                    scores[i, j] = _accuracy(fold_model, X_test, y_test, **fold_params)
-                else:
-                    scores[i, j] = scorer(fold_model, X_test, y_test, **fold_params)
-
-        # Mean over folds and first best, exactly as GridSearchCV ranks
-        # (np.average over the splits; NaN scores rank last).
-        mean_scores = np.average(scores, axis=0)
-        if np.isnan(mean_scores).all():
-            raise ValueError(
-                "Every score is NaN: the scorer could not score any fold model. Check scoring."
-            )
-        best = int(np.flatnonzero(mean_scores == np.nanmax(mean_scores))[0])
-
         final = self._final_model(
-            X_input, y, sample_weight, Cs[best], coefs_paths[:, best], classes, n_features
+            X_input, y, sample_weight, Cs[best], coefs_paths[:, best], classes, X.shape[1]
         )
-        self.Cs_ = Cs
-        self.C_ = Cs[best]
-        self.scores_ = scores
+        self.Cs_, self.C_, self.scores_ = Cs, Cs[best], scores
         self.coefs_paths_ = coefs_paths
-        self.n_iter_ = n_iter
-        self.classes_ = classes
-        self.coef_ = final.coef_
-        self.intercept_ = final.intercept_
+        self.n_iter_ = np.stack([p[1] for p in paths])
+        self.classes_, self.coef_, self.intercept_ = classes, final.coef_, final.intercept_
         self._model = final
         return self
 
@@ -426,7 +360,7 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
             # class), near the optimum on all the rows: the same optimum to tol.
             model = SoftmaxClassifier(C=C, warm_start=complete, **self._model_params())
             if complete:
-                start = _fold_estimator(
+                start = fold_estimator(
                     self._model_params(), classes, fold_coefs.mean(axis=0), 0, n_features
                 )
                 model.classes_, model.coef_ = classes, start.coef_
@@ -439,7 +373,7 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
                 "weight in some training fold, so those models lack it. Use refit=True, or "
                 "folds whose training rows hold every class."
             )
-        model = _fold_estimator(
+        model = fold_estimator(
             {**self._model_params(), "C": C}, classes, fold_coefs.mean(axis=0), 0, n_features
         )
         if hasattr(self, "feature_names_in_"):
@@ -447,64 +381,10 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         return model
 
     # -- prediction: the final SoftmaxClassifier's --------------------------------
-    def decision_function(self, X):
-        """The raw outputs ``o = W x + b`` of the final model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples, n_classes), or (n_samples,)
-            For two classes, ``o_1 - o_0``: positive means ``classes_[1]``.
-        """
-        check_is_fitted(self)
-        return self._model.decision_function(X)
-
-    def predict_log_proba(self, X):
-        """Log-probabilities of the classes under the final model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
-        """
-        check_is_fitted(self)
-        return self._model.predict_log_proba(X)
-
-    def predict_proba(self, X):
-        """Probabilities of the classes under the final model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
-        """
-        check_is_fitted(self)
-        return self._model.predict_proba(X)
-
-    def predict(self, X):
-        """The most probable class under the final model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        return self._model.predict(X)
+    decision_function = _delegated("decision_function")
+    predict_log_proba = _delegated("predict_log_proba")
+    predict_proba = _delegated("predict_proba")
+    predict = _delegated("predict")
 
     def score(self, X, y, sample_weight=None, **score_params):
         """The ``scoring`` score of the final model on ``(X, y)``.

@@ -29,3 +29,16 @@ def backend_of(X):
     from . import numpy
 
     return numpy
+
+
+def check_stream_input(X, method):
+    """The stochastic engine takes NumPy and SciPy data only: a clear error otherwise."""
+    if is_dask_collection(X):
+        raise ValueError(
+            f"{method} does not take dask collections: stream their chunks through "
+            "partial_fit, or use a full-batch solver (solver='auto'), which fits a dask "
+            "array chunk by chunk on the workers."
+        )
+    from .array_api import check_numpy_only
+
+    check_numpy_only(X, method)

@@ -14,7 +14,7 @@ back to the client. Predictions are lazy dask arrays, chunk-aligned with
 import dask
 import dask.array as da
 import numpy as np
-from sklearn.utils.validation import _check_feature_names, check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._predict import predict as predict_kernel
 from .._validation import check_classification_target, check_two_classes
@@ -140,10 +140,12 @@ class DaskData:
 
 def fit_data(estimator, X, y, sample_weight):
     """Validate dask ``X`` (array or data frame), ``y`` and weights; ``(DaskData, weights)``."""
-    _check_feature_names(estimator, _names_carrier(X), reset=True)
+    names = _names_carrier(X)
     X = _as_dask_array(X, "X")
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features), got {X.ndim} dimensions.")
+    # feature names and n_features_in_, as for in-memory data, without a pass over X
+    validate_data(estimator, names if names is not None else X, skip_check_array=True)
     if X.dtype.kind not in "biuf":
         raise ValueError(
             f"X has dtype {X.dtype}: SoftmaxClassifier needs numeric features; encode "
@@ -164,15 +166,18 @@ def fit_data(estimator, X, y, sample_weight):
         raise ValueError(
             "sample_weight must be finite and non-negative, with at least one positive entry."
         )
-    estimator.n_features_in_ = X.shape[1]
     y_codes = y.map_blocks(_encode, classes=classes, dtype=np.intp)
     return DaskData(X, y_codes, classes, sample_weight, w_max), sample_weight
 
 
 def _names_carrier(X):
-    """What scikit-learn reads feature names from: a dask dataframe's empty pandas meta."""
-    meta = getattr(X, "_meta", None)
-    return meta if hasattr(X, "columns") and hasattr(meta, "columns") else X
+    """For a dask dataframe, an empty pandas frame with its columns (scikit-learn reads
+    feature names from pandas frames; ``X.columns`` computes nothing); else None."""
+    if not (hasattr(X, "columns") and hasattr(X, "to_dask_array")):
+        return None
+    import pandas as pd
+
+    return pd.DataFrame(columns=X.columns)
 
 
 def _summarise(X, sample_weight):
@@ -224,13 +229,11 @@ def _weights(sample_weight, X):
 def predict(estimator, method, X):
     """``method`` on a dask collection: a lazy dask array, chunk-aligned with X."""
     check_is_fitted(estimator)
-    _check_feature_names(estimator, _names_carrier(X), reset=False)
+    names = _names_carrier(X)
     X = _as_dask_array(X, "X", lengths=False)
-    if X.ndim != 2 or X.shape[1] != estimator.n_features_in_:
-        raise ValueError(
-            f"X has shape {X.shape}, but SoftmaxClassifier is expecting "
-            f"{estimator.n_features_in_} features as input."
-        )
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_samples, n_features), got {X.ndim} dimensions.")
+    validate_data(estimator, names if names is not None else X, skip_check_array=True, reset=False)
     X = X.rechunk({1: -1})
     classes = estimator.classes_
     kwargs = dict(coef=estimator.coef_, intercept=estimator.intercept_, classes=classes)

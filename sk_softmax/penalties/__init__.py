@@ -8,7 +8,8 @@ the solvers (a solver lists the methods it needs in ``penalty_methods``):
 
 - ``value(coef)``, and for smooth penalties ``gradient(coef)`` (and the
   in-place ``add_gradient(grad, coef)``, ``value_add_gradient(grad, coef)``)
-  and ``curvature()``, the diagonal of its Hessian per column of ``[X, 1]``;
+  and ``curvature()``, the diagonal of its Hessian per column of ``[X, 1]``
+  (``flat_curvature(size)`` for every entry of a raveled coefficient vector);
 - ``prox(coef, step)``, its proximal operator;
 - ``free_columns()``: the columns along which adding one value to every
   class row leaves the penalty unchanged. The data term is unchanged by such
@@ -31,6 +32,7 @@ METHODS = (
     "add_gradient",
     "value_add_gradient",
     "curvature",
+    "flat_curvature",
     "prox",
     "free_columns",
     "canonical",

@@ -57,7 +57,7 @@ class L2:
     def _weights(self, coef):
         return np.reshape(coef, (-1, self.n_dof))[:, : self.n_features]
 
-    def _flat_curvature(self, size):
+    def flat_curvature(self, size):
         """The curvature of every entry of a raveled coefficient vector of ``size``."""
         if self._flat is None or self._flat.size != size:
             self._flat = np.tile(self._curvature, size // self.n_dof)
@@ -67,12 +67,12 @@ class L2:
         if not self._active:
             return 0.0
         coef = np.ravel(coef)
-        return 0.5 * float(coef @ (self._flat_curvature(coef.size) * coef))
+        return 0.5 * float(coef @ (self.flat_curvature(coef.size) * coef))
 
     def add_gradient(self, grad, coef):
         """``grad += gradient(coef)`` (same shapes); returns ``grad``."""
         if self._active:
-            flat = self._flat_curvature(np.size(coef))
+            flat = self.flat_curvature(np.size(coef))
             grad += flat.reshape(np.shape(coef)) * coef
         return grad
 
@@ -80,7 +80,7 @@ class L2:
         """``value(coef)``, and ``grad += gradient(coef)`` (raveled vectors), in one pass."""
         if not self._active:
             return 0.0
-        step = self._flat_curvature(coef.size) * coef
+        step = self.flat_curvature(coef.size) * coef
         grad += step
         return 0.5 * float(coef @ step)
 

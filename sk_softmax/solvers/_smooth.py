@@ -25,9 +25,11 @@ class SmoothObjective:
         self.datafit = datafit
         self.penalty = penalty
         self.shape = datafit.shape
-        n_classes = self.shape[0]
         self._curvature = penalty.curvature()
-        self._flat_curvature = np.tile(self._curvature, n_classes)
+        self._flat_curvature = penalty.flat_curvature(self.shape[0] * self.shape[1])
+        free = penalty.free_columns()
+        # the free columns, as the Newton step's projector wants them (see newton.py)
+        self.all_free, self.free_index = bool(free.all()), np.flatnonzero(free)
 
     @property
     def n_samples(self):

@@ -122,7 +122,7 @@ class NewtonCG(Solver):
     datafit_methods = (
         "loss_gradient", "hessp", "class_blocks", "hessian_diagonal", "subsample",
     )  # fmt: skip
-    penalty_methods = ("value", "value_add_gradient", "curvature")
+    penalty_methods = ("value", "value_add_gradient", "curvature", "flat_curvature", "free_columns")
 
     def _solve(self, datafit, penalty, coef0, **options):
         objective = SmoothObjective(datafit, penalty)

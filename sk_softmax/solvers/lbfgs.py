@@ -69,27 +69,28 @@ def lbfgs(
         return SolverResult(coef, n_iter, True, "max|grad| <= tol")
     if n_iter >= max_iter:
         return SolverResult(coef, n_iter, False, "max_iter reached")
-    # L-BFGS-B stalled on the float64 resolution of f: polish.
+    polish = _polish(objective, coef, n_iter, tol, max_iter, verbose, callback, label)
+    if not polish.converged:
+        polish.message = f"L-BFGS-B: {result.message}; then {polish.message}"
+    return polish
+
+
+def _polish(objective, coef, n_iter, tol, max_iter, verbose, callback, label):
+    """Up to ten truncated-Newton steps after L-BFGS-B stalled on the resolution of ``f``.
+
+    Their iterations continue the L-BFGS count, for ``n_iter`` and ``callback``.
+    """
     shifted = None
     if callback is not None:
 
-        def shifted(i, *args):  # iterations continue the L-BFGS count
+        def shifted(i, *args):
             return callback(n_iter + i, *args)
 
     polish = newton(
-        ReusedPreconditioner(),
-        objective,
-        coef,
-        tol=tol,
-        max_iter=min(10, max_iter - n_iter),
-        verbose=verbose,
-        callback=shifted,
-        presolve=False,
-        label=label,
-    )
+        ReusedPreconditioner(), objective, coef, tol=tol, max_iter=min(10, max_iter - n_iter),
+        verbose=verbose, callback=shifted, presolve=False, label=label,
+    )  # fmt: skip
     polish.n_iter += n_iter
-    if not polish.converged:
-        polish.message = f"L-BFGS-B: {result.message}; then {polish.message}"
     return polish
 
 
@@ -98,7 +99,7 @@ class LBFGS(Solver):
 
     name = "lbfgs"
     datafit_methods = ("loss_gradient", "subsample", "hessp", "class_blocks", "hessian_diagonal")
-    penalty_methods = ("value", "value_add_gradient", "curvature")
+    penalty_methods = ("value", "value_add_gradient", "curvature", "flat_curvature", "free_columns")
 
     def _solve(self, datafit, penalty, coef0, **options):
         return lbfgs(SmoothObjective(datafit, penalty), coef0, **options)

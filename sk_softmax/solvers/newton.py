@@ -74,12 +74,11 @@ def cholesky_direction(objective, coef, grad, tol=0.0):
     scale = _diagonal_scale(hess)
     # N = (1 1^T / K) (x) D with D selecting the free columns:
     # hess[(k, j), (l, j)] += scale / K for every free column j
-    free = objective.free_columns()
     hess4 = hess.reshape(n_classes, n_dof, n_classes, n_dof)
-    if free.all():
+    if objective.all_free:
         np.einsum("kjlj->klj", hess4)[...] += scale / n_classes  # a writable view
     else:
-        for j in np.flatnonzero(free):  # the intercept, usually
+        for j in objective.free_index:  # the intercept, usually
             hess4[:, j, :, j] += scale / n_classes
     step = cholesky_solve(hess, -grad, scale)
     return -grad / scale if step is None else step
@@ -202,7 +201,7 @@ class NewtonCholesky(Solver):
 
     name = "newton-cholesky"
     datafit_methods = ("loss_gradient", "hessian", "two_class_hessian", "subsample")
-    penalty_methods = ("value", "value_add_gradient", "curvature", "free_columns")
+    penalty_methods = ("value", "value_add_gradient", "curvature", "flat_curvature", "free_columns")
 
     def _solve(self, datafit, penalty, coef0, **options):
         return newton(cholesky_direction, SmoothObjective(datafit, penalty), coef0, **options)

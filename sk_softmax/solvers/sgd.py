@@ -168,7 +168,7 @@ class SGD(Solver):
 
     name = "sgd"
     datafit_methods = ("rows", "loss_gradient", "loss")
-    penalty_methods = ("value", "value_add_gradient")
+    penalty_methods = ("value", "value_add_gradient", "curvature", "flat_curvature", "free_columns")
 
     def __init__(self, state, *, batch_size, learning_rate, n_iter_no_change, rng,
                  validation=None):  # fmt: skip

@@ -1,0 +1,22 @@
+"""What the package declares is what CI tests."""
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pins():
+    lines = (ROOT / ".ci" / "minimum-versions.txt").read_text().splitlines()
+    pins = dict(line.split("==") for line in lines if line.strip() and not line.startswith("#"))
+    return {name.strip().lower(): version.strip() for name, version in pins.items()}
+
+
+def test_declared_minimums_are_the_versions_ci_installs():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = _pins()
+    for requirement in project["dependencies"]:
+        name, version = re.fullmatch(r"([A-Za-z0-9_.-]+)>=([0-9.]+)", requirement).groups()
+        assert pins.get(name.lower()) == version, requirement
+    assert (ROOT / ".ci" / "minimum-versions.txt").name in (ROOT / ".ci" / "run").read_text()
