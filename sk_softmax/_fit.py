@@ -196,7 +196,23 @@ class FitResult:
     warnings: list = field(default_factory=list)
 
 
-def solve(problem, settings, start, *, monitor=None, presolve=True, n_iter_offset=0):
+def solver_callback(problem, monitor):
+    """A solver's ``callback(n_iter, coef, value, grad)`` that tells ``monitor``, or None.
+
+    The monitor gets the iteration and a function giving the model's canonical
+    coefficients then, computed only if a callback asks for the fitted model.
+    """
+    if monitor is None:
+        return None
+
+    def callback(n_iter, coef, value, grad):
+        coef = coef.copy()  # the solver may reuse its arrays
+        return monitor(n_iter, lambda: problem.to_model(coef))
+
+    return callback
+
+
+def solve(problem, settings, start, *, monitor=None, presolve=True):
     """Run the solver on ``problem`` from ``start`` (original coordinates).
 
     ``monitor(n_iter, model)``, if given, is told of every iteration (``model()``
@@ -206,13 +222,7 @@ def solve(problem, settings, start, *, monitor=None, presolve=True, n_iter_offse
     """
     name = solver_name(settings, problem)
     solver = SOLVERS[name]
-    callback = None
-    if monitor is not None:
-
-        def callback(n_iter, coef, value, grad):
-            coef = coef.copy()
-            return monitor(n_iter_offset + n_iter, lambda: problem.to_model(coef))
-
+    callback = solver_callback(problem, monitor)
     result = solver.solve(
         problem.datafit, problem.solver_penalty, problem.to_solver(start), tol=settings.tol,
         max_iter=settings.max_iter, verbose=settings.verbose, callback=callback,

@@ -32,7 +32,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 from ._distinct import distinct_rows
-from ._fit import FitResult, build_problem, start_point
+from ._fit import FitResult, build_problem, solver_callback, start_point
 from ._weights import Weights, class_weight_vector, weigh
 from .datafits.numpy import SoftmaxDatafit
 from .datafits.standardized import Coordinates, Standardized, standard_scales
@@ -131,16 +131,10 @@ def fit_sgd(data, sample_weight, settings, stream, *, previous=None, monitor=Non
         state, batch_size=stream.batch_size, learning_rate=stream.learning_rate,
         n_iter_no_change=stream.n_iter_no_change, rng=rng, validation=validation,
     )  # fmt: skip
-    callback = None
-    if monitor is not None:
-
-        def callback(epoch, coef, value, grad):
-            coef = coef.copy()
-            return monitor(epoch, lambda: problem.to_model(coef))
-
     solved = engine.solve(
         problem.datafit, problem.solver_penalty, problem.to_solver(start), tol=settings.tol,
-        max_iter=settings.max_iter, verbose=settings.verbose, callback=callback,
+        max_iter=settings.max_iter, verbose=settings.verbose,
+        callback=solver_callback(problem, monitor),
     )  # fmt: skip
     coef = problem.to_model(solved.coef)
     if monitor is not None:

@@ -34,13 +34,14 @@ class L2:
         self.n_features = n_features
         self.fit_intercept = fit_intercept
         self.n_dof = n_features + int(fit_intercept)
-        self.strength = self.alpha if strength is None else np.asarray(strength, np.float64)
-        self._active = bool(np.any(self.strength))
+        self.strength = self.alpha if strength is None else strength
+        # (lean: partial_fit makes two of these per minibatch)
+        self._active = self.alpha != 0
         curvature = np.zeros(self.n_dof)
         curvature[:n_features] = self.strength
         self._curvature = curvature
         self._flat = None  # the curvature tiled over the classes, for raveled vectors
-        self._free = curvature == 0
+        self._free = None
 
     def in_coordinates(self, scale):
         """The penalty on ``W' = W * scale``: strengths ``alpha / scale^2``.
@@ -99,6 +100,8 @@ class L2:
 
     def free_columns(self):
         """Columns whose shift across classes the penalty does not see (mask of n_dof)."""
+        if self._free is None:
+            self._free = self._curvature == 0
         return self._free
 
     def canonical(self, coef):

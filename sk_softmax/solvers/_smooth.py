@@ -8,6 +8,8 @@ object with the data term's own interface, so that every second-order
 method of the solvers reads like the textbook.
 """
 
+import functools
+
 import numpy as np
 
 
@@ -27,9 +29,16 @@ class SmoothObjective:
         self.shape = datafit.shape
         self._curvature = penalty.curvature()
         self._flat_curvature = penalty.flat_curvature(self.shape[0] * self.shape[1])
-        free = penalty.free_columns()
-        # the free columns, as the Newton step's projector wants them (see newton.py)
-        self.all_free, self.free_index = bool(free.all()), np.flatnonzero(free)
+
+    @functools.cached_property
+    def all_free(self):
+        """Whether every column is free (no penalty): the Newton step's projector, newton.py."""
+        return bool(self.penalty.free_columns().all())
+
+    @functools.cached_property
+    def free_index(self):
+        """The free columns (the intercept, usually), for the Newton step's projector."""
+        return np.flatnonzero(self.penalty.free_columns())
 
     @property
     def n_samples(self):
