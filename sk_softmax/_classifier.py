@@ -211,6 +211,8 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "l1_groups": [None, StrOptions({"features"}), "array-like"],
     }
 
     def __init__(
@@ -230,6 +232,8 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
+        l1_ratio=0.0,
+        l1_groups=None,
     ):
         self.C = C
         self.fit_intercept = fit_intercept
@@ -245,6 +249,8 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.l1_ratio = l1_ratio
+        self.l1_groups = l1_groups
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -9,6 +9,8 @@ column moments are computed once per fold; each ``C`` builds its problem
 (:func:`sk_softmax._fit.solve`), exactly as a ``SoftmaxClassifier`` fit would.
 """
 
+from dataclasses import replace
+
 import numpy as np
 
 from ._fit import Settings, build_problem, solve, start_point
@@ -105,8 +107,8 @@ def fold_path(X, y_codes, classes, sample_weight, train, params, Cs, order):
     if isinstance(class_weight, dict):  # keys of absent classes are not errors here
         known = set(data.classes.tolist())
         class_weight = {k: v for k, v in class_weight.items() if k in known}
-    settings = Settings.of(params, class_weight=class_weight)
-    weights = weigh(data, sample_weight[keep], class_weight, np.max(Cs))
+    settings = Settings.of(params, class_weight=class_weight, C=np.max(Cs))
+    weights = weigh(data, sample_weight[keep], class_weight, settings.C)
 
     coefs = np.full((len(Cs), n_classes, n_dof), np.nan)
     n_iter = np.zeros(len(Cs), dtype=int)
@@ -115,16 +117,14 @@ def fold_path(X, y_codes, classes, sample_weight, train, params, Cs, order):
     with fit_threads() as n_threads:
         moments = data.moments(weights.weights, fit_intercept)
         for j in order:
-            problem = build_problem(data, weights, Cs[j], fit_intercept, n_threads, moments)
+            at_C = replace(settings, C=Cs[j])
+            problem = build_problem(data, weights, at_C, n_threads, moments)
             problem.datafit = _Remembered(problem.datafit)
             if history:
                 start = _warm_start(problem, history, np.log(Cs[j]))
             else:
                 start = start_point(problem, settings.tol)
-            result = solve(
-                problem, Settings.of(params, class_weight=class_weight, C=Cs[j]), start,
-                presolve=not history,
-            )  # fmt: skip
+            result = solve(problem, at_C, start, presolve=not history)
             coefs[j, present] = result.coef
             history = [*history[-1:], (np.log(Cs[j]), result.coef)]
             n_iter[j] = result.n_iter
