@@ -54,18 +54,18 @@ def _composite_line_search(smooth, norm, coef, value, grad, direction, violation
     """
     h0 = norm.value(coef)
     delta = float(grad @ direction) + norm.value(coef + direction) - h0
-    if not delta < 0:
-        return None
     resolution = 64 * EPS * max(1.0, abs(value))
+    if not (delta < 0 or abs(delta) <= resolution):
+        return None
     t = 1.0
     for _ in range(40):
         trial = coef + t * direction
         trial_value, trial_grad = smooth.loss_gradient(trial)
         trial_total = trial_value + norm.value(trial)
         if np.isfinite(trial_total):
-            if trial_total <= value + 1e-4 * t * delta:
+            if delta < 0 and trial_total <= value + 1e-4 * t * delta:
                 return trial, trial_total, trial_grad, t
-            if -t * delta <= resolution:
+            if -t * delta <= resolution:  # below what F can tell: trust the violation
                 if max_abs(norm.violation(trial, trial_grad)) < violation:
                     return trial, trial_total, trial_grad, t
         t *= 0.5
