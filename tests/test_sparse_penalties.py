@@ -340,4 +340,4 @@ def test_cv_over_l1_ratios_chooses_as_grid_search(Cs):
     best = np.unravel_index(np.argmax(cv.scores_.mean(axis=0)), cv.Cs_.shape)
     assert (cv.l1_ratio_, cv.C_) == (ratios[best[0]], cv.Cs_[best])
     refit = SoftmaxClassifier(C=cv.C_, l1_ratio=cv.l1_ratio_, tol=TOL).fit(X, y)
-    np.testing.assert_allclose(cv.coef_, refit.coef_, atol=1e-7)
+    np.testing.assert_allclose(cv.coef_, refit.coef_, atol=1e-5)  # the same bound as above
