@@ -151,3 +151,37 @@ def test_every_backend_is_consistent_with_itself(backend, n_classes):
     # the flat directions of the data term: one vector added to every class row
     shift = np.tile(np.random.RandomState(2).normal(size=n_dof), n_classes)
     _close(datafit.hessp(coef)(shift), np.zeros_like(shift), "flat directions")
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_columns_is_the_data_term_with_the_other_weights_zero(backend, fit_intercept):
+    """``columns(index)`` (the working sets of prox-newton): value, gradient, Hessian."""
+    n_classes = 3
+    X, y, sw, coordinates, coef, vector = _problem(n_classes, fit_intercept, seed=3)
+    datafit = BACKENDS[backend](X, y, n_classes, sw, coordinates)
+    n_dof = datafit.shape[1]
+    index = np.array([0, 2])
+    keep = np.zeros(n_dof, dtype=bool)
+    keep[index] = True
+    keep[4:] = True  # the intercept, if any
+    flat = np.flatnonzero(np.tile(keep, n_classes))
+    full = np.zeros_like(coef)
+    full[flat] = coef[flat]
+    sub = datafit.columns(index)
+    assert sub.shape == (n_classes, index.size + int(fit_intercept))
+    value, grad = sub.loss_gradient(coef[flat])
+    ref_value, ref_grad = datafit.loss_gradient(full)
+    _close(value, ref_value, "columns: value")
+    _close(grad, ref_grad[flat], "columns: gradient")
+    _close(sub.hessian(coef[flat]), datafit.hessian(full)[np.ix_(flat, flat)], "columns: Hessian")
+    _close(sub.hessp(coef[flat])(vector[flat]),
+           datafit.hessp(full)(np.where(np.isin(np.arange(coef.size), flat), vector, 0))[flat],
+           "columns: Hessian-vector product")  # fmt: skip
+    # a working set inside a working set: the columns of the columns
+    nested, direct = sub.columns(np.array([1])), datafit.columns(index[1:])
+    assert nested.shape == direct.shape
+    some = np.random.RandomState(4).normal(size=direct.shape[0] * direct.shape[1])
+    _close(nested.loss_gradient(some)[1], direct.loss_gradient(some)[1],
+           "columns of columns: gradient")  # fmt: skip
+    _close(nested.hessian(some), direct.hessian(some), "columns of columns: Hessian")

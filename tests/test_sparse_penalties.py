@@ -341,3 +341,52 @@ def test_cv_over_l1_ratios_chooses_as_grid_search(Cs):
     assert (cv.l1_ratio_, cv.C_) == (ratios[best[0]], cv.Cs_[best])
     refit = SoftmaxClassifier(C=cv.C_, l1_ratio=cv.l1_ratio_, tol=TOL).fit(X, y)
     np.testing.assert_allclose(cv.coef_, refit.coef_, atol=1e-5)  # the same bound as above
+
+
+def _wide(kind):
+    """Wider than prox-newton's working-set threshold (200 features): real and sparse."""
+    if kind == "wine-cubic":  # 178 x 559: wine's features and their products up to degree 3
+        from sklearn.preprocessing import PolynomialFeatures
+
+        X, y = load_wine(return_X_y=True)
+        X = StandardScaler().fit_transform(X)
+        return StandardScaler().fit_transform(PolynomialFeatures(3, include_bias=False)
+                                              .fit_transform(X)), y  # fmt: skip
+    rng = np.random.RandomState(0)
+    X = sparse.random(400, 600, density=0.02, format="csr", random_state=rng)
+    W = np.zeros((4, 600))
+    W[:, :30] = rng.normal(size=(4, 30)) * 4
+    y = np.argmax(X @ W.T + rng.gumbel(size=(400, 4)), axis=1)
+    return X, y
+
+
+@pytest.mark.parametrize("kind", ["wine-cubic", "sparse"])
+@pytest.mark.parametrize("l1_ratio", [0.5, 1.0])
+def test_working_sets_on_wide_data_reach_the_optimum(kind, l1_ratio, monkeypatch):
+    """Wide data are solved through working sets of columns; the optimum is the same.
+
+    The conditions are checked directly, and the coefficients against a fit
+    that solves every column at once: two points whose violations are at most
+    ``tol`` are within ``2 tol / mu`` of each other (``mu`` the strong
+    convexity, at least the ridge ``alpha (1 - l1_ratio)`` in normalised
+    units); for the lasso, where no ridge bounds it, the objectives agree
+    to relative ``1e-8`` instead (module docstring).
+    """
+    import sk_softmax.solvers.prox_newton as prox_newton
+
+    X, y = _wide(kind)
+    C = 0.5 if kind == "sparse" else 0.05
+    clf = SoftmaxClassifier(C=C, l1_ratio=l1_ratio, tol=TOL, max_iter=500).fit(X, y)
+    assert clf.converged_
+    dense = X.toarray() if sparse.issparse(X) else X
+    nonzero = _assert_optimal_entries(clf, dense, y)
+    assert 0 < nonzero.sum() < 0.5 * nonzero.size  # sparse: the working sets were small
+    monkeypatch.setattr(prox_newton, "_RESTRICT_FROM", 10**9)
+    whole = SoftmaxClassifier(C=C, l1_ratio=l1_ratio, tol=TOL, max_iter=500).fit(X, y)
+    assert whole.converged_
+    F, F_whole = objective(clf, X, y), objective(whole, X, y)
+    assert abs(F - F_whole) <= 1e-8 * F_whole
+    if l1_ratio < 1:
+        mu = (1 - l1_ratio) / (C * X.shape[0])
+        bound = 2 * TOL / mu * (1 + np.abs(dense).max())
+        np.testing.assert_allclose(clf.coef_, whole.coef_, rtol=0, atol=bound)

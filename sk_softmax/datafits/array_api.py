@@ -69,6 +69,7 @@ class ArrayAPIDatafit(Datafit):
         self.onehot = xp.astype(
             y[:, None] == xp.arange(n_classes, dtype=y.dtype, device=device)[None, :], X.dtype
         )
+        self.sample_weight = sample_weight
         self.sw = sample_weight / xp.sum(sample_weight)  # sums to one
         self.n_dof = X.shape[1] + int(fit_intercept)
         self.shape = (n_classes, self.n_dof)
@@ -76,6 +77,14 @@ class ArrayAPIDatafit(Datafit):
         self.n_weighted = int(to_numpy(xp.sum(xp.astype(self.sw > 0, X.dtype))))
         self._cache_coef = None
         self._proba = None
+
+    def columns(self, index):
+        """The data term of the feature columns ``index`` alone (a copy of them, on the device)."""
+        xp = self.xp
+        columns = xp.asarray(np.asarray(index), device=self.device)
+        codes = xp.argmax(self.onehot, axis=1)
+        return ArrayAPIDatafit(xp.take(self.X, columns, axis=1), codes, self.n_classes,
+                               self.sample_weight, self.fit_intercept)  # fmt: skip
 
     # -- between the solvers' NumPy vectors and the device ------------------------------
     def _to_device(self, array):

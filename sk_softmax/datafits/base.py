@@ -32,6 +32,7 @@ METHODS = (
     "class_blocks",
     "two_class_hessian",
     "subsample",
+    "columns",
 )
 
 
@@ -59,6 +60,9 @@ class Datafit:
     class_blocks(coef, mean=None, scale=None, max_rows=None)
         -> ndarray of shape (n_classes, n_dof, n_dof): the Hessian's diagonal
         blocks, estimated from about ``max_rows`` rows when given.
+    columns(index) -> Datafit
+        The same data term on the feature columns ``index`` only (the
+        working sets of the proximal Newton solver).
     """
 
     def two_class_hessian(self, coef, mean=None, scale=None):

@@ -235,6 +235,12 @@ class DaskDatafit(Datafit):
         X_s, y_s, w_s = dask.compute(X[index], y[index], weights[index])
         return SoftmaxDatafit(X_s, y_s, self.n_classes, w_s, self.fit_intercept)
 
+    def columns(self, index):
+        """The data term of the feature columns ``index`` alone (new pieces on the workers)."""
+        X, y, weights = self._arrays
+        return DaskDatafit(X[:, np.asarray(index)], y, self.n_classes, weights,
+                           self.fit_intercept, self.total_weight)  # fmt: skip
+
     def _map_reduce(self, method, coef, *args, **kwargs):
         coef = np.asarray(coef, dtype=np.float64)
         if self._client is None:

@@ -164,6 +164,19 @@ class SoftmaxDatafit(SecondOrder, Datafit):
             self.X[index], self.y[index], self.n_classes, weights, self.fit_intercept
         )
 
+    def columns(self, index):
+        """The data term of the feature columns ``index`` alone (the others' weights zero).
+
+        The working sets of the proximal Newton solver: a pass over it costs
+        what those columns cost. A copy of those columns of ``X``.
+        """
+        if sparse.issparse(self.X):
+            X = self.X.tocsc()[:, index].asformat(self.X.format)
+        else:
+            X = self.X[:, index]
+        return SoftmaxDatafit(X, self.y, self.n_classes, self.sample_weight, self.fit_intercept,
+                              self.chunks.n_threads)  # fmt: skip
+
     # -- pieces -------------------------------------------------------------
     def _split(self, coef):
         return split_intercept(coef, self.shape, self.fit_intercept)

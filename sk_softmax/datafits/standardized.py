@@ -74,6 +74,10 @@ class Coordinates:
         n_dof = self.n_features + int(self.fit_intercept)
         return np.array(np.reshape(coef, (-1, n_dof)), dtype=np.float64, copy=True)
 
+    def columns(self, index):
+        """The map of the feature columns ``index`` alone."""
+        return Coordinates(self.mean[index], self.scale[index], self.fit_intercept)
+
     def to_original(self, coef):
         """``theta = M theta'``."""
         out = self._matrix(coef)
@@ -144,6 +148,10 @@ class Standardized(Datafit):
         inner = self.inner.rows(index)
         return None if inner is None else Standardized(inner, self.coordinates)
 
+    def columns(self, index):
+        """The feature columns ``index`` alone, in the same coordinates."""
+        return Standardized(self.inner.columns(index), self.coordinates.columns(index))
+
     def subsample(self, n_rows, seed=0):
         inner = self.inner.subsample(n_rows, seed)
         if inner is None:
@@ -207,6 +215,15 @@ class Compact(SoftmaxDatafit):
     def loss_original(self, coef):
         """The data term at coefficients in the original coordinates."""
         return self.loss(self.coordinates.to_standardized(coef))
+
+    def columns(self, index):
+        """The feature columns ``index`` alone (with the ones column): a Compact again."""
+        keep = np.append(index, self.X.shape[1] - 1) if self.coordinates.fit_intercept else index
+        sub = object.__new__(Compact)  # the design is already standardised: no rebuild
+        sub.coordinates = self.coordinates.columns(index)
+        SoftmaxDatafit.__init__(sub, self.X[:, keep], self.y, self.n_classes, self.sample_weight,
+                                False, self.chunks.n_threads)  # fmt: skip
+        return sub
 
 
 def in_coordinates(X, y, n_classes, sample_weight, coordinates, n_threads=1):

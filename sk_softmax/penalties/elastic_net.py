@@ -131,6 +131,12 @@ class ElasticNet:
         return ElasticNet(self.alpha, self.l1_ratio, self.n_features, self.fit_intercept,
                           self.groups, parts=parts)  # fmt: skip
 
+    def columns(self, index):
+        """The penalty on the feature columns ``index`` alone (whole groups of them)."""
+        parts = (self._smooth.columns(index), self._nonsmooth.columns(index))
+        return ElasticNet(self.alpha, self.l1_ratio, len(index), self.fit_intercept,
+                          self.groups, parts=parts)  # fmt: skip
+
     def free_columns(self):
         """Only the intercept: the norm sees a shift of any weight column across classes."""
         free = np.zeros(self.n_dof, dtype=bool)

@@ -61,6 +61,14 @@ class GroupL1:
         return GroupL1(self.strength, self.n_features, self.fit_intercept, self.group_index,
                        weights)  # fmt: skip
 
+    def columns(self, index):
+        """The norm on the feature columns ``index`` alone (whole groups of them)."""
+        if self.group_index is None:
+            return GroupL1(self.strength, len(index), self.fit_intercept, None, self.weights[index])
+        groups, renumbered = np.unique(self.group_index[index], return_inverse=True)
+        return GroupL1(self.strength, len(index), self.fit_intercept, renumbered.reshape(-1),
+                       self.weights[groups])  # fmt: skip
+
     # -- helpers on raveled vectors -------------------------------------------------
     def _weight_block(self, coef):
         """The weights' block of a raveled vector, (n_classes, n_features), a view."""

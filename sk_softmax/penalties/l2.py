@@ -67,6 +67,11 @@ class L2:
         """
         return L2(self.alpha, self.n_features, self.fit_intercept, self.alpha / scale / scale)
 
+    def columns(self, index):
+        """The penalty on the feature columns ``index`` alone."""
+        strength = self.strength if np.ndim(self.strength) == 0 else self.strength[index]
+        return L2(self.alpha, len(index), self.fit_intercept, strength)
+
     def scaling_curvature(self):
         """The curvature ``alpha`` that every weight gets from the penalty."""
         return self.alpha

@@ -57,6 +57,10 @@ class SmoothObjective:
         sample = self.datafit.subsample(n_rows, seed)
         return None if sample is None else SmoothObjective(sample, self.penalty)
 
+    def columns(self, index):
+        """The objective on the feature columns ``index`` alone (the intercept kept)."""
+        return SmoothObjective(self.datafit.columns(index), self.penalty.columns(index))
+
     def loss(self, coef):
         return self.datafit.loss(coef) + self.penalty.value(coef)
 

@@ -9,19 +9,24 @@ the local model
 
 (``g``, ``H`` the gradient and Hessian of ``f`` at ``theta``) approximately,
 by accelerated proximal gradient (FISTA, restarted whenever it stops
-descending) on the coefficients of a working set, then takes the step ``d``
-with a backtracking line search on ``f + h``. Near the optimum the local
-model is the objective to second order, the steps are full and the zeros of
-the solution are exact (the proximal operator sets them). The inner
-problems are solved to a relative accuracy that shrinks with the outer
-violation (``min(0.5, sqrt(v)) v``), as the Eisenstat-Walker rule does for
-truncated Newton, so the outer iterations converge superlinearly.
+descending), then takes the step ``d`` with a backtracking line search on
+``f + h``. Near the optimum the local model is the objective to second order,
+the steps are full and the zeros of the solution are exact (the proximal
+operator sets them). The local models are solved to a relative accuracy that
+shrinks with the outer violation (``min(0.5, sqrt(v)) v``), as the
+Eisenstat-Walker rule does for truncated Newton, so the outer iterations
+converge superlinearly.
 
-The working set: the groups that are non-zero, plus those whose violation of
-the optimality conditions is largest; the local model is solved on them (the
-Hessian's rows and columns of those coefficients only), and grown while the
-step leaves violations elsewhere. Small problems take the exact Hessian as a
-matrix; larger ones its products.
+Working sets, at two levels, so that a sparse model costs what its active
+features cost:
+
+- inside a Newton step, the local model is solved on the coefficients of the
+  non-zero groups and of the groups that violate the optimality conditions
+  most (the Hessian's rows and columns of those alone);
+- on wide data, the whole problem is solved on the feature columns of such a
+  working set (the data term restricted to them: every pass over the data
+  touches those columns only), to a tolerance tied to the violation left
+  outside; the set grows while violations remain (as in skglm's solvers).
 
 Stopping rule: the largest absolute entry of the least-norm element of
 ``grad f + dh`` (:meth:`~sk_softmax.penalties.l1.GroupL1.violation`) is at
@@ -32,15 +37,24 @@ the same normalised, standardised units as the smooth solvers' ``tol``.
 import math
 
 import numpy as np
+from scipy import sparse
 
 from ._base import EPS, Solver, SolverResult, max_abs, report
+from ._local_model import LocalModel, RestrictedProx, fista, largest_eigenvalue
 from ._smooth import SmoothObjective
 from ._subsample import _PRESOLVE_TOL, _SAMPLED_RATE, sample_of
 
-# Largest number of coefficients for which the local model's Hessian is a matrix.
-_EXPLICIT = 2500
+# Largest working set (coefficients) whose Hessian is built as a matrix: building it
+# costs n m^2, against about 4 n m for each of the ~150 Hessian-vector products
+# (FISTA's and the power iteration's) it replaces; dense data. For sparse data a
+# Hessian-vector product is a pass over the non-zeros alone, and the matrix is
+# built only for working sets of up to _SPARSE_EXPLICIT coefficients.
+_EXPLICIT = 600
+_SPARSE_EXPLICIT = 200
 # Inner iterations at most, per outer iteration.
 _MAX_INNER = 2000
+# Fewest features for which the data term is restricted to a working set's columns.
+_RESTRICT_FROM = 200
 
 
 def _composite_line_search(smooth, norm, coef, value, grad, direction, violation):
@@ -72,91 +86,12 @@ def _composite_line_search(smooth, norm, coef, value, grad, direction, violation
     return None
 
 
-def _largest_eigenvalue(product, size, rng):
-    """An upper estimate of the largest eigenvalue of a positive semi-definite operator.
-
-    Twenty power iterations from a random start, plus ten per cent: the
-    inner solver's step ``1 / L`` must not exceed the inverse of the
-    curvature, and a restart catches the rare underestimate.
-    """
-    v = rng.standard_normal(size)
-    v /= np.linalg.norm(v)
-    estimate = 0.0
-    for _ in range(20):
-        w = product(v)
-        estimate = float(np.linalg.norm(w))
-        if not estimate > 0:
-            return 1.0
-        v = w / estimate
-    return 1.1 * estimate
-
-
-class _LocalModel:
-    """The quadratic model of ``f`` at ``coef`` on the coefficients ``index``."""
-
-    def __init__(self, smooth, coef, grad, index):
-        self.index = index
-        self.grad = grad[index]
-        size = index.size
-        if coef.size <= _EXPLICIT:
-            hess = smooth.hessian(coef)
-            block = hess[np.ix_(index, index)] if size < coef.size else hess
-            self.product = block.__matmul__
-        else:
-            full = smooth.hessp(coef)
-            buffer = np.zeros(coef.size)
-
-            def product(v):
-                buffer[index] = v
-                return full(buffer)[index]
-
-            self.product = product
-
-
-def _fista(model, norm_prox, start, step, target, max_inner):
-    """Minimise ``g.(u - u0) + 1/2 (u - u0)^T H (u - u0) + h(u)`` from ``u0 = start``.
-
-    Accelerated proximal gradient with the gradient restart of O'Donoghue
-    and Candes (2015); stops when the gradient mapping ``(y - u) / step`` has
-    no entry above ``target``. Returns ``(u, iterations)``.
-    """
-    u = start.copy()
-    y = u.copy()
-    momentum = 1.0
-    for it in range(1, max_inner + 1):
-        grad_q = model.grad + model.product(y - start)
-        new = norm_prox(y - step * grad_q, step)
-        mapping = (y - new) / step
-        if max_abs(mapping) <= target:
-            return new, it
-        if float((y - new) @ (new - u)) > 0:  # not descending: restart the momentum
-            momentum, y = 1.0, new.copy()
-        else:
-            next_momentum = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * momentum * momentum))
-            y = new + ((momentum - 1.0) / next_momentum) * (new - u)
-            momentum = next_momentum
-        u = new
-    return u, max_inner
-
-
-class _Restricted:
-    """The norm's proximal operator on the coefficients ``index`` of a full vector."""
-
-    def __init__(self, norm, coef, index):
-        self.norm, self.full, self.index = norm, coef.copy(), index
-
-    def __call__(self, values, step):
-        self.full[self.index] = values
-        return self.norm.prox(self.full, step)[self.index]
-
-
-def _working_set(norm, coef, violation, shape, size):
-    """The coefficients of the non-zero groups and of the ``size`` most violating others.
+def _working_columns(norm, coef, violation, shape, size):
+    """The feature columns of the non-zero groups and of the ``size`` most violating others.
 
     Groups are whole columns of the weights (a column's ``K`` entries for the
-    entry-wise norm); the intercept is always in.
+    entry-wise norm, all the columns of a group for a grouped one).
     """
-    n_classes, n_dof = shape
     n_features = norm.n_features
     weights = np.reshape(coef, shape)[:, :n_features]
     score = np.max(np.abs(np.reshape(violation, shape)[:, :n_features]), axis=0)
@@ -171,11 +106,9 @@ def _working_set(norm, coef, violation, shape, size):
     chosen = candidates[np.argsort(-score[candidates], kind="stable")[:size]]
     if norm.group_index is not None:
         chosen = np.flatnonzero(np.isin(norm.group_index, norm.group_index[chosen]))
-    columns = np.zeros(n_dof, dtype=bool)
-    columns[:n_features] = active
+    columns = active.copy()
     columns[chosen] = True
-    columns[n_features:] = True  # the intercept
-    return np.flatnonzero(np.tile(columns, n_classes))
+    return np.flatnonzero(columns)
 
 
 def prox_newton(smooth, norm, coef0, *, tol, max_iter, verbose=0, callback=None, presolve=True,
@@ -190,6 +123,8 @@ def prox_newton(smooth, norm, coef0, *, tol, max_iter, verbose=0, callback=None,
     """
     rng = np.random.default_rng(0)
     coef = np.array(coef0, dtype=np.float64).ravel()
+    shape = smooth.shape
+    sparse_data = _is_sparse(smooth.datafit)
     sample = sample_of(smooth)
     if sample is not None:
         if verbose:
@@ -206,17 +141,22 @@ def prox_newton(smooth, norm, coef0, *, tol, max_iter, verbose=0, callback=None,
     size = max_abs(violation)
     report(verbose, 0, value, violation, label=label)
     n_iter, ws_size = 0, 10
+    intercept = np.zeros(shape[1], dtype=bool)
+    intercept[norm.n_features :] = True
     while True:
         if size <= tol:
             return SolverResult(coef, n_iter, True, "optimality violation <= tol")
         if n_iter >= max_iter:
             return SolverResult(coef, n_iter, False, "max_iter reached")
-        index = _working_set(norm, coef, violation, smooth.shape, ws_size)
-        model = _LocalModel(curvature, coef, grad, index)
-        step = 1.0 / _largest_eigenvalue(model.product, index.size, rng)
+        columns = intercept.copy()
+        columns[_working_columns(norm, coef, violation, shape, ws_size)] = True
+        index = np.flatnonzero(np.tile(columns, shape[0]))
+        explicit = index.size <= (_SPARSE_EXPLICIT if sparse_data else _EXPLICIT)
+        model = LocalModel(curvature, coef, grad, index, np.flatnonzero(columns[: norm.n_features]),
+                           explicit)  # fmt: skip
         target = max(min(0.5, math.sqrt(size)) * size, 0.5 * tol)
-        solution, _ = _fista(model, _Restricted(norm, coef, index), coef[index], step, target,
-                             _MAX_INNER)  # fmt: skip
+        step = 1.0 / largest_eigenvalue(model.product, index.size, rng)
+        solution, _ = fista(model, RestrictedProx(norm, coef, index), step, target, _MAX_INNER)
         direction = np.zeros_like(coef)
         direction[index] = solution - coef[index]
         found = _composite_line_search(smooth, norm, coef, value, grad, direction, size)
@@ -242,16 +182,106 @@ def prox_newton(smooth, norm, coef0, *, tol, max_iter, verbose=0, callback=None,
             return SolverResult(coef, n_iter, size <= tol, "stopped by callback", True)
 
 
+def restricted_prox_newton(datafit, ridge, norm, coef0, *, tol, max_iter, verbose=0,
+                           callback=None, presolve=True):  # fmt: skip
+    """:func:`prox_newton` on wide data, through working sets of feature columns.
+
+    Each round solves the problem on the columns of a working set (the data
+    term, the ridge and the norm restricted to them: the other weights stay
+    zero) to a tolerance of ``0.3`` times the violation outside it, then
+    takes the full gradient, once, to judge every column; the set doubles
+    while the violation outside it stays above ``tol``. ``n_iter`` counts the
+    Newton steps of every round; ``callback`` sees the full coefficients.
+    """
+    shape = datafit.shape
+    n_classes, n_dof = shape
+    n_features = norm.n_features
+    full = SmoothObjective(datafit, ridge)
+    coef = np.array(coef0, dtype=np.float64).ravel()
+    _, grad = full.loss_gradient(coef)
+    violation = norm.violation(coef, grad)
+    size = max_abs(violation)
+    n_iter, ws_size = 0, 10
+    while True:
+        if size <= tol:
+            return SolverResult(coef, n_iter, True, "optimality violation <= tol")
+        if n_iter >= max_iter:
+            return SolverResult(coef, n_iter, False, "max_iter reached")
+        columns = _working_columns(norm, coef, violation, shape, ws_size)
+        if columns.size > n_features // 2:  # nearly everything: no restriction
+            return _offset(prox_newton(
+                full, norm, coef, tol=tol, max_iter=max_iter - n_iter, verbose=verbose,
+                callback=_shifted(callback, n_iter, None), presolve=presolve and not n_iter,
+            ), n_iter)  # fmt: skip
+        keep = np.zeros(n_dof, dtype=bool)
+        keep[columns] = True
+        keep[n_features:] = True
+        index = np.flatnonzero(np.tile(keep, n_classes))
+        if verbose:
+            print(f"working set of {columns.size} of {n_features} features")
+        sub = prox_newton(
+            SmoothObjective(datafit.columns(columns), ridge.columns(columns)),
+            norm.columns(columns), coef[index], tol=max(tol, 0.3 * size),
+            max_iter=max_iter - n_iter, verbose=verbose,
+            callback=_shifted(callback, n_iter, (coef.size, index)),
+            presolve=presolve and not n_iter,
+        )  # fmt: skip
+        coef = np.zeros_like(coef)
+        coef[index] = sub.coef
+        n_iter += sub.n_iter
+        if sub.stopped:
+            _, grad = full.loss_gradient(coef)
+            size = max_abs(norm.violation(coef, grad))
+            return SolverResult(coef, n_iter, size <= tol, "stopped by callback", True)
+        _, grad = full.loss_gradient(coef)
+        violation = norm.violation(coef, grad)
+        size = max_abs(violation)
+        outside = np.ones(coef.size, dtype=bool)
+        outside[index] = False
+        if max_abs(violation[outside]) > tol:
+            ws_size *= 2  # the optimum needs more groups than the working set held
+        if not sub.converged and sub.n_iter == 0:  # no progress left to make here
+            return SolverResult(coef, n_iter, size <= tol, sub.message)
+
+
+def _is_sparse(datafit):
+    """Whether the data term's rows are sparse (SciPy) data."""
+    X = getattr(getattr(datafit, "inner", datafit), "X", None)
+    return X is not None and sparse.issparse(X)
+
+
+def _shifted(callback, offset, expand):
+    """``callback`` for a round's Newton steps: iterations continued, coefficients full."""
+    if callback is None:
+        return None
+
+    def shifted(n_iter, coef, value, violation):
+        if expand is not None:
+            size, index = expand
+            full = np.zeros(size)
+            full[index] = coef
+            coef = full
+        return callback(offset + n_iter, coef, value, violation)
+
+    return shifted
+
+
+def _offset(result, n_iter):
+    result.n_iter += n_iter
+    return result
+
+
 class ProxNewton(Solver):
     """Proximal Newton with working sets, for penalties with a non-smooth part."""
 
     name = "prox-newton"
-    datafit_methods = ("loss_gradient", "hessian", "hessp", "subsample")
-    penalty_methods = ("value", "smooth_part", "nonsmooth_part", "free_columns")
+    datafit_methods = ("loss_gradient", "hessian", "hessp", "subsample", "columns")
+    penalty_methods = ("value", "smooth_part", "nonsmooth_part", "free_columns", "columns")
 
     def _solve(self, datafit, penalty, coef0, *, tol, max_iter, verbose, callback, presolve):
-        smooth = SmoothObjective(datafit, penalty.smooth_part())
-        return prox_newton(
-            smooth, penalty.nonsmooth_part(), coef0, tol=tol, max_iter=max_iter,
-            verbose=verbose, callback=callback, presolve=presolve,
-        )  # fmt: skip
+        ridge, norm = penalty.smooth_part(), penalty.nonsmooth_part()
+        options = dict(tol=tol, max_iter=max_iter, verbose=verbose, callback=callback,
+                       presolve=presolve)  # fmt: skip
+        if norm.n_features >= _RESTRICT_FROM and norm.strength > 0:
+            return restricted_prox_newton(datafit, ridge, norm, coef0, **options)
+        return prox_newton(SmoothObjective(datafit, ridge), norm, coef0, **options)
