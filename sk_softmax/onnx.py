@@ -25,10 +25,12 @@ data):
 
 What it cannot reproduce is the kernel's rescue of rows whose outputs
 overflow float64 (features or coefficients near 1e308): ONNX has no
-per-row rescaling, so on such rows the graph's probabilities are NaN where
-``predict_proba`` gives finite ones, and its label is that of the first
-output that is ``+inf`` (or of the first NaN output, when a row's products
-reach both ``+inf`` and ``-inf``), which may differ from ``predict``'s.
+per-row rescaling, so on such rows the graph's outputs are infinite, in
+whatever way the overflow of its sums left them; its probabilities are NaN
+for the classes whose output is ``+inf`` (0 for those at ``-inf``) where
+``predict_proba`` gives finite ones, and its label is one of the overflowing
+classes, not necessarily ``predict``'s. :func:`export_and_check` then
+reports a NaN difference.
 """
 
 from pathlib import Path
@@ -311,16 +313,33 @@ def _feeds(session, X):
 
 
 class ExportCheck(NamedTuple):
-    """What :func:`export_and_check` wrote and measured."""
+    """What :func:`export_and_check` wrote and measured.
+
+    Attributes
+    ----------
+    path : str
+        The ONNX file written.
+    n_rows : int
+        The rows checked.
+    max_proba_diff : float
+        The largest absolute difference of the graph's probabilities from
+        ``predict_proba``'s; NaN if the graph gave NaN (see the module's
+        description of overflowing outputs).
+    label_mismatches : int
+        The rows whose ONNX label differs from ``predict``'s.
+
+    Examples
+    --------
+    >>> from sk_softmax.onnx import ExportCheck
+    >>> check = ExportCheck("model.onnx", n_rows=100, max_proba_diff=3e-8, label_mismatches=0)
+    >>> check.max_proba_diff < 1e-5 and check.label_mismatches == 0
+    True
+    """
 
     path: str
-    """The ONNX file."""
     n_rows: int
-    """The rows checked."""
     max_proba_diff: float
-    """The largest absolute difference from ``predict_proba`` (NaN if the graph gave NaN)."""
     label_mismatches: int
-    """Rows whose ONNX label differs from ``predict``'s."""
 
 
 def export_and_check(model, path, X, *, dtype=np.float32, target_opset=None):
