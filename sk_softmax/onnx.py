@@ -27,7 +27,7 @@ What it cannot reproduce is the kernel's rescue of rows whose outputs
 overflow float64 (features or coefficients near 1e308): ONNX has no
 per-row rescaling, so on such rows the graph's outputs are infinite, in
 whatever way the overflow of its sums left them; its probabilities are NaN
-for the classes whose output is ``+inf`` (0 for those at ``-inf``) where
+for the classes whose output is ``+inf`` (about 0 for the others) where
 ``predict_proba`` gives finite ones, and its label is one of the overflowing
 classes, not necessarily ``predict``'s. :func:`export_and_check` then
 reports a NaN difference.
