@@ -3,7 +3,8 @@
 from ._classifier import SoftmaxClassifier
 from ._cv import SoftmaxClassifierCV
 from ._objective import objective
+from ._path import softmax_path
 
 __version__ = "0.1.0"
 
-__all__ = ["SoftmaxClassifier", "SoftmaxClassifierCV", "objective", "__version__"]
+__all__ = ["SoftmaxClassifier", "SoftmaxClassifierCV", "objective", "softmax_path", "__version__"]

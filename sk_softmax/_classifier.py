@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._array_api import move_to
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from . import _fit, _stream
@@ -28,6 +29,17 @@ from .solvers import SOLVERS
 _SGD_ATTRIBUTES = ("sgd_state_", "loss_curve_", "validation_loss_curve_")
 
 
+def _streamable(estimator):
+    """``partial_fit`` exists for the ridge penalty only (an AttributeError says why)."""
+    if estimator.l1_ratio > 0:
+        raise AttributeError(
+            f"partial_fit is not available with l1_ratio={estimator.l1_ratio!r}: its Adam "
+            "steps have no proximal form for the L1 norm. Use fit (solver='auto' fits "
+            "sparse models exactly), or l1_ratio=0 for a stream."
+        )
+    return True
+
+
 class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     """Softmax (multinomial logistic) regression.
 
@@ -35,17 +47,20 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     one entry of ``b`` per class, probabilities ``softmax(o)``, trained by
     minimising the L2-penalised cross-entropy::
 
-        F(W, b) = C * sum_i s_i * CE_i + 1/2 * ||W||_F^2,
+        F(W, b) = C * sum_i s_i * CE_i + (1 - r)/2 * ||W||_F^2 + r * P(W),
         CE_i    = logsumexp(o_i) - o_{i, y_i},
 
-    where ``s_i = sample_weight_i * class_weight[y_i]``. The intercept ``b``
-    is not penalised and ``C=np.inf`` means no penalty. For three or more
+    where ``s_i = sample_weight_i * class_weight[y_i]``, ``r = l1_ratio``
+    (0 by default: the ridge alone) and ``P`` the L1 norm or a grouped form
+    of it (``l1_groups``). The intercept ``b`` is not penalised and
+    ``C=np.inf`` means no penalty at all. For three or more
     classes this is exactly the objective of
     :class:`sklearn.linear_model.LogisticRegression`, so both reach the same
     optimum. With two classes the model keeps two rows, ``o_1 - o_0`` plays
     the role of binary logistic regression's logit, and
     ``SoftmaxClassifier(C=c)`` predicts the same probabilities as
-    ``LogisticRegression(C=2 * c)`` (the penalty falls on both rows).
+    ``LogisticRegression(C=2 * c)`` (the penalty falls on both rows; with
+    ``l1_ratio=r``, ``LogisticRegression(C=2c/(1+r), l1_ratio=2r/(1+r))``).
 
     Of the many ``(W, b)`` that give the same probabilities (adding one
     vector to every row changes nothing), the fitted one has rows (and
@@ -95,7 +110,9 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         Stop when the largest absolute entry of the gradient of the
         normalised objective ``F / (C * S)`` (``S`` the total sample weight,
         and ``F / S`` for ``C=inf``), taken in standardised coordinates, is
-        at most ``tol``. The gap to the optimal objective is then of order
+        at most ``tol``; with ``l1_ratio > 0``, of its least-norm subgradient
+        (the distance of ``-gradient`` of the smooth part to the subdifferential
+        of the norm: zero exactly at the optimum). The gap to the optimal objective is then of order
         ``tol**2`` divided by the smallest curvature, far below any
         statistical error: with the default, refitting on repeated rows
         instead of integer weights agrees to about 1e-9.
@@ -134,6 +151,20 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     n_iter_no_change : int, default=10
         With ``solver="sgd"``, the number of epochs without an improvement
         of the score by at least ``tol`` after which the fit stops.
+    l1_ratio : float in [0, 1], default=0.0
+        The share of the penalty that is a norm, ``r``: 0 is the ridge, 1 the
+        norm alone (the lasso), in between the elastic net. With ``r > 0``
+        the optimum has exact zeros in ``coef_``, and ``solver="auto"`` (or
+        "prox-newton") fits it; the smooth solvers and :meth:`partial_fit`
+        refuse it.
+    l1_groups : None, "features" or array-like of shape (n_features,), default=None
+        The norm ``P`` (with ``l1_ratio > 0``): None for ``sum_kj |W_kj|``
+        (``LogisticRegression``'s L1 penalty), "features" for ``sum_j
+        ||W_:j||_2`` (a feature enters or leaves the model for every class at
+        once), or a group id per feature for ``sum_g sqrt(|g|) ||W_:,g||_F``
+        (whole groups of columns at once, the one-hot columns of a
+        categorical variable, say; ``sqrt(|g|)`` keeps large groups from
+        being favoured for their size).
 
     Attributes
     ----------
@@ -211,6 +242,8 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "l1_groups": [None, StrOptions({"features"}), "array-like"],
     }
 
     def __init__(
@@ -230,6 +263,8 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
+        l1_ratio=0.0,
+        l1_groups=None,
     ):
         self.C = C
         self.fit_intercept = fit_intercept
@@ -245,6 +280,8 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.l1_ratio = l1_ratio
+        self.l1_groups = l1_groups
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -349,6 +386,7 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 self.loss_curve_ = result.loss_curve
                 self.validation_loss_curve_ = result.validation_curve
 
+    @available_if(_streamable)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One Adam step of the softmax objective on a minibatch.

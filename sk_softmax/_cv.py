@@ -23,11 +23,11 @@ from sklearn.utils.metadata_routing import (
     _routing_enabled,
     process_routing,
 )
-from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.parallel import Parallel
 from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import SoftmaxClassifier
-from ._path import fold_path
+from ._path import cv_grids, cv_paths
 from ._scoring import default_scorer, fold_estimator, score_paths
 from ._validation import (
     all_or_nothing,
@@ -88,8 +88,18 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
     Cs : int or array-like of shape (n_Cs,), default=10
         The values of ``C`` (inverse penalty strength, in ``(0, inf]``) to
         try, in the order that breaks ties; an int ``n`` means
-        ``np.logspace(-4, 4, n)``, as in
-        :class:`~sklearn.linear_model.LogisticRegressionCV`.
+        ``np.logspace(-4, 4, n)`` for the ridge, as in
+        :class:`~sklearn.linear_model.LogisticRegressionCV`, and for a sparse
+        penalty ``n`` values from ``C_0``, the largest ``C`` at which every
+        weight is zero (computed on all the rows, see
+        :func:`~sk_softmax.softmax_path`), up to ``1e4 C_0``.
+    l1_ratios : None or array-like of shape (n_l1_ratios,), default=None
+        The values of :class:`SoftmaxClassifier`'s ``l1_ratio`` to try, each
+        with its own path over ``C`` (ties go to the first l1_ratio, then the
+        first ``C``). None is the ridge alone, and keeps the attributes'
+        shapes without an l1_ratio axis.
+    l1_groups : None, "features" or array-like of shape (n_features,), default=None
+        As in :class:`SoftmaxClassifier`, for the l1_ratios above 0.
     cv : int, cross-validation generator or iterable, default=None
         The folds, as in :func:`~sklearn.model_selection.check_cv`: None
         for 5-fold stratified, an int for that many stratified folds, a
@@ -129,16 +139,20 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
     ----------
     C_ : float
         The ``C`` with the best mean score.
-    Cs_ : ndarray of shape (n_Cs,)
-        The values of ``C`` tried, in the given order.
-    scores_ : ndarray of shape (n_folds, n_Cs)
+    l1_ratio_ : float
+        The l1_ratio with the best mean score (0 when ``l1_ratios`` is None).
+    Cs_ : ndarray of shape (n_Cs,) or (n_l1_ratios, n_Cs)
+        The values of ``C`` tried, in the given order (one row per l1_ratio
+        when ``l1_ratios`` is given).
+    scores_ : ndarray of shape (n_folds, n_Cs) or (n_folds, n_l1_ratios, n_Cs)
         The score of each fold model on its test rows.
-    coefs_paths_ : ndarray of shape (n_folds, n_Cs, n_classes, n_features + fit_intercept)
-        The fold models' coefficients, intercept in the last column. A class
+    coefs_paths_ : ndarray
+        The fold models' coefficients, shape (n_folds, [n_l1_ratios,] n_Cs,
+        n_classes, n_features + fit_intercept), intercept in the last column. A class
         with no positive weight in a fold's training rows is left out of that
         fold's fit (it has no finite optimum: its probability would go to
         zero); its rows there are NaN, and a :class:`UserWarning` says so.
-    n_iter_ : ndarray of shape (n_folds, n_Cs)
+    n_iter_ : ndarray of shape (n_folds, [n_l1_ratios,] n_Cs)
         Solver iterations of each fold model (0 when the warm start already
         met ``tol``).
     classes_ : ndarray of shape (n_classes,)
@@ -194,6 +208,8 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "verbose": ["verbose"],
         "n_jobs": [Integral, None],
+        "l1_ratios": [None, "array-like"],
+        "l1_groups": [None, StrOptions({"features"}), "array-like"],
     }
 
     def __init__(
@@ -210,6 +226,8 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         max_iter=100,
         verbose=0,
         n_jobs=None,
+        l1_ratios=None,
+        l1_groups=None,
     ):
         self.Cs = Cs
         self.cv = cv
@@ -222,6 +240,8 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.verbose = verbose
         self.n_jobs = n_jobs
+        self.l1_ratios = l1_ratios
+        self.l1_groups = l1_groups
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -239,11 +259,23 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
             "tol": self.tol,
             "max_iter": self.max_iter,
             "verbose": self.verbose,
+            "l1_groups": self.l1_groups,
         }
+
+    def _checked_l1_ratios(self):
+        if self.l1_ratios is None:
+            return np.array([0.0])
+        ratios = np.asarray(self.l1_ratios, dtype=np.float64)
+        if ratios.ndim != 1 or ratios.size == 0 or not np.all((ratios >= 0) & (ratios <= 1)):
+            raise ValueError(
+                f"l1_ratios must be a non-empty 1-D array of numbers in [0, 1]; got "
+                f"{self.l1_ratios!r}."
+            )
+        return ratios
 
     def _checked_Cs(self):
         if isinstance(self.Cs, Integral):
-            return np.logspace(-4, 4, self.Cs)
+            return self.Cs
         try:
             Cs = np.asarray(self.Cs, dtype=np.float64)
         except (TypeError, ValueError) as exc:
@@ -308,30 +340,33 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         folds = list(check_cv(self.cv, y, classifier=True).split(X, y, **split_params))
 
         model_params = self._model_params()
-        order = np.argsort(Cs, kind="stable")  # the path runs from small to large C
-        paths = Parallel(n_jobs=self.n_jobs)(
-            delayed(fold_path)(X, y_codes, classes, sample_weight, train, model_params, Cs, order)
-            for train, _ in folds
-        )
-        self._warn_paths(Cs, np.stack([p[3] for p in paths]), np.stack([p[2] for p in paths]),
-                         classes)  # fmt: skip
-        scores = score_paths(
-            folds, X, y, paths, Cs, classes, model_params,
-            None if self.scoring is None else scorer, score_params,
+        ratios = self._checked_l1_ratios()
+        grids = cv_grids(X, y_codes, classes, sample_weight, model_params, Cs, ratios)
+        paths, coefs, n_iter, present, converged = cv_paths(
+            X, y_codes, classes, sample_weight, folds, model_params, grids, ratios,
+            Parallel(n_jobs=self.n_jobs),
         )  # fmt: skip
-        best = _best(scores)
-        coefs_paths = np.stack([p[0] for p in paths])
+        self._warn_paths(grids, converged, present, classes)
+        scorer = None if self.scoring is None else scorer
+        scores = np.stack([
+            score_paths(folds, X, y, path, grid, classes, {**model_params, "l1_ratio": ratio},
+                        scorer, score_params)
+            for path, grid, ratio in zip(paths, grids, ratios, strict=True)
+        ], axis=1)  # fmt: skip
+        best_r, best_C = divmod(_best(scores.reshape(len(folds), -1)), grids.shape[1])
         final = self._final_model(
-            X_input, y, sample_weight, Cs[best], coefs_paths[:, best], classes, X.shape[1]
-        )
-        self.Cs_, self.C_, self.scores_ = Cs, Cs[best], scores
-        self.coefs_paths_ = coefs_paths
-        self.n_iter_ = np.stack([p[1] for p in paths])
+            X_input, y, sample_weight, grids[best_r, best_C], ratios[best_r],
+            coefs[:, best_r, best_C], classes, X.shape[1],
+        )  # fmt: skip
+        squeeze = (lambda a: a[:, 0]) if self.l1_ratios is None else (lambda a: a)
+        self.Cs_ = grids[0] if self.l1_ratios is None else grids
+        self.C_, self.l1_ratio_ = grids[best_r, best_C], float(ratios[best_r])
+        self.scores_, self.coefs_paths_, self.n_iter_ = map(squeeze, (scores, coefs, n_iter))
         self.classes_, self.coef_, self.intercept_ = classes, final.coef_, final.intercept_
         self._model = final
         return self
 
-    def _warn_paths(self, Cs, converged, present, classes):
+    def _warn_paths(self, grids, converged, present, classes):
         missing = ~present.all(axis=0)
         if missing.any():
             warnings.warn(
@@ -342,7 +377,8 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=3,
             )
-        unconverged = sorted({float(Cs[j]) for j in np.flatnonzero(~converged.all(axis=0))})
+        rows, cols = np.nonzero(~converged.all(axis=0))
+        unconverged = sorted({float(grids[r, j]) for r, j in zip(rows, cols, strict=True)})
         if unconverged:
             warnings.warn(
                 f"SoftmaxClassifierCV: the solver did not reach tol={self.tol} in some folds "
@@ -352,17 +388,16 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
                 stacklevel=3,
             )
 
-    def _final_model(self, X, y, sample_weight, C, fold_coefs, classes, n_features):
+    def _final_model(self, X, y, sample_weight, C, l1_ratio, fold_coefs, classes, n_features):
         """The SoftmaxClassifier refitted at ``C``, or the folds' mean (refit=False)."""
         complete = not np.isnan(fold_coefs).any()
+        params = {**self._model_params(), "l1_ratio": l1_ratio}
         if self.refit:
             # Started from the fold models' mean at C (when they all have every
             # class), near the optimum on all the rows: the same optimum to tol.
-            model = SoftmaxClassifier(C=C, warm_start=complete, **self._model_params())
+            model = SoftmaxClassifier(C=C, warm_start=complete, **params)
             if complete:
-                start = fold_estimator(
-                    self._model_params(), classes, fold_coefs.mean(axis=0), 0, n_features
-                )
+                start = fold_estimator(params, classes, fold_coefs.mean(axis=0), 0, n_features)
                 model.classes_, model.coef_ = classes, start.coef_
                 model.intercept_ = start.intercept_
             model.fit(X, y, sample_weight=sample_weight)
@@ -373,9 +408,7 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
                 "weight in some training fold, so those models lack it. Use refit=True, or "
                 "folds whose training rows hold every class."
             )
-        model = fold_estimator(
-            {**self._model_params(), "C": C}, classes, fold_coefs.mean(axis=0), 0, n_features
-        )
+        model = fold_estimator({**params, "C": C}, classes, fold_coefs.mean(axis=0), 0, n_features)
         if hasattr(self, "feature_names_in_"):
             model.feature_names_in_ = self.feature_names_in_
         return model

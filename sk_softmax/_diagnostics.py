@@ -44,9 +44,16 @@ def _splits(X, target, scale, fit_intercept):
 
 
 def penalty_negligible(problem, coef, tol):
-    """Whether the penalty's gradient, in the solver's coordinates, is within ``tol``."""
-    grad = problem.solver_penalty.gradient(problem.to_solver(coef))
-    return not (grad.size and np.max(np.abs(grad)) > tol)
+    """Whether the penalty's pull, in the solver's coordinates, is within ``tol``.
+
+    Its smooth part's gradient at ``coef``, and its norm's largest
+    subgradient (a norm pulls with the same force however small the weights).
+    """
+    penalty = problem.solver_penalty
+    grad = penalty.smooth_part().gradient(problem.to_solver(coef))
+    norm = penalty.nonsmooth_part()
+    pull = norm.strength * float(np.max(norm.weights, initial=0.0))
+    return not (grad.size and np.max(np.abs(grad)) > tol) and not pull > tol
 
 
 def separated(problem, coef, data, weights, tol):

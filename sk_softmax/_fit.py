@@ -30,7 +30,7 @@ from ._diagnostics import convergence_message, separated, separation_message
 from ._threads import fit_threads
 from ._weights import weigh
 from .datafits.standardized import Coordinates, standard_scales
-from .penalties import L2
+from .penalties import make_penalty
 from .solvers import SOLVERS, choose_solver
 from .solvers._smooth import SmoothObjective
 
@@ -46,6 +46,8 @@ class Settings:
     tol: float = 1e-8
     max_iter: int = 100
     verbose: int = 0
+    l1_ratio: float = 0.0
+    l1_groups: object = None
 
     @classmethod
     def of(cls, params, **changes):
@@ -116,15 +118,18 @@ class Problem:
         return self.smooth().hessian(self.to_solver(coef))
 
 
-def build_problem(data, weights, C, fit_intercept, n_threads=1, moments=None):
-    """The :class:`Problem` of ``data`` weighted by ``weights`` at this ``C``.
+def build_problem(data, weights, settings, n_threads=1, moments=None):
+    """The :class:`Problem` of ``data`` weighted by ``weights``, with ``settings``' penalty.
 
     ``moments``: the columns' ``(mean, std)`` under these weights, if known
     (a path over ``C`` computes them once).
     """
-    penalty = L2(weights.alpha(C), data.n_features, fit_intercept)
+    C, fit_intercept = settings.C, settings.fit_intercept
+    penalty = make_penalty(
+        weights.alpha(C), data.n_features, fit_intercept, settings.l1_ratio, settings.l1_groups
+    )
     mean, std = moments if moments is not None else data.moments(weights.weights, fit_intercept)
-    scale = standard_scales(std, penalty.scaling_curvature())
+    scale = penalty.shared_scales(standard_scales(std, penalty.scaling_curvature()))
     coordinates = Coordinates(mean, scale, fit_intercept)
     datafit = data.datafit(weights, coordinates, n_threads)
     return Problem(datafit, penalty, coordinates, weights, C)
@@ -158,10 +163,15 @@ def start_point(problem, tol, previous=None):
 
 
 def solver_name(settings, problem):
-    """The solver that runs: ``settings.solver``, or the one "auto" picks by shape."""
-    if settings.solver == "auto":
-        return choose_solver(problem.shape[1], problem.shape[0])
-    return settings.solver
+    """The solver that runs: ``settings.solver``, or the one "auto" picks.
+
+    "auto": the proximal Newton solver for a sparse penalty, else by shape.
+    """
+    if settings.solver != "auto":
+        return settings.solver
+    if not problem.penalty.is_smooth:
+        return "prox-newton"
+    return choose_solver(problem.shape[1], problem.shape[0])
 
 
 @dataclass
@@ -269,7 +279,7 @@ def fit(data, sample_weight, settings, *, previous=None, monitor=None):
     """
     with fit_threads() as n_threads:
         weights = weigh(data, sample_weight, settings.class_weight, settings.C)
-        problem = build_problem(data, weights, settings.C, settings.fit_intercept, n_threads)
+        problem = build_problem(data, weights, settings, n_threads)
         start = start_point(problem, settings.tol, previous)
         # a warm start is kept as it is; a cold one may begin on a subsample
         result = solve(problem, settings, start, monitor=monitor, presolve=previous is None)

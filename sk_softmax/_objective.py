@@ -4,21 +4,24 @@ import numpy as np
 from sklearn.utils.validation import _check_sample_weight, check_array, column_or_1d
 
 from .datafits.numpy import SoftmaxDatafit
-from .penalties import L2
+from .penalties import make_penalty
 
 
-def objective(estimator, X, y, *, C=None, sample_weight=None):
+def objective(estimator, X, y, *, C=None, l1_ratio=None, l1_groups=None, sample_weight=None):
     """The penalised cross-entropy ``F`` of a fitted linear classifier.
 
-    ``F(W, b) = C * sum_i s_i * CE_i + 1/2 * ||W||_F^2`` with
-    ``s_i = sample_weight_i`` (class weights are not applied), evaluated at
+    ``F(W, b) = C * sum_i s_i * CE_i + (1 - r)/2 * ||W||_F^2 + r * P(W)``
+    with ``s_i = sample_weight_i`` (class weights are not applied), ``r`` the
+    l1_ratio and ``P`` the L1 norm (or its grouped forms, see
+    :class:`SoftmaxClassifier`'s ``l1_groups``), evaluated at
     ``estimator.coef_`` and ``estimator.intercept_``. Works for
     :class:`SoftmaxClassifier` and for
     :class:`~sklearn.linear_model.LogisticRegression`, so that both can be
     compared on the objective they share. A binary ``LogisticRegression``
     (one row ``w``) is read as the two rows ``-w/2, w/2``, which give the same
-    probabilities; its own objective with ``C' = 2 C`` is then exactly twice
-    this one.
+    probabilities; its own objective with ``C' = 2 C / (1 + r)`` and
+    ``l1_ratio' = 2 r / (1 + r)`` is then ``2 / (1 + r)`` times this one
+    (twice, for the ridge).
 
     Parameters
     ----------
@@ -28,6 +31,10 @@ def objective(estimator, X, y, *, C=None, sample_weight=None):
         Labels, all of them in ``estimator.classes_``.
     C : float, default=None
         The penalty's ``C``; defaults to ``estimator.C``.
+    l1_ratio : float, default=None
+        The penalty's ``r``; defaults to ``estimator.l1_ratio`` (0 if absent).
+    l1_groups : None, "features" or array-like, default=None
+        The groups of ``P``; defaults to ``estimator.l1_groups`` (None if absent).
     sample_weight : array-like of shape (n_samples,), default=None
 
     Returns
@@ -46,6 +53,9 @@ def objective(estimator, X, y, *, C=None, sample_weight=None):
     True
     """
     C = estimator.C if C is None else C
+    l1_ratio = (getattr(estimator, "l1_ratio", None) or 0.0) if l1_ratio is None else l1_ratio
+    if l1_groups is None:
+        l1_groups = getattr(estimator, "l1_groups", None)
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
     y = column_or_1d(y)
     classes = estimator.classes_
@@ -64,5 +74,6 @@ def objective(estimator, X, y, *, C=None, sample_weight=None):
     alpha = 0.0 if np.isinf(C) else 1.0 / (C * total)
     full = np.hstack([coef, intercept[:, None]])
     datafit = SoftmaxDatafit(X, codes, classes.size, sw, fit_intercept=True)
-    value = datafit.loss(full.ravel()) + L2(alpha, X.shape[1], True).value(full)
+    penalty = make_penalty(alpha, X.shape[1], True, l1_ratio, l1_groups)
+    value = datafit.loss(full.ravel()) + penalty.value(full)
     return value * total * (1.0 if np.isinf(C) else C)

@@ -9,6 +9,9 @@ column moments are computed once per fold; each ``C`` builds its problem
 (:func:`sk_softmax._fit.solve`), exactly as a ``SoftmaxClassifier`` fit would.
 """
 
+from dataclasses import replace
+from numbers import Integral
+
 import numpy as np
 
 from ._fit import Settings, build_problem, solve, start_point
@@ -76,6 +79,31 @@ def _warm_start(problem, history, new_log_C):
     return best
 
 
+def run_path(data, weights, settings, Cs, order, n_threads=1, moments=None):
+    """The fits at every ``C`` of ``Cs``, in ``order``, each warm-started from the last.
+
+    Returns the :class:`~sk_softmax._fit.FitResult` of each ``C``, in the
+    order of ``Cs``. For a sparse penalty the start is the last optimum (its
+    zeros are the next fit's first working set); for the ridge the better of
+    it and its secant extrapolation (:func:`_warm_start`).
+    """
+    results = [None] * len(Cs)
+    history = []  # (log C, optimum) along the path, the last two
+    for j in order:
+        at_C = replace(settings, C=Cs[j])
+        problem = build_problem(data, weights, at_C, n_threads, moments)
+        if not history:
+            start = start_point(problem, settings.tol)
+        elif problem.penalty.is_smooth:
+            problem.datafit = _Remembered(problem.datafit)
+            start = _warm_start(problem, history, np.log(Cs[j]))
+        else:
+            start = history[-1][1]
+        results[j] = solve(problem, at_C, start, presolve=not history)
+        history = [*history[-1:], (np.log(Cs[j]), results[j].coef)]
+    return results
+
+
 def fold_path(X, y_codes, classes, sample_weight, train, params, Cs, order):
     """The warm-started path over ``Cs`` on the rows ``train``.
 
@@ -93,8 +121,7 @@ def fold_path(X, y_codes, classes, sample_weight, train, params, Cs, order):
         Whether the solver reached ``tol``.
     """
     n_classes, n_features = classes.size, X.shape[1]
-    fit_intercept = params["fit_intercept"]
-    n_dof = n_features + int(fit_intercept)
+    n_dof = n_features + int(params["fit_intercept"])
     y_train, sw_train = y_codes[train], sample_weight[train]
     present = np.bincount(y_train, weights=sw_train, minlength=n_classes) > 0
     keep = train[present[y_train]]
@@ -105,28 +132,164 @@ def fold_path(X, y_codes, classes, sample_weight, train, params, Cs, order):
     if isinstance(class_weight, dict):  # keys of absent classes are not errors here
         known = set(data.classes.tolist())
         class_weight = {k: v for k, v in class_weight.items() if k in known}
-    settings = Settings.of(params, class_weight=class_weight)
-    weights = weigh(data, sample_weight[keep], class_weight, np.max(Cs))
-
+    settings = Settings.of(params, class_weight=class_weight, C=np.max(Cs))
+    weights = weigh(data, sample_weight[keep], class_weight, settings.C)
+    with fit_threads() as n_threads:
+        moments = data.moments(weights.weights, settings.fit_intercept)
+        results = run_path(data, weights, settings, Cs, order, n_threads, moments)
     coefs = np.full((len(Cs), n_classes, n_dof), np.nan)
-    n_iter = np.zeros(len(Cs), dtype=int)
-    converged = np.zeros(len(Cs), dtype=bool)
-    history = []  # (log C, optimum) along the path, the last two
+    coefs[:, present] = np.stack([r.coef for r in results])
+    n_iter = np.array([r.n_iter for r in results])
+    converged = np.array([r.converged for r in results])
+    return coefs, n_iter, present, converged
+
+
+def zero_C(data, weights, settings):
+    """The largest ``C`` at which every penalised coefficient is zero (``l1_ratio > 0``).
+
+    At ``W = 0`` the intercepts' optimum is the log-prior, where the data
+    term's gradient ``G`` (in the original coordinates) has no intercept
+    part. ``W = 0`` is optimal exactly while every group of ``G`` lies in its
+    ball, ``||G_g|| <= alpha r w_g``: down to ``alpha_max = max_g ||G_g|| /
+    (r w_g)``, that is ``C_0 = 1 / (S alpha_max)`` (glmnet's ``lambda_max``,
+    in ``C``'s units). Computed in the solvers' coordinates, where the
+    gradient and the group weights are divided by the same column scales.
+    """
+    problem = build_problem(data, weights, replace(settings, C=1.0))
+    start = start_point(problem, settings.tol)
+    _, grad = problem.datafit.loss_gradient(problem.to_solver(start))
+    norm = problem.solver_penalty.nonsmooth_part()
+    dual = norm.dual_norm(np.reshape(grad, problem.shape)[:, : data.n_features])
+    if not dual > 0:
+        return np.inf  # no feature pulls at all: zero at any C
+    total = weights.scale * weights.total
+    return settings.l1_ratio / (dual * total)
+
+
+def softmax_path(
+    X, y, *, l1_ratio, Cs=100, C_ratio=1e4, l1_groups=None, fit_intercept=True,
+    class_weight=None, sample_weight=None, tol=1e-8, max_iter=100,
+):  # fmt: skip
+    """The whole regularisation path of a sparse softmax model, from the empty model up.
+
+    Fits :class:`SoftmaxClassifier` (``l1_ratio > 0``) at every ``C`` of a
+    grid, each fit warm-started from the previous one. With ``Cs`` an int,
+    the grid holds that many values spaced evenly in ``log C`` from ``C_0``,
+    the largest ``C`` at which every weight is zero (glmnet's
+    ``lambda_max``: ``C_0 = l1_ratio / (S max_g ||G_g|| / w_g)``, ``G`` the
+    gradient of the data term at the intercept-only model, ``S`` the total
+    weight), up to ``C_0 * C_ratio`` (glmnet's default path, ``lambda``
+    down to ``1e-4 lambda_max``).
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    l1_ratio : float in (0, 1]
+        As in :class:`SoftmaxClassifier`.
+    Cs : int or array-like of shape (n_Cs,), default=100
+        The grid, or how many values (see above).
+    C_ratio : float, default=1e4
+        The end of an int grid, as a multiple of ``C_0``.
+    l1_groups, fit_intercept, class_weight, tol, max_iter
+        As in :class:`SoftmaxClassifier`.
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    Cs : ndarray of shape (n_Cs,)
+        The values of ``C``, increasing when ``Cs`` was an int.
+    coefs : ndarray of shape (n_Cs, n_classes, n_features + fit_intercept)
+        The coefficients at each ``C``, the intercept in the last column.
+    n_nonzero : ndarray of shape (n_Cs,)
+        The number of features with a non-zero weight in some class.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_wine
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sk_softmax import softmax_path
+    >>> X, y = load_wine(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> Cs, coefs, n_nonzero = softmax_path(X, y, l1_ratio=1.0, Cs=5)
+    >>> coefs.shape
+    (5, 3, 14)
+    >>> n_nonzero.tolist()
+    [0, 9, 10, 10, 10]
+    """
+    from ._classifier import SoftmaxClassifier
+    from .backends.numpy import fit_data
+
+    estimator = SoftmaxClassifier(
+        l1_ratio=l1_ratio, l1_groups=l1_groups, fit_intercept=fit_intercept,
+        class_weight=class_weight, tol=tol, max_iter=max_iter,
+    )  # fmt: skip
+    estimator._validate_params()
+    if not l1_ratio > 0:
+        raise ValueError(
+            f"softmax_path follows sparse models (l1_ratio > 0), got l1_ratio={l1_ratio!r}: "
+            "for the ridge, fit SoftmaxClassifier at each C, or use SoftmaxClassifierCV."
+        )
+    data, sample_weight = fit_data(estimator, X, y, sample_weight)
+    settings = Settings.of(estimator, C=1.0)
+    weights = weigh(data, sample_weight, class_weight, settings.C)
+    if isinstance(Cs, Integral):
+        Cs = zero_C(data, weights, settings) * np.logspace(0, np.log10(C_ratio), Cs)
+    Cs = np.asarray(Cs, dtype=np.float64)
+    order = np.argsort(Cs, kind="stable")
     with fit_threads() as n_threads:
         moments = data.moments(weights.weights, fit_intercept)
-        for j in order:
-            problem = build_problem(data, weights, Cs[j], fit_intercept, n_threads, moments)
-            problem.datafit = _Remembered(problem.datafit)
-            if history:
-                start = _warm_start(problem, history, np.log(Cs[j]))
-            else:
-                start = start_point(problem, settings.tol)
-            result = solve(
-                problem, Settings.of(params, class_weight=class_weight, C=Cs[j]), start,
-                presolve=not history,
-            )  # fmt: skip
-            coefs[j, present] = result.coef
-            history = [*history[-1:], (np.log(Cs[j]), result.coef)]
-            n_iter[j] = result.n_iter
-            converged[j] = result.converged
-    return coefs, n_iter, present, converged
+        results = run_path(data, weights, settings, Cs, order, n_threads, moments)
+    coefs = np.stack([r.coef for r in results])
+    n_nonzero = np.count_nonzero(np.any(coefs[:, :, : data.n_features] != 0, axis=1), axis=1)
+    return Cs, coefs, n_nonzero
+
+
+def cv_grids(X, y_codes, classes, sample_weight, params, Cs, l1_ratios):
+    """The grid of ``C`` for each l1_ratio, shape (n_l1_ratios, n_Cs).
+
+    An int ``Cs`` gives, for the ridge (``l1_ratio = 0``),
+    ``np.logspace(-4, 4, Cs)``, and for a sparse penalty that many values
+    from ``C_0`` (:func:`zero_C` on all the rows) up to ``1e4 C_0``; an array
+    is every l1_ratio's grid.
+    """
+    if not isinstance(Cs, Integral):
+        return np.tile(Cs, (len(l1_ratios), 1))
+    data = NumpyData(X, y_codes, classes)
+    grids = []
+    for l1_ratio in l1_ratios:
+        if l1_ratio == 0:
+            grids.append(np.logspace(-4, 4, Cs))
+            continue
+        settings = Settings.of(params, C=1.0, l1_ratio=l1_ratio)
+        weights = weigh(data, sample_weight, settings.class_weight, settings.C)
+        grids.append(zero_C(data, weights, settings) * np.logspace(0, 4, Cs))
+    return np.array(grids)
+
+
+def cv_paths(X, y_codes, classes, sample_weight, folds, params, grids, l1_ratios, parallel):
+    """Every fold's path for every l1_ratio; the arrays ``SoftmaxClassifierCV`` keeps.
+
+    Returns ``(paths, coefs, n_iter, present, converged)``: ``paths[r]`` the
+    folds' :func:`fold_path` results for ``l1_ratios[r]`` (for scoring), and
+    arrays of shapes (n_folds, n_l1_ratios, n_Cs, n_classes, n_dof),
+    (n_folds, n_l1_ratios, n_Cs), (n_folds, n_classes), (n_folds,
+    n_l1_ratios, n_Cs).
+    """
+    from sklearn.utils.parallel import delayed
+
+    jobs = [(r, train) for r in range(len(l1_ratios)) for train, _ in folds]
+    results = parallel(
+        delayed(fold_path)(
+            X, y_codes, classes, sample_weight, train, {**params, "l1_ratio": l1_ratios[r]},
+            grids[r], np.argsort(grids[r], kind="stable"),
+        )
+        for r, train in jobs
+    )  # fmt: skip
+    n_folds = len(folds)
+    paths = [results[r * n_folds : (r + 1) * n_folds] for r in range(len(l1_ratios))]
+
+    def stack(i):
+        return np.stack([np.stack([fold[i] for fold in path]) for path in paths], axis=1)
+
+    return paths, stack(0), stack(1), np.stack([fold[2] for fold in paths[0]]), stack(3)

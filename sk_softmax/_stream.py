@@ -122,7 +122,7 @@ def fit_sgd(data, sample_weight, settings, stream, *, previous=None, monitor=Non
         train, valid = _split(data, weights.weights, stream.validation_fraction, rng)
         train_data, train_weights = _part(data, weights, train)
         valid_data, valid_weights = _part(data, weights, valid)
-    problem = build_problem(train_data, train_weights, settings.C, settings.fit_intercept)
+    problem = build_problem(train_data, train_weights, settings)
     if stream.early_stopping:
         validation = valid_data.datafit(valid_weights, problem.coordinates)
     start = start_point(problem, settings.tol, previous)

@@ -13,6 +13,9 @@ CONFIGURATIONS = [
     SoftmaxClassifier(class_weight="balanced"),
     SoftmaxClassifierCV(Cs=3),  # three Cs keep its checks fast
     SoftmaxClassifier(solver="sgd"),
+    SoftmaxClassifier(l1_ratio=0.5),
+    SoftmaxClassifier(l1_ratio=1.0),
+    SoftmaxClassifier(l1_ratio=0.5, l1_groups="features"),
 ]
 
 

@@ -203,12 +203,12 @@ def test_a_failed_partial_fit_leaves_the_model_intact(iris):
 
 def _max_gradient(clf, X, y):
     """``max|grad|`` of the normalised objective, in the solvers' coordinates, at clf's model."""
-    from sk_softmax._fit import build_problem
+    from sk_softmax._fit import Settings, build_problem
     from sk_softmax._weights import weigh
     from sk_softmax.backends.numpy import NumpyData
 
     data = NumpyData(X, np.searchsorted(clf.classes_, y), clf.classes_)
-    problem = build_problem(data, weigh(data, np.ones(len(y)), None, clf.C), clf.C, True)
+    problem = build_problem(data, weigh(data, np.ones(len(y)), None, clf.C), Settings(C=clf.C))
     coef = np.hstack([clf.coef_, clf.intercept_[:, None]])
     _, grad = problem.smooth().loss_gradient(problem.to_solver(coef))
     return np.max(np.abs(grad))

@@ -12,7 +12,7 @@ from hypothesis.extra.numpy import arrays
 from scipy import sparse
 
 from sk_softmax import SoftmaxClassifier
-from sk_softmax._fit import build_problem
+from sk_softmax._fit import Settings, build_problem
 from sk_softmax._weights import weigh
 from sk_softmax.backends.numpy import NumpyData
 
@@ -63,7 +63,7 @@ def proba_tolerance(clf, X, y, sw):
     codes = np.searchsorted(clf.classes_, y)
     data = NumpyData(X, codes, clf.classes_)
     weights = weigh(data, np.ones(len(y)) if sw is None else sw, None, clf.C)
-    problem = build_problem(data, weights, clf.C, clf.fit_intercept)
+    problem = build_problem(data, weights, Settings(C=clf.C, fit_intercept=clf.fit_intercept))
     coef = clf.coef_
     if clf.fit_intercept:
         coef = np.hstack([coef, clf.intercept_[:, None]])

@@ -20,24 +20,29 @@ the solvers (a solver lists the methods it needs in ``penalty_methods``):
 - ``in_coordinates(scale)``: the same penalty on the coefficients of the
   standardised features (``W = W' / scale``);
 - ``scaling_curvature()``: the curvature the standardised coordinates add
-  to the data's spread (:func:`sk_softmax.datafits.standardized.standard_scales`).
+  to the data's spread (:func:`sk_softmax.datafits.standardized.standard_scales`),
+  and ``shared_scales(scale)``: the scales it needs shared (one per group);
+- ``is_smooth``, ``smooth_part()`` and ``nonsmooth_part()``: a smooth penalty
+  (:class:`L2`) is its own smooth part; a sparse one (:class:`ElasticNet`)
+  splits into a ridge and a sum of group norms (:class:`GroupL1`: ``value``,
+  ``prox``, ``violation``, ``dual_norm``), which the smooth solvers cannot
+  take and the proximal Newton solver can.
 """
 
+from .elastic_net import ElasticNet
+from .l1 import GroupL1
 from .l2 import L2
 
-#: The methods every penalty implements.
-METHODS = (
-    "value",
-    "gradient",
-    "add_gradient",
-    "value_add_gradient",
-    "curvature",
-    "flat_curvature",
-    "prox",
-    "free_columns",
-    "canonical",
-    "in_coordinates",
-    "scaling_curvature",
-)
 
-__all__ = ["L2", "METHODS"]
+def make_penalty(alpha, n_features, fit_intercept, l1_ratio=0.0, l1_groups=None):
+    """The penalty of strength ``alpha = 1 / (C S)`` the estimator's parameters ask for.
+
+    The ridge (:class:`L2`) when ``l1_ratio`` is 0 or there is no penalty at
+    all (``alpha = 0``, ``C=inf``), else the elastic net (:class:`ElasticNet`).
+    """
+    if l1_ratio == 0 or alpha == 0:
+        return L2(alpha, n_features, fit_intercept)
+    return ElasticNet(alpha, l1_ratio, n_features, fit_intercept, l1_groups)
+
+
+__all__ = ["ElasticNet", "GroupL1", "L2", "make_penalty"]

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from .l1 import GroupL1
+
 
 class L2:
     """``alpha/2 * sum_kj strength_j / alpha * W_kj^2``; the intercept is never penalised.
@@ -42,6 +44,20 @@ class L2:
         self._curvature = curvature
         self._flat = None  # the curvature tiled over the classes, for raveled vectors
         self._free = None
+
+    is_smooth = True
+
+    def smooth_part(self):
+        """The whole penalty: it is smooth."""
+        return self
+
+    def nonsmooth_part(self):
+        """A norm of strength zero: nothing for a proximal operator to do."""
+        return GroupL1(0.0, self.n_features, self.fit_intercept, None, np.ones(self.n_features))
+
+    def shared_scales(self, scale):
+        """The coordinates' scales as they are: every column alone."""
+        return scale
 
     def in_coordinates(self, scale):
         """The penalty on ``W' = W * scale``: strengths ``alpha / scale^2``.

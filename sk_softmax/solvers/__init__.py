@@ -12,6 +12,7 @@ checks them up front. The objective is the sample-normalised one, so that
   and the damped Newton loop;
 - :mod:`.cg`: truncated Newton on Hessian-vector products ("newton-cg");
 - :mod:`.lbfgs`: scipy's L-BFGS-B ("lbfgs");
+- :mod:`.prox_newton`: proximal Newton for the sparse penalties ("prox-newton");
 - :mod:`._subsample`: subsampled Newton for tall data, used by all three;
 - :mod:`.sgd`: the minibatch engine of ``partial_fit`` and ``solver="sgd"``.
 """
@@ -20,9 +21,10 @@ from ._base import Solver, SolverResult
 from .cg import NewtonCG
 from .lbfgs import LBFGS
 from .newton import NewtonCholesky
+from .prox_newton import ProxNewton
 
 #: The full-batch solvers by name.
-SOLVERS = {solver.name: solver for solver in (LBFGS(), NewtonCG(), NewtonCholesky())}
+SOLVERS = {solver.name: solver for solver in (LBFGS(), NewtonCG(), NewtonCholesky(), ProxNewton())}
 
 
 def choose_solver(n_dof, n_classes):

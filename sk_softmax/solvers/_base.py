@@ -60,6 +60,12 @@ class Solver:
             ("penalty", penalty, self.penalty_methods),
         ):
             missing = [name for name in needed if not callable(getattr(obj, name, None))]
+            if missing and role == "penalty" and not getattr(obj, "is_smooth", True):
+                raise ValueError(
+                    f"solver={self.name!r} minimises smooth objectives only, and the penalty "
+                    f"is not smooth ({type(obj).__name__}: l1_ratio > 0). Use solver='auto' "
+                    "or solver='prox-newton', which handle it."
+                )
             if missing:
                 raise ValueError(
                     f"solver={self.name!r} needs the {role}'s {', '.join(missing)}, which "

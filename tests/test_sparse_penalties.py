@@ -1,0 +1,343 @@
+"""Sparse softmax models: the elastic net and the group norms, solved to the optimum.
+
+Tolerances: the proximal Newton solver stops when no entry of the least-norm
+subgradient of ``F / (C S)`` exceeds ``tol`` in standardised coordinates. In
+the original coordinates the conditions then hold to ``tol (sigma_j + |mu_j|)``
+on column ``j`` (the map scales a weight by its column's spread ``sigma_j``
+and moves ``mu_j`` times the intercept's gradient onto it), which is the bound
+the direct checks below use, computed from the data. Objectives of two
+solutions within ``tol`` of the optimum differ by about ``tol^2`` over the
+curvature: relative ``1e-8`` is loose for ``tol=1e-10``.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy import sparse
+from scipy.optimize import Bounds, NonlinearConstraint, minimize
+from scipy.special import softmax
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from sk_softmax import SoftmaxClassifier, objective, softmax_path
+
+TOL = 1e-10
+
+
+def _data(name, standardise):
+    loader = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer}[name]
+    X, y = loader(return_X_y=True)
+    return (StandardScaler().fit_transform(X) if standardise else X), y
+
+
+def _smooth_gradient(clf, X, y, sample_weight=None):
+    """``d/dW`` of ``F / (C S)`` without the norm: data term plus ridge, from scratch."""
+    sw = np.ones(len(y)) if sample_weight is None else sample_weight
+    codes = np.searchsorted(clf.classes_, y)
+    proba = softmax(X @ clf.coef_.T + clf.intercept_, axis=1)
+    residual = proba - np.eye(clf.classes_.size)[codes]
+    grad = (residual * sw[:, None]).T @ X / sw.sum()
+    intercept_grad = (residual * sw[:, None]).sum(axis=0) / sw.sum()
+    alpha = 1.0 / (clf.C * sw.sum())
+    return grad + alpha * (1 - clf.l1_ratio) * clf.coef_, intercept_grad, alpha
+
+
+def _bound(X, alpha, l1_ratio, sample_weight=None):
+    """Per column, what ``tol`` in standardised coordinates allows in the original ones."""
+    sw = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+    mean = sw @ X / sw.sum()
+    std = np.sqrt(np.maximum(sw @ (X - mean) ** 2 / sw.sum(), 0.0))
+    sigma = np.sqrt(std**2 + alpha * (1 - l1_ratio))
+    return TOL * (sigma + np.abs(mean)) * 1.01 + 1e-15
+
+
+def _assert_optimal_entries(clf, X, y, sample_weight=None):
+    """The lasso/elastic-net conditions, entry by entry (module docstring)."""
+    grad, intercept_grad, alpha = _smooth_gradient(clf, X, y, sample_weight)
+    threshold = alpha * clf.l1_ratio
+    bound = _bound(X, alpha, clf.l1_ratio, sample_weight)
+    W = clf.coef_
+    nonzero = W != 0
+    excess = np.where(
+        nonzero, np.abs(grad + threshold * np.sign(W)), np.maximum(np.abs(grad) - threshold, 0)
+    )
+    assert np.all(excess <= bound), np.max(excess / bound)
+    np.testing.assert_allclose(intercept_grad, 0.0, atol=2 * TOL)
+    return nonzero
+
+
+@pytest.mark.parametrize("name", ["iris", "wine", "breast_cancer"])
+@pytest.mark.parametrize("standardise", [False, True])
+@pytest.mark.parametrize("l1_ratio", [0.5, 1.0])
+@pytest.mark.parametrize("C", [0.05, 1.0])
+def test_optimality_conditions_hold(name, standardise, l1_ratio, C):
+    X, y = _data(name, standardise)
+    clf = SoftmaxClassifier(C=C, l1_ratio=l1_ratio, tol=TOL, max_iter=500).fit(X, y)
+    assert clf.converged_ and clf.solver_ == "prox-newton"
+    nonzero = _assert_optimal_entries(clf, X, y)
+    assert nonzero.any() and not nonzero.all()  # a sparse model: the case at hand
+
+
+@pytest.mark.parametrize("groups", ["features", "ids"])
+@pytest.mark.parametrize("standardise", [False, True])
+def test_group_optimality_conditions_hold(groups, standardise):
+    X, y = _data("wine", standardise)
+    ids = np.arange(X.shape[1]) // 3  # groups of three columns (the last of one)
+    l1_groups = "features" if groups == "features" else ids
+    clf = SoftmaxClassifier(C=0.05, l1_ratio=0.8, l1_groups=l1_groups, tol=TOL).fit(X, y)
+    assert clf.converged_
+    grad, intercept_grad, alpha = _smooth_gradient(clf, X, y)
+    index = np.arange(X.shape[1]) if groups == "features" else ids
+    weight = np.ones(X.shape[1]) if groups == "features" else np.sqrt(np.bincount(ids))
+    bound = _bound(X, alpha, 0.8)
+    n_zero = 0
+    for g in np.unique(index):
+        cols = index == g
+        block, block_grad = clf.coef_[:, cols], grad[:, cols]
+        t = alpha * 0.8 * weight[g]
+        # in the original coordinates the group's columns have spreads sigma_j:
+        # bound the violation by the largest of them
+        allowed = np.sqrt(cols.sum() * clf.classes_.size) * bound[cols].max()
+        if np.all(block == 0):
+            n_zero += 1
+            assert np.linalg.norm(block_grad) <= t + allowed
+        else:
+            assert not np.any(block == 0)  # a group enters whole
+            direction = block / np.linalg.norm(block)
+            assert np.linalg.norm(block_grad + t * direction) <= allowed
+    assert 0 < n_zero < np.unique(index).size
+    np.testing.assert_allclose(intercept_grad, 0.0, atol=2 * TOL)
+
+
+def _saga(X, y, C, l1_ratio):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return LogisticRegression(
+            C=C, l1_ratio=l1_ratio, solver="saga", tol=1e-12, max_iter=100_000
+        ).fit(X, y)
+
+
+@pytest.mark.parametrize("name, standardise", [("iris", False), ("iris", True), ("wine", True)])
+@pytest.mark.parametrize("l1_ratio", [0.5, 1.0])
+def test_same_optimum_as_saga(name, standardise, l1_ratio):
+    X, y = _data(name, standardise)
+    ours = SoftmaxClassifier(C=0.1, l1_ratio=l1_ratio, tol=TOL).fit(X, y)
+    theirs = _saga(X, y, 0.1, l1_ratio)
+    F_ours, F_theirs = objective(ours, X, y), objective(theirs, X, y)
+    assert F_ours <= F_theirs * (1 + 1e-8)
+    # the same non-zero coefficients, away from ties (entries near zero in either)
+    clear = (np.abs(ours.coef_) > 1e-6) | (np.abs(theirs.coef_) > 1e-6)
+    np.testing.assert_array_equal((ours.coef_ != 0)[clear], (theirs.coef_ != 0)[clear])
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-5 * np.abs(ours.coef_).max())
+
+
+@pytest.mark.parametrize("l1_ratio", [0.5, 1.0])
+def test_two_classes_match_binary_logistic_regression(l1_ratio):
+    # The two rows -w/2, w/2 give binary logistic regression's model with
+    # C' = 2 C / (1 + r) and l1_ratio' = 2 r / (1 + r) (the docstring's mapping).
+    X, y = _data("breast_cancer", True)
+    C, r = 0.05, l1_ratio
+    ours = SoftmaxClassifier(C=C, l1_ratio=r, tol=TOL).fit(X, y)
+    theirs = _saga(X, y, 2 * C / (1 + r), 2 * r / (1 + r))
+    np.testing.assert_allclose(ours.coef_[1] - ours.coef_[0], theirs.coef_[0], atol=1e-5)
+    np.testing.assert_allclose(objective(ours, X, y), objective(theirs, X, y, C=C, l1_ratio=r),
+                               rtol=1e-8)  # fmt: skip
+
+
+def test_l1_against_a_smooth_reformulation():
+    # W = P - N with P, N >= 0: the lasso becomes a smooth problem with bounds,
+    # which L-BFGS-B solves independently of this package's code.
+    X, y = _data("iris", True)
+    C, r = 0.3, 1.0
+    clf = SoftmaxClassifier(C=C, l1_ratio=r, tol=TOL).fit(X, y)
+    n, d = X.shape
+    k = 3
+    onehot = np.eye(k)[y]
+
+    def F(z):
+        P, N, b = z[: k * d].reshape(k, d), z[k * d : 2 * k * d].reshape(k, d), z[2 * k * d :]
+        W = P - N
+        logits = X @ W.T + b
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        p /= p.sum(axis=1, keepdims=True)
+        value = -np.sum(onehot * np.log(p)) * C + np.sum(P + N)
+        grad_W = C * (p - onehot).T @ X
+        grad_b = C * (p - onehot).sum(axis=0)
+        return value, np.concatenate([(grad_W + 1).ravel(), (1 - grad_W).ravel(), grad_b])
+
+    bounds = [(0, None)] * (2 * k * d) + [(None, None)] * k
+    res = minimize(F, np.zeros(2 * k * d + k), jac=True, method="L-BFGS-B", bounds=bounds,
+                   options={"maxiter": 20000, "ftol": 1e-15, "gtol": 1e-12})  # fmt: skip
+    W = res.x[: k * d].reshape(k, d) - res.x[k * d : 2 * k * d].reshape(k, d)
+    assert objective(clf, X, y) <= res.fun * (1 + 1e-9)
+    np.testing.assert_allclose(clf.coef_, W, atol=1e-4)
+
+
+@pytest.mark.filterwarnings("ignore:delta_grad == 0.0:UserWarning")  # scipy's quasi-Newton
+def test_group_norm_against_a_smooth_reformulation():
+    # The grouped norm with slacks, t_g^2 >= ||W_g||^2, t_g >= 0: a smooth
+    # objective with smooth constraints, which scipy's interior-point
+    # trust-constr solves on a small problem, from zero.
+    X, y = _data("iris", True)
+    C = 0.2
+    ids = np.array([0, 0, 1, 1])
+    clf = SoftmaxClassifier(C=C, l1_ratio=1.0, l1_groups=ids, tol=TOL).fit(X, y)
+    d, k = X.shape[1], 3
+    onehot = np.eye(k)[y]
+
+    def unpack(z):
+        return z[: k * d].reshape(k, d), z[k * d : k * d + k], z[k * d + k :]
+
+    def F(z):
+        W, b, t = unpack(z)
+        logits = X @ W.T + b
+        shift = logits.max(axis=1, keepdims=True)
+        p = np.exp(logits - shift)
+        total = p.sum(axis=1, keepdims=True)
+        p /= total
+        value = C * np.sum(np.log(total) + shift - np.sum(onehot * logits, axis=1, keepdims=True))
+        grad = np.concatenate([(C * (p - onehot).T @ X).ravel(), C * (p - onehot).sum(axis=0),
+                               np.full(2, np.sqrt(2))])  # fmt: skip
+        return value + np.sqrt(2) * np.sum(t), grad
+
+    def slack(z):
+        W, _, t = unpack(z)
+        return np.array([t[g] ** 2 - np.sum(W[:, ids == g] ** 2) for g in range(2)])
+
+    def slack_jac(z):
+        W, _, t = unpack(z)
+        out = np.zeros((2, z.size))
+        for g in range(2):
+            out[g, : k * d] = (-2 * W * (ids == g)).ravel()
+            out[g, k * d + k + g] = 2 * t[g]
+        return out
+
+    start = np.zeros(k * d + k + 2)
+    start[-2:] = 1.0
+    res = minimize(
+        F, start, jac=True, method="trust-constr",
+        constraints=[NonlinearConstraint(slack, 0, np.inf, jac=slack_jac)],
+        bounds=Bounds([-np.inf] * (k * d + k) + [0, 0], [np.inf] * (k * d + k + 2)),
+        options={"maxiter": 5000, "gtol": 1e-12, "xtol": 1e-14},
+    )  # fmt: skip
+    assert objective(clf, X, y) <= res.fun * (1 + 1e-9)
+    # the interior point stops about 1e-7 from the optimum (its xtol): a loose bound
+    np.testing.assert_allclose(clf.coef_, unpack(res.x)[0], atol=1e-5)
+
+
+@pytest.mark.parametrize("l1_groups", [None, "features"])
+def test_formats_and_weights(l1_groups):
+    # sparse and float32 data, and integer weights against repeated rows
+    X, y = _data("wine", True)
+    params = dict(C=0.1, l1_ratio=0.7, l1_groups=l1_groups, tol=TOL)
+    ref = SoftmaxClassifier(**params).fit(X, y)
+    for data in (sparse.csr_matrix(X), sparse.csc_matrix(X)):
+        np.testing.assert_allclose(SoftmaxClassifier(**params).fit(data, y).coef_, ref.coef_,
+                                   atol=1e-8)  # fmt: skip
+    X32 = X.astype(np.float32)
+    on32 = SoftmaxClassifier(**params).fit(X32, y)
+    np.testing.assert_allclose(on32.coef_, SoftmaxClassifier(**params).fit(
+        X32.astype(np.float64), y).coef_, atol=1e-8)  # fmt: skip
+    counts = np.random.RandomState(0).randint(0, 3, size=len(y))
+    weighted = SoftmaxClassifier(**params).fit(X, y, sample_weight=counts)
+    repeated = SoftmaxClassifier(**params).fit(X.repeat(counts, axis=0), y.repeat(counts))
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, atol=1e-8)
+    np.testing.assert_array_equal(weighted.coef_ == 0, repeated.coef_ == 0)
+    _assert_optimal_entries(weighted, X, y, counts.astype(float)) if l1_groups is None else None
+
+
+def test_class_weights_and_warm_start():
+    X, y = _data("wine", True)
+    clf = SoftmaxClassifier(C=0.1, l1_ratio=1.0, class_weight="balanced", warm_start=True,
+                            tol=TOL).fit(X, y)  # fmt: skip
+    assert clf.converged_
+    again = clf.fit(X, y)
+    assert again.n_iter_ == 0  # the warm start is the optimum already
+
+
+def test_no_penalty_is_no_penalty():
+    # C=inf: no penalty at all, whatever l1_ratio (the same fit as the ridge's)
+    X, y = _data("iris", True)
+    y = np.where(y == 0, 1, y)  # two overlapping classes: a finite unpenalised optimum
+    a = SoftmaxClassifier(C=np.inf, l1_ratio=1.0).fit(X, y)
+    b = SoftmaxClassifier(C=np.inf).fit(X, y)
+    assert a.solver_ == b.solver_ == "newton-cholesky"
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-7)
+
+
+def test_exact_zeros_and_the_sparsity_grows_with_the_penalty():
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    nnz = [np.count_nonzero(SoftmaxClassifier(C=C, l1_ratio=1.0).fit(X, y).coef_)
+           for C in (0.003, 0.03, 0.3)]  # fmt: skip
+    assert 0 < nnz[0] < nnz[1] < nnz[2] < 640
+
+
+def test_bad_groups_are_clear_errors():
+    X, y = _data("iris", False)
+    with pytest.raises(ValueError, match="l1_groups has shape \\(3,\\), but X has 4 features"):
+        SoftmaxClassifier(l1_ratio=0.5, l1_groups=[0, 1, 2]).fit(X, y)
+    with pytest.raises(TypeError, match="cannot be compared"):
+        SoftmaxClassifier(l1_ratio=0.5, l1_groups=np.array([0, "a", 1, "b"], dtype=object)).fit(
+            X, y
+        )
+    with pytest.raises(ValueError, match="solver='lbfgs' minimises smooth objectives only"):
+        SoftmaxClassifier(l1_ratio=0.5, solver="lbfgs").fit(X, y)
+    with pytest.raises(AttributeError, match="has no attribute 'partial_fit'") as excinfo:
+        SoftmaxClassifier(l1_ratio=0.5).partial_fit(X, y, classes=[0, 1, 2])
+    # the reason, chained (scikit-learn's available_if): the traceback shows it
+    assert "partial_fit is not available with l1_ratio=0.5" in str(excinfo.value.__cause__)
+    assert not hasattr(SoftmaxClassifier(l1_ratio=0.5), "partial_fit")
+
+
+@pytest.mark.parametrize("l1_groups", [None, "features", "ids"])
+def test_the_path_starts_where_the_model_is_empty(l1_groups):
+    # C_0 in closed form: every weight is zero up to it, and one group enters
+    # just after it.
+    X, y = _data("wine", False)
+    groups = np.arange(X.shape[1]) // 4 if l1_groups == "ids" else l1_groups
+    Cs, coefs, n_nonzero = softmax_path(X, y, l1_ratio=0.6, l1_groups=groups, Cs=30)
+    assert n_nonzero[0] == 0 and np.all(coefs[0, :, :-1] == 0)
+    assert np.all(np.diff(Cs) > 0) and Cs[-1] == pytest.approx(1e4 * Cs[0])
+    params = dict(l1_ratio=0.6, l1_groups=groups, tol=TOL)
+    below = SoftmaxClassifier(C=Cs[0] * (1 - 1e-6), **params).fit(X, y)
+    above = SoftmaxClassifier(C=Cs[0] * 1.01, **params).fit(X, y)
+    assert np.all(below.coef_ == 0) and np.any(above.coef_ != 0)
+    # the path's fits are the estimator's fits at those C
+    for j in (5, 20):
+        fit = SoftmaxClassifier(C=Cs[j], **params).fit(X, y)
+        np.testing.assert_allclose(coefs[j, :, :-1], fit.coef_, atol=1e-7)
+    assert n_nonzero[-1] > n_nonzero[5] > 0
+
+
+@pytest.mark.parametrize("Cs", [4, [0.05, 0.5, 5.0]])
+def test_cv_over_l1_ratios_chooses_as_grid_search(Cs):
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    from sk_softmax import SoftmaxClassifierCV
+
+    X, y = _data("wine", True)
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y))
+    ratios = [0.3, 1.0]
+    cv = SoftmaxClassifierCV(Cs=Cs, l1_ratios=ratios, cv=folds, scoring="neg_log_loss",
+                             tol=TOL).fit(X, y)  # fmt: skip
+    assert cv.Cs_.shape == (2, 4 if Cs == 4 else 3) and cv.scores_.shape == (3, *cv.Cs_.shape)
+    for r, ratio in enumerate(ratios):
+        search = GridSearchCV(
+            SoftmaxClassifier(l1_ratio=ratio, tol=TOL), {"C": list(cv.Cs_[r])}, cv=folds,
+            scoring="neg_log_loss",
+        ).fit(X, y)  # fmt: skip
+        scores = np.stack([search.cv_results_[f"split{i}_test_score"] for i in range(3)])
+        # Both are optima of the same folds to tol, so their coefficients differ
+        # by at most about tol sqrt(m) / lambda_min: at the grid's weakest
+        # penalty (1e4 C_0) lambda_min, the least curvature on the support, is
+        # about 4e-5 here (measured), so up to 1.4e-5 for tol=1e-10 and m=38;
+        # the held-out log-losses move by as much, relatively, at most.
+        np.testing.assert_allclose(cv.scores_[:, r], scores, rtol=1e-4)
+    best = np.unravel_index(np.argmax(cv.scores_.mean(axis=0)), cv.Cs_.shape)
+    assert (cv.l1_ratio_, cv.C_) == (ratios[best[0]], cv.Cs_[best])
+    refit = SoftmaxClassifier(C=cv.C_, l1_ratio=cv.l1_ratio_, tol=TOL).fit(X, y)
+    np.testing.assert_allclose(cv.coef_, refit.coef_, atol=1e-5)  # the same bound as above
