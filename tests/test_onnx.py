@@ -248,6 +248,17 @@ def test_zeros_in_coef(fitted):
     assert (predicted == model.classes_[0]).all() and (proba == 1 / 3).all()
 
 
+@pytest.mark.parametrize("l1_ratio", [0.5, 1.0])
+def test_sparse_penalty_fits(l1_ratio):
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    model = SoftmaxClassifier(C=0.05, l1_ratio=l1_ratio).fit(X, STR_LABELS[y])
+    assert (model.coef_ == 0).any()  # what this test is about
+    predicted, proba = _run(sk_onnx.to_onnx(model, X, dtype=np.float64), X)
+    assert_array_equal(predicted, model.predict(X))
+    assert np.abs(proba - model.predict_proba(X)).max() <= _bound(model, X)
+
+
 @pytest.mark.parametrize(
     "y_kind", ["float", "bool", "uint8"], ids=["float labels", "bool labels", "uint8 labels"]
 )
