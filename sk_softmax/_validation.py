@@ -150,23 +150,35 @@ def check_two_classes(classes, name="SoftmaxClassifier"):
         )
 
 
+def plain_x(X):
+    """Whether ``X`` is a matrix ``validate_data`` would pass through unchanged.
+
+    True for a finite float64 or float32 NumPy matrix (native byte order)
+    with at least one row and one column: neither a data frame nor anything
+    to convert, check further or warn about. Finiteness is read from the
+    sum, which is finite only if every entry is (a finite sum beyond float64
+    sends ``X`` to the full check, which accepts it).
+    """
+    if type(X) is not np.ndarray or X.ndim != 2 or X.dtype not in (np.float64, np.float32):
+        return False
+    if not (X.shape[0] >= 1 and X.shape[1] >= 1):
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(X.sum()))
+
+
 def plain_xy(X, y):
     """Whether ``validate_data`` would pass ``X`` and ``y`` through unchanged.
 
-    True for a finite float64 or float32 NumPy matrix with at least one row
-    and one column, and a finite 1-D NumPy array of numbers or booleans of
-    the same length: neither a data frame nor anything to convert, check
-    further or warn about. Anything else goes to ``validate_data``.
+    :func:`plain_x`, and a finite 1-D NumPy array of numbers or booleans of
+    the same length as ``X``. Anything else goes to ``validate_data``.
     """
-    if type(X) is not np.ndarray or type(y) is not np.ndarray:
+    if type(y) is not np.ndarray or y.ndim != 1 or y.dtype.kind not in "biuf":
         return False
-    if X.ndim != 2 or X.dtype not in (np.float64, np.float32) or y.ndim != 1:
+    if not plain_x(X) or X.shape[0] != y.shape[0]:
         return False
-    if y.dtype.kind not in "biuf" or not (X.shape[0] == y.shape[0] >= 1 and X.shape[1] >= 1):
-        return False
-    with np.errstate(over="ignore", invalid="ignore"):  # a sum beyond float64: check fully
-        finite = np.isfinite(X.sum()) and (y.dtype.kind != "f" or np.isfinite(y.sum()))
-    return bool(finite)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(y.dtype.kind != "f" or np.isfinite(y.sum()))
 
 
 def validated_xy(estimator, X, y, reset=True):

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
 from scipy import sparse
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import (
@@ -456,6 +457,30 @@ def test_bad_prediction_input(method):
         call(X[:0])
     with pytest.raises(ValueError, match="could not convert string to float.*needs numeric X"):
         call(np.full((2, 3), "a"))
+
+
+@pytest.mark.parametrize(
+    "method", ["predict", "predict_proba", "predict_log_proba", "decision_function"]
+)
+def test_plain_arrays_skip_only_checks_they_would_pass(method):
+    """Finite float ndarrays skip validate_data (backends/numpy.py): nothing else does."""
+    clf = SoftmaxClassifier().fit(X, Y)
+    call = getattr(clf, method)
+    expected = call(X.tolist())  # a list: validate_data converts it
+    assert_array_equal(call(X), expected)
+    assert_array_equal(call(X[:1]), expected[:1])
+    assert_array_equal(call(X.astype(">f8")), expected)  # byte-swapped: converted
+    assert_array_equal(call(X.astype(np.float32)), call(X.astype(np.float32).tolist()))
+    for dtype in (np.float64, np.float32):
+        with pytest.raises(ValueError, match="Input X contains infinity"):
+            call(_with(X, (2, 1), np.inf).astype(dtype))
+        with pytest.raises(ValueError, match="Input X contains NaN"):
+            call(_with(X, (0, 0), np.nan).astype(dtype))
+    # finite entries whose sum overflows: the full check, which accepts them, and no warning
+    huge = np.full((2, 3), 1e308)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.all(np.isfinite(clf.predict_proba(huge)))
 
 
 def test_predicting_with_other_feature_names():

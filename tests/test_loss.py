@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 from scipy.optimize import check_grad
+from scipy.special import log_softmax as scipy_log_softmax
 from scipy.special import logsumexp
 
 from sk_softmax._predict import log_softmax
@@ -298,6 +299,20 @@ def test_log_softmax_never_overflows():
     np.testing.assert_allclose(np.exp(log_proba).sum(axis=1), 1.0, rtol=1e-15)
     assert log_proba[0, 0] == 0.0 and log_proba[2, 2] == 0.0
     np.testing.assert_allclose(log_proba[1], [-np.log(2), -990 - np.log(2), -np.log(2)])
+
+
+@pytest.mark.parametrize("n_classes", [2, 7, 32, 33, 80])
+def test_log_softmax_with_few_and_many_classes(n_classes):
+    """Column by column up to 32 classes, NumPy's row reductions beyond: the same values."""
+    raw = np.random.RandomState(n_classes).normal(scale=30.0, size=(40, n_classes))
+    expected = scipy_log_softmax(raw, axis=1)
+    # both are o - max(o) - log(sum(exp(o - max(o)))) summed in other orders: the
+    # subtraction is exact to u |o|, the logarithm of a sum in [1, K] to about K u
+    bound = 4 * (np.abs(raw).max() + n_classes) * np.finfo(float).eps
+    assert np.abs(log_softmax(raw) - expected).max() <= bound
+    raw[3, n_classes // 2] = np.nan  # a NaN output stays in its row
+    out = log_softmax(raw)
+    assert np.isnan(out[3]).all() and np.isfinite(np.delete(out, 3, axis=0)).all()
 
 
 def test_raw_prediction_float32_no_full_copy():

@@ -1,0 +1,401 @@
+"""Export to ONNX: skl2onnx converters for the package's classifiers, and a checked export.
+
+Importing this module (``pip install "sk-softmax[onnx]"``, which brings
+``skl2onnx`` and ``onnxruntime``) registers converters for
+:class:`~sk_softmax.SoftmaxClassifier` and :class:`~sk_softmax.SoftmaxClassifierCV`
+with skl2onnx, so that ``skl2onnx.to_onnx`` converts them alone or as the
+last step of a :class:`~sklearn.pipeline.Pipeline`, with skl2onnx's usual
+classifier options: ``zipmap`` (True, False or "columns"), ``nocl``,
+``output_class_labels`` and ``raw_scores``. ``import sk_softmax`` never
+imports skl2onnx.
+
+The graph computes what the prediction kernel (``sk_softmax._predict``)
+computes, in float64 whatever the input type (as ``predict`` does with float32
+data):
+
+- the raw outputs ``o = X W^T + b``, one column per class (two for two
+  classes: the model keeps both rows of ``coef_``, and its probabilities are
+  the softmax of ``(o_0, o_1)``);
+- the labels ``classes_[argmax_k o_k]``, the first on exact ties;
+- the probabilities ``exp(log_softmax(o))``, ``log_softmax`` being the
+  max-shifted ``o - max(o) - log(sum(exp(o - max(o))))``; with
+  ``raw_scores=True``, ``o`` itself instead (for two classes
+  ``decision_function`` is ``o_1 - o_0``);
+- then, in a float32 graph, the probabilities rounded to float32.
+
+What it cannot reproduce is the kernel's rescue of rows whose outputs
+overflow float64 (features or coefficients near 1e308): ONNX has no
+per-row rescaling, so on such rows the graph's outputs are infinite, in
+whatever way the overflow of its sums left them; its probabilities are NaN
+for the classes whose output is ``+inf`` (about 0 for the others) where
+``predict_proba`` gives finite ones, and its label is one of the overflowing
+classes, not necessarily ``predict``'s. :func:`export_and_check` then
+reports a NaN difference.
+"""
+
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+from scipy import sparse
+from sklearn.utils._array_api import move_to
+from sklearn.utils.validation import check_is_fitted
+
+try:
+    import skl2onnx
+    from skl2onnx.common.data_types import (
+        BooleanTensorType,
+        DoubleTensorType,
+        FloatTensorType,
+        Int64TensorType,
+        StringTensorType,
+    )
+    from skl2onnx.common.utils import check_input_and_output_numbers, check_input_and_output_types
+    from skl2onnx.proto import onnx_proto
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "sk_softmax.onnx needs skl2onnx and onnxruntime: install them with "
+        'pip install "sk-softmax[onnx]".'
+    ) from exc
+
+from ._classifier import SoftmaxClassifier
+from ._cv import SoftmaxClassifierCV
+
+__all__ = ["ExportCheck", "export_and_check", "to_onnx"]
+
+TensorProto = onnx_proto.TensorProto
+OPTIONS = {
+    "zipmap": [True, False, "columns"],
+    "nocl": [True, False],
+    "output_class_labels": [False, True],
+    "raw_scores": [True, False],
+}
+
+
+# -- what the graph holds --------------------------------------------------------------
+def _parameters(model):
+    """``(coef, intercept)`` of a fitted model as float64 NumPy arrays (any backend)."""
+    check_is_fitted(model)
+    coef = np.asarray(move_to(model.coef_, xp=np, device="cpu"), dtype=np.float64)
+    intercept = np.asarray(move_to(model.intercept_, xp=np, device="cpu"), dtype=np.float64)
+    return coef, intercept
+
+
+def _labels(model, nocl):
+    """``(tensor type, values)`` of the labels the graph returns.
+
+    ONNX labels are int64 or strings: integer, boolean and integral float
+    labels become int64 (equal to ``classes_`` as numbers), text stays text.
+    With ``nocl``, the class indices.
+    """
+    classes = np.asarray(move_to(model.classes_, xp=np, device="cpu"))
+    if nocl:
+        return TensorProto.INT64, np.arange(classes.size, dtype=np.int64)
+    values = classes.tolist()
+    if all(isinstance(v, (bool, np.bool_, int, np.integer)) for v in values):
+        if all(-(2**63) <= int(v) < 2**63 for v in values):
+            return TensorProto.INT64, np.array([int(v) for v in values], dtype=np.int64)
+    elif all(isinstance(v, float) and v.is_integer() and abs(v) < 2**63 for v in values):
+        return TensorProto.INT64, np.array([int(v) for v in values], dtype=np.int64)
+    elif all(isinstance(v, str) for v in values):
+        return TensorProto.STRING, np.array([v.encode("utf-8") for v in values])
+    raise TypeError(
+        f"ONNX class labels are 64-bit integers or strings, but classes_ holds "
+        f"{classes[:5].tolist()!r} (dtype {classes.dtype}). Fit on y.astype(str), or pass "
+        "nocl=True to return class indices."
+    )
+
+
+def _label_type(model, nocl):
+    kind, _ = _labels(model, nocl)
+    return Int64TensorType if kind == TensorProto.INT64 else StringTensorType
+
+
+# -- skl2onnx's two hooks: output types, then the graph -----------------------------------
+def _shapes(operator):
+    """skl2onnx's shape calculator: label ``(N,)``, probabilities ``(N, n_classes)``."""
+    check_input_and_output_numbers(operator, input_count_range=1, output_count_range=2)
+    check_input_and_output_types(
+        operator,
+        good_input_types=[FloatTensorType, DoubleTensorType, Int64TensorType, BooleanTensorType],
+    )
+    model = operator.raw_operator
+    coef, _ = _parameters(model)
+    n_rows, n_features = (list(operator.inputs[0].type.shape) + [None, None])[:2]
+    if isinstance(n_features, int) and n_features != coef.shape[1]:
+        raise ValueError(
+            f"The ONNX input has {n_features} columns but {type(model).__name__} was fitted "
+            f"on {coef.shape[1]} features: give to_onnx a sample of the data it predicts on."
+        )
+    options = operator.scope_inst.get_options(model, dict(nocl=False, zipmap=True))
+    double = isinstance(operator.inputs[0].type, DoubleTensorType)
+    if double and options["zipmap"] is True:
+        raise ValueError(
+            "ONNX's ZipMap operator takes float32 probabilities only, and this graph's are "
+            "float64: convert with the option zipmap=False (or 'columns'), or with a float32 "
+            "sample."
+        )
+    operator.outputs[0].type = _label_type(model, options["nocl"])([n_rows])
+    scores_type = DoubleTensorType if double else FloatTensorType
+    operator.outputs[1].type = scores_type([n_rows, coef.shape[0]])
+
+
+def _node(scope, container, op_type, inputs, output=None, **attributes):
+    """Add one ONNX node; returns its output's name (a fresh one unless given)."""
+    output = output or scope.get_unique_variable_name(op_type.lower())
+    name = scope.get_unique_operator_name(op_type)
+    container.add_node(op_type, inputs, output, name=name, **attributes)
+    return output
+
+
+def _constant(scope, container, name, kind, values):
+    unique = scope.get_unique_variable_name(name)
+    container.add_initializer(unique, kind, list(values.shape), values.ravel().tolist())
+    return unique
+
+
+def _convert(scope, operator, container):
+    """skl2onnx's converter: the prediction kernel as ONNX nodes (module docstring)."""
+    model = operator.raw_operator
+    options = container.get_options(model, dict(nocl=False, raw_scores=False))
+    coef, intercept = _parameters(model)
+    label_kind, label_values = _labels(model, options["nocl"])
+    x = operator.inputs[0].full_name
+    if not isinstance(operator.inputs[0].type, DoubleTensorType):
+        x = _node(scope, container, "Cast", [x], to=TensorProto.DOUBLE)  # exact for float32
+    weights = _constant(scope, container, "coef_t", TensorProto.DOUBLE, coef.T.copy())
+    raw = _node(scope, container, "MatMul", [x, weights])
+    if np.any(intercept != 0):
+        bias = _constant(scope, container, "intercept", TensorProto.DOUBLE, intercept)
+        raw = _node(scope, container, "Add", [raw, bias])
+
+    index = _node(scope, container, "ArgMax", [raw], axis=1, keepdims=0)  # first on ties
+    labels = _constant(scope, container, "classes", label_kind, label_values)
+    _node(scope, container, "Gather", [labels, index], operator.outputs[0].full_name, axis=0)
+
+    scores = raw
+    if not options["raw_scores"]:
+        log_proba = _node(scope, container, "LogSoftmax", [raw], axis=1)
+        scores = _node(scope, container, "Exp", [log_proba])
+    output = operator.outputs[1].full_name
+    if isinstance(operator.outputs[1].type, DoubleTensorType):
+        _node(scope, container, "Identity", [scores], output)
+    else:
+        _node(scope, container, "Cast", [scores], output, to=TensorProto.FLOAT)
+
+
+for _estimator in (SoftmaxClassifier, SoftmaxClassifierCV):
+    skl2onnx.update_registered_converter(
+        _estimator, f"SkSoftmax{_estimator.__name__}", _shapes, _convert, options=OPTIONS
+    )
+
+
+# -- conveniences ----------------------------------------------------------------------
+_ONNX_TO_NUMPY = {
+    "tensor(float)": np.float32,
+    "tensor(double)": np.float64,
+    "tensor(int64)": np.int64,
+    "tensor(bool)": np.bool_,
+    "tensor(string)": object,
+}
+
+
+def _sample(X, dtype):
+    """A first row of ``X`` that tells skl2onnx the graph's inputs: floats in ``dtype``."""
+    if hasattr(X, "iloc"):  # a data frame: one input per column (ColumnTransformer)
+        sample = X.iloc[:1].copy()
+        floats = [c for c in sample.columns if sample[c].dtype.kind == "f"]
+        return sample.astype(dict.fromkeys(floats, dtype))
+    sample = X[:1].toarray() if sparse.issparse(X) else np.asarray(X)[:1]
+    if sample.ndim != 2:
+        raise ValueError(
+            f"X_sample must be 2-D, of shape (n_samples, n_features); got {sample.shape}."
+        )
+    return sample.astype(dtype) if sample.dtype.kind in "fiub" else sample
+
+
+def to_onnx(
+    model,
+    X_sample,
+    *,
+    dtype=np.float32,
+    target_opset=None,
+    zipmap=False,
+    nocl=False,
+    output_class_labels=False,
+    raw_scores=False,
+):
+    """Convert a fitted model or pipeline ending in one of ours to an ONNX graph.
+
+    ``skl2onnx.to_onnx`` with the converters of this module, the input types
+    taken from ``X_sample`` with its floats in ``dtype``, and our classifiers'
+    options given once (unlike ``skl2onnx.to_onnx``, ``zipmap`` defaults to
+    False: the probabilities come as one array, like ``predict_proba``'s).
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted :class:`~sk_softmax.SoftmaxClassifier`,
+        :class:`~sk_softmax.SoftmaxClassifierCV`, or a pipeline whose steps
+        skl2onnx converts (StandardScaler, ColumnTransformer with
+        OneHotEncoder, ...) and whose classifier is one of them.
+    X_sample : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+        Data like those to predict on; only its first row is read. A data
+        frame gives the graph one input per column, named as the column.
+    dtype : {numpy.float32, numpy.float64}, default=numpy.float32
+        The floating type of the graph's inputs and probabilities. The
+        classifier computes in float64 either way; float64 graphs reproduce
+        ``predict_proba`` to about 1e-15 (the ``zipmap`` operator, which only
+        takes float32, rounds them).
+    target_opset : int or None, default=None
+        The ONNX opset; None for the latest skl2onnx supports.
+    zipmap : bool or "columns", default=False
+        True returns the probabilities as a list of ``{label: probability}``
+        dictionaries, "columns" as one output per class.
+    nocl : bool, default=False
+        Return class indices instead of the labels.
+    output_class_labels : bool, default=False
+        Add an output holding the class labels (needs ``zipmap=False``).
+    raw_scores : bool, default=False
+        Return the raw outputs ``o = W x + b`` instead of the probabilities
+        (for two classes, both columns: ``decision_function`` is
+        ``o_1 - o_0``).
+
+    Returns
+    -------
+    onnx_model : onnx.ModelProto
+        Outputs ``label`` and ``probabilities`` (and ``class_labels``); save
+        it with ``onnx_model.SerializeToString()``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import onnxruntime
+    >>> from sklearn.datasets import load_iris
+    >>> from sk_softmax import SoftmaxClassifier
+    >>> from sk_softmax.onnx import to_onnx
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SoftmaxClassifier().fit(X, y)
+    >>> onnx_model = to_onnx(clf, X, dtype=np.float64)
+    >>> session = onnxruntime.InferenceSession(
+    ...     onnx_model.SerializeToString(), providers=["CPUExecutionProvider"])
+    >>> labels, proba = session.run(None, {"X": X})
+    >>> bool((labels == clf.predict(X)).all())
+    True
+    >>> bool(np.abs(proba - clf.predict_proba(X)).max() < 1e-12)
+    True
+    """
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be numpy.float32 or numpy.float64, got {dtype}.")
+    if zipmap and output_class_labels:
+        raise ValueError("output_class_labels=True needs zipmap=False (skl2onnx's rule).")
+    check_is_fitted(model)
+    ours = {
+        "zipmap": zipmap,
+        "nocl": nocl,
+        "output_class_labels": output_class_labels,
+        "raw_scores": raw_scores,
+    }
+    options = {SoftmaxClassifier: ours, SoftmaxClassifierCV: ours}
+    return skl2onnx.to_onnx(
+        model, _sample(X_sample, dtype), target_opset=target_opset, options=options
+    )
+
+
+def _feeds(session, X):
+    """The session's inputs from ``X``: one array, or a data frame's columns by name."""
+    inputs = session.get_inputs()
+    if hasattr(X, "iloc"):
+        return {i.name: X[[i.name]].to_numpy().astype(_ONNX_TO_NUMPY[i.type]) for i in inputs}
+    X = X.toarray() if sparse.issparse(X) else np.asarray(X)
+    return {inputs[0].name: X.astype(_ONNX_TO_NUMPY[inputs[0].type])}
+
+
+class ExportCheck(NamedTuple):
+    """What :func:`export_and_check` wrote and measured.
+
+    Attributes
+    ----------
+    path : str
+        The ONNX file written.
+    n_rows : int
+        The rows checked.
+    max_proba_diff : float
+        The largest absolute difference of the graph's probabilities from
+        ``predict_proba``'s; NaN if the graph gave NaN (see the module's
+        description of overflowing outputs).
+    label_mismatches : int
+        The rows whose ONNX label differs from ``predict``'s.
+
+    Examples
+    --------
+    >>> from sk_softmax.onnx import ExportCheck
+    >>> check = ExportCheck("model.onnx", n_rows=100, max_proba_diff=3e-8, label_mismatches=0)
+    >>> check.max_proba_diff < 1e-5 and check.label_mismatches == 0
+    True
+    """
+
+    path: str
+    n_rows: int
+    max_proba_diff: float
+    label_mismatches: int
+
+
+def export_and_check(model, path, X, *, dtype=np.float32, target_opset=None):
+    """Write ``model`` as an ONNX file, run it with onnxruntime on ``X``, compare.
+
+    The graph of :func:`to_onnx` (probabilities as one array) is written to
+    ``path``; onnxruntime then loads that file and predicts ``X`` (in
+    ``dtype``: so a float32 graph's figures include the rounding of the
+    data to float32, as in deployment), and its labels and probabilities are
+    compared with ``model.predict(X)`` and ``model.predict_proba(X)``.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted classifier or pipeline, as for :func:`to_onnx`.
+    path : str or path-like
+        Where to write the ONNX file.
+    X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+        The data to check on, e.g. a held-out split.
+    dtype : {numpy.float32, numpy.float64}, default=numpy.float32
+        The graph's floating type.
+    target_opset : int or None, default=None
+        The ONNX opset; None for the latest skl2onnx supports.
+
+    Returns
+    -------
+    check : ExportCheck
+        The file, the rows checked, the largest absolute probability
+        difference and the number of labels that differ.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from sklearn.datasets import load_wine
+    >>> from sk_softmax import SoftmaxClassifier
+    >>> from sk_softmax.onnx import export_and_check
+    >>> X, y = load_wine(return_X_y=True)
+    >>> clf = SoftmaxClassifier().fit(X[::2], y[::2])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     check = export_and_check(clf, Path(folder) / "wine.onnx", X[1::2])
+    >>> check.n_rows, check.label_mismatches, bool(check.max_proba_diff < 1e-5)
+    (89, 0, True)
+    """
+    try:
+        import onnxruntime
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            'Checking the export needs onnxruntime: pip install "sk-softmax[onnx]".'
+        ) from exc
+    onnx_model = to_onnx(model, X, dtype=dtype, target_opset=target_opset)
+    path = Path(path)
+    path.write_bytes(onnx_model.SerializeToString())
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    labels, proba = session.run(None, _feeds(session, X))[:2]
+    difference = np.abs(np.asarray(proba, dtype=np.float64) - model.predict_proba(X))
+    max_diff = float(np.nan if np.isnan(difference).any() else difference.max(initial=0.0))
+    mismatches = int(np.sum(labels != np.asarray(model.predict(X))))
+    return ExportCheck(str(path), len(labels), max_diff, mismatches)
