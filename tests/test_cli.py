@@ -7,6 +7,7 @@ stops with one line naming the problem and the fix (exit status 2).
 
 import subprocess
 import sys
+from importlib.util import find_spec
 
 import joblib
 import numpy as np
@@ -18,6 +19,7 @@ from sk_softmax.__main__ import main
 from sk_softmax._cli import _compare, _read
 
 pd = pytest.importorskip("pandas")
+NEEDS_MATPLOTLIB = pytest.mark.skipif(find_spec("matplotlib") is None, reason="no matplotlib")
 
 
 def _iris_frame(seed=0):
@@ -242,6 +244,16 @@ def test_large_csv_shows_reading_progress(tmp_path, capsys):
     assert "reading flowers.csv: 100%" in err and "read flowers.csv:" in err
 
 
+def test_long_fits_show_scikit_learns_progress_bar(capsys):
+    pytest.importorskip("rich")
+    # forced with --progress (by default: on a terminal, when rows x features x classes
+    # reach 2e7); the first fit of each estimator carries a ProgressBar callback
+    assert main(["--dataset", "iris", "--progress", "--repeat", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "SoftmaxClassifier - fit" in out and "LogisticRegression - fit" in out
+    assert out.count("SoftmaxClassifier - fit") == 1  # the first fit only
+
+
 # --- validation before any data are read ---------------------------------------------
 
 
@@ -268,8 +280,8 @@ def no_reading(monkeypatch):
         (["--tol", "-1"], "--tol must be a positive number"),
         (["--sep", "ab"], "--sep must be one character"),
         (["--encoding", "utf-9"], "unknown --encoding"),
-        (["--plot", "noext"], "has no suffix"),
-        (["--plot", "cmp.xyz"], "has suffix '.xyz'"),
+        pytest.param(["--plot", "noext"], "has no suffix", marks=NEEDS_MATPLOTLIB),
+        pytest.param(["--plot", "cmp.xyz"], "has suffix '.xyz'", marks=NEEDS_MATPLOTLIB),
         (["--plot", "/no/such/folder/cmp.png"], "no folder"),
         (["--save", "/no/such/folder/model.joblib"], "no folder"),
     ],
@@ -389,8 +401,8 @@ def test_save_writes_a_pipeline_that_predicts_raw_rows(tmp_path, capsys):
     assert accuracy > 0.9 and pipeline.predict_proba(raw).shape == (150, 3)
 
 
+@NEEDS_MATPLOTLIB
 def test_plot_writes_exactly_the_path_given(tmp_path, capsys):
-    pytest.importorskip("matplotlib")
     out = tmp_path / "cmp.pdf"
     _run(["--dataset", "wine", "--plot", str(out)], capsys)
     assert out.read_bytes().startswith(b"%PDF") and [p.name for p in tmp_path.iterdir()] == [
