@@ -435,3 +435,15 @@ def test_separator_detection_unit():
     assert _read.detect_separator('name,v\n"Smith; J",1\n"Doe; A",2\n') == ","
     assert _read.detect_decimal([["1,5", "2,25", "x"]], ";") == ","
     assert _read.detect_decimal([["1,5", "2.25", "x"]], ";") == "."
+
+
+def test_every_flag_is_documented():
+    from pathlib import Path
+
+    from sk_softmax._cli._options import build_parser
+    from sk_softmax._cli._outputs import OUTPUTS
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "cli.rst").read_text()
+    flags = [f for action in build_parser(OUTPUTS)._actions for f in action.option_strings]
+    missing = [f for f in flags if f.startswith("--") and f"``{f}" not in page]
+    assert missing == []

@@ -8,5 +8,8 @@ window.MathJax = {
   output: { displayOverflow: "overflow" },
   // Opened as files, browsers refuse the web worker that MathJax's speech and braille
   // run in: without them there, rather than errors; served over HTTP, they stay on.
-  options: window.location.protocol === "file:" ? { menuOptions: { settings: { speech: false, braille: false } } } : {},
+  options:
+    window.location.protocol === "file:"
+      ? { menuOptions: { settings: { speech: false, braille: false } } }
+      : {},
 };
