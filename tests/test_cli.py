@@ -328,3 +328,19 @@ def test_separator_detection_unit():
     assert _read.detect_separator('name,v\n"Smith; J",1\n"Doe; A",2\n') == ","
     assert _read.detect_decimal([["1,5", "2,25", "x"]], ";") == ","
     assert _read.detect_decimal([["1,5", "2.25", "x"]], ";") == "."
+
+
+def test_bench_read_runs_on_a_small_file(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_read.py"
+    spec = importlib.util.spec_from_file_location("bench_read", script)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    path = tmp_path / "small.csv"
+    bench.write_csv(path, 300)
+    assert pd.read_csv(path).shape == (300, 21)
+    for case in bench.CASES:  # timings are never asserted: only that each case runs
+        result = bench.run(str(path), case)
+        assert result["seconds"] > 0 and result["rss_after"] >= result["rss_before"]

@@ -89,8 +89,8 @@ def estimators(args, n_classes):
 
     from .. import SoftmaxClassifier
 
-    common = {key: value for key, value in (("max_iter", args.max_iter), ("tol", args.tol))}
-    common = {key: value for key, value in common.items() if value is not None}
+    given = {"max_iter": args.max_iter, "tol": args.tol}
+    common = {key: value for key, value in given.items() if value is not None}
     ours = SoftmaxClassifier(C=args.C, solver=args.solver, random_state=args.random_state, **common)
     # The same objective: for two classes LogisticRegression's one row of
     # coefficients carries the penalty of our two, so its C is twice ours.
@@ -115,10 +115,21 @@ def compare(dataset, args, progress):
     for run in runs:
         _score(run, Xt_train, y_train, Xt_test, y_test, args.C)
     return Comparison(
-        dataset.title, dataset.notes + notes + more, classes, counts, X.shape[1],
-        Xt_train.shape[1], len(y_train), len(y_test), args.threads, args.repeat,
-        transformer, runs, y_test, args.C,
-    )  # fmt: skip
+        title=dataset.title,
+        notes=dataset.notes + notes + more,
+        classes=classes,
+        counts=counts,
+        n_columns=X.shape[1],
+        n_features=Xt_train.shape[1],
+        n_train=len(y_train),
+        n_test=len(y_test),
+        threads=args.threads,
+        repeat=args.repeat,
+        preprocessor=transformer,
+        runs=runs,
+        y_test=y_test,
+        C=args.C,
+    )
 
 
 def _split(X, y, n_classes, args):

@@ -20,7 +20,8 @@ LISTED = 6
 
 
 def labels(y, name):
-    """``(labels, keep)``: the labels as an array, the rows that have one; and notes."""
+    """``(labels, keep, notes)``: the labels as an array, the mask of the rows that have
+    one, and what was done; or a one-line ``UsageError`` saying why ``y`` cannot be used."""
     notes = []
     keep = y.notna().to_numpy()
     if not keep.any():
