@@ -299,8 +299,13 @@ def test_string_labels_and_pandas_feature_names():
 
 def test_convergence_warning():
     X, y = _wine()
-    with pytest.warns(ConvergenceWarning, match="did not reach tol"):
+    with pytest.warns(ConvergenceWarning) as caught:
         SoftmaxClassifierCV(Cs=3, cv=3, max_iter=1).fit(X, y)
+    # the path's folds, then the refit on all the data, each say so
+    messages = [str(w.message) for w in caught]
+    assert any("did not reach tol" in m for m in messages)
+    assert any("did not converge: max_iter reached after 1 iterations" in m for m in messages)
+    assert all(issubclass(w.category, ConvergenceWarning) for w in caught)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,200 @@
+"""The printed report: a list of sections, each a function of the comparison.
+
+A section is ``section(comparison, args) -> list of lines`` (no lines: the
+section is left out). ``SECTIONS`` sets their order; a new part of the report
+(a statistical summary behind its own flag, say) is one more function here and
+one more entry in ``SECTIONS``, reading its flag from ``args``.
+"""
+
+import textwrap
+
+import numpy as np
+
+#: Most classes listed by name, and most shown in the confusion matrix.
+MAX_CLASSES = 20
+WIDTH = 100
+
+
+def render(comparison, args):
+    """The whole report, sections separated by a blank line."""
+    blocks = [section(comparison, args) for section in SECTIONS]
+    return "\n\n".join("\n".join(lines) for lines in blocks if lines)
+
+
+def header(c, args):
+    """The data, what was done to them, the split, the threads and the timing."""
+    features = f"n_features={c.n_features}"
+    if c.n_features != c.n_columns:
+        features += f" from {c.n_columns} columns"
+    shown = ", ".join(
+        f"{_label(k)} {n}" for k, n in zip(c.classes[:MAX_CLASSES], c.counts, strict=False)
+    )
+    more = f" and {c.classes.size - MAX_CLASSES} more" if c.classes.size > MAX_CLASSES else ""
+    lines = [
+        f"data set: {c.title}  (n_samples={c.n_train + c.n_test}, {features}, "
+        f"n_classes={c.classes.size})",
+        _fill(f"classes (rows): {shown}{more}"),
+    ]
+    if c.notes:
+        lines.append("what was done to the data:")
+        lines += [_fill(f"- {note}", indent="  ") for note in c.notes]
+    lines += [
+        f"split: {c.n_train} training rows, {c.n_test} test rows (stratified; "
+        f"--test-size {args.test_size}, --random-state {args.random_state})",
+        _fill(
+            f"threads: {c.threads} for both, a threadpoolctl limit on every BLAS and OpenMP "
+            f"pool (--threads); SoftmaxClassifier runs its passes over the data on {c.threads} "
+            "thread(s) of its own, with BLAS at one"
+        ),
+        (
+            f"times: medians of {c.repeat} fits and predictions of each estimator, interleaved "
+            "(--repeat)"
+            if c.repeat > 1
+            else "times: one fit and prediction of each estimator (--repeat 1: no median)"
+        ),
+    ]
+    return lines
+
+
+def table(c, args):
+    """One row per estimator."""
+    head = ("estimator", "solver", "C", "fit (s)", "predict (s)", "iters", "converged",
+            "train acc", "test acc", "test log-loss", "objective")  # fmt: skip
+    rows = [
+        (
+            run.name,
+            run.solver,
+            f"{run.C:g}",
+            f"{run.fit_time:.4f}",
+            f"{run.predict_time:.5f}",
+            str(run.n_iter),
+            "yes" if run.converged else "NO",
+            f"{run.scores['train_acc']:.4f}",
+            f"{run.scores['test_acc']:.4f}",
+            f"{run.scores['test_log_loss']:.5f}",
+            f"{run.scores['objective']:.10g}",
+        )
+        for run in c.runs
+    ]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += [
+        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+    return lines
+
+
+def table_notes(c, args):
+    """What the table's columns mean where they could mislead."""
+    ours, theirs = c.runs[0], c.runs[1]
+    lines = []
+    if theirs.C != ours.C:
+        lines.append(
+            f"C: LogisticRegression is fitted at C={theirs.C:g}, twice --C, because for two "
+            "classes its one row of coefficients carries the penalty of our two: both then "
+            "minimise the same objective"
+        )
+    default = "each one's default; --tol sets both" if args.tol is None else "--tol"
+    lines.append(
+        f"tol: {ours.name} {ours.model.tol:g}, {theirs.name} {theirs.model.tol:g} ({default})"
+    )
+    f_ours, f_theirs = ours.scores["objective"], theirs.scores["objective"]
+    gap = (f_theirs - f_ours) / max(abs(f_ours), np.finfo(float).tiny)
+    if abs(gap) < 1e-9:
+        lines.append("objective: both reach the same value, to 1e-9 relative (lower is better)")
+    else:
+        low, high = (ours, theirs) if gap > 0 else (theirs, ours)
+        lines.append(
+            f"objective: {high.name}'s is {abs(gap):.2g} above {low.name}'s (relative; the "
+            "objective both minimise, lower is closer to the optimum)"
+        )
+    return [_fill(line) for line in lines]
+
+
+def hints(c, args):
+    """Each warning of a fit as one line, naming the flag that fixes it."""
+    lines = []
+    for run in c.runs:
+        seen = set()
+        if not run.converged:
+            lines.append(f"hint: {_not_converged(run, args)}")
+            seen.update(run.convergence_warnings)
+        for w in run.caught:
+            message = str(w.message)
+            if message in seen:
+                continue
+            seen.add(message)
+            if "linearly separable" in message:
+                lines.append(
+                    f"hint: {run.name}: the training data are linearly separable, the "
+                    f"coefficients grow until tol stops them: lower --C (e.g. {args.C / 10:g})"
+                )
+            else:
+                first = message.split(". ")[0].strip().splitlines()[0][:160]
+                lines.append(f"warning from {run.name}: {first}")
+    return lines
+
+
+def _not_converged(run, args):
+    max_iter, n_iter, tol = run.model.max_iter, run.n_iter, run.model.tol
+    looser = f"{max(tol * 1e4, 1e-4):g}"
+    if n_iter < max_iter:  # stopped early: the minibatch engine stopped improving
+        return (
+            f"{run.name} ({run.solver}) stopped improving after {n_iter} epochs, short of "
+            f"--tol {tol:g}: loosen --tol (e.g. {looser}) or use --solver auto"
+        )
+    unit = "epochs" if run.solver == "sgd" else "iterations"
+    text = (
+        f"{run.name} ({run.solver}) did not converge in {max_iter} {unit}: raise --max-iter "
+        f"(e.g. {10 * max_iter})"
+    )
+    if run.solver == "sgd":
+        return text + f" or loosen --tol (e.g. {looser})"
+    return text + ("" if args.scale else " or add --scale")
+
+
+def class_report(c, args):
+    """scikit-learn's classification report of our model on the test rows."""
+    from sklearn.metrics import classification_report
+
+    ours = c.runs[0]
+    report = classification_report(
+        c.y_test, ours.scores["y_pred"], labels=c.classes,
+        target_names=[_label(k) for k in c.classes], digits=4, zero_division=0,
+    )  # fmt: skip
+    return [f"{ours.name} on the {c.n_test} test rows:", report.rstrip("\n")]
+
+
+def confusion(c, args):
+    """The confusion matrix of our model on the test rows."""
+    from sklearn.metrics import confusion_matrix
+
+    ours = c.runs[0]
+    if c.classes.size > MAX_CLASSES:
+        return [f"confusion matrix: left out, {c.classes.size} classes (more than {MAX_CLASSES})"]
+    matrix = confusion_matrix(c.y_test, ours.scores["y_pred"], labels=c.classes)
+    names = [_label(k)[:12] for k in c.classes]
+    first = max(len("true \\ predicted"), *map(len, names))
+    width = max(5, *map(len, names), len(str(matrix.max())))
+    lines = [
+        f"confusion matrix of {ours.name} (rows: true class, columns: predicted):",
+        "true \\ predicted".ljust(first) + "".join(f"  {n:>{width}}" for n in names),
+    ]
+    for name, row in zip(names, matrix, strict=True):
+        lines.append(name.ljust(first) + "".join(f"  {v:>{width}}" for v in row))
+    return lines
+
+
+def _label(value):
+    return str(value.item() if isinstance(value, np.generic) else value)
+
+
+def _fill(text, indent=""):
+    return textwrap.fill(
+        text, width=WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
+        break_on_hyphens=False, break_long_words=False,
+    )  # fmt: skip
+
+
+SECTIONS = (header, table, table_notes, hints, class_report, confusion)
