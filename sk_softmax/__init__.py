@@ -2,8 +2,16 @@
 
 from ._classifier import SoftmaxClassifier
 from ._cv import SoftmaxClassifierCV
+from ._inference import SoftmaxInference, inference
 from ._objective import objective
 
 __version__ = "0.1.0"
 
-__all__ = ["SoftmaxClassifier", "SoftmaxClassifierCV", "objective", "__version__"]
+__all__ = [
+    "SoftmaxClassifier",
+    "SoftmaxClassifierCV",
+    "SoftmaxInference",
+    "inference",
+    "objective",
+    "__version__",
+]
