@@ -120,6 +120,25 @@ def _no_finite_optimum(source):
     )
 
 
+def _check_criterion(model, source):
+    """A converged fit's own criterion, ``max |g| <= tol``, must hold on the data given.
+
+    It held on the training data; recomputed on the same data it differs
+    only by rounding. Anything more means other data.
+    """
+    if source.tol is None:
+        return
+    largest = float(np.max(np.abs(model.gradient())))
+    if largest > 2 * source.tol:
+        raise ValueError(
+            f"The {source.name} converged (largest gradient entry at most tol="
+            f"{source.tol:g} on its training data), but on the data given its gradient "
+            f"reaches {largest:.3g}: it was fitted on other rows, labels or sample_weight, "
+            "or its C, class_weight or fit_intercept changed since. Pass the X, y and "
+            "sample_weight it was fitted on."
+        )
+
+
 def _check_offset(model, bread, gradient, source):
     """Warn or raise when the coefficients are not the optimum of the objective on these data.
 
@@ -130,22 +149,22 @@ def _check_offset(model, bread, gradient, source):
     step = _covariance.vector_to_original(coordinates, bread @ gradient, n_dof)
     se = np.sqrt(np.diag(_covariance.to_original(coordinates, bread, n_dof)) / model.total)
     offset = float(np.max(np.abs(step) / se))
-    advice = f"refit the {source.name} on these X, y and sample_weight, with a smaller tol"
+    if offset <= WARN_OFFSET:
+        return
+    text = (
+        f"The {source.name}'s coefficients are not the optimum of its objective on the "
+        f"data given: one Newton step moves them by up to {offset:.2g} standard errors. "
+        "It was fitted on other data (rows, labels or sample_weight), or its parameters "
+        "changed since, or it did not converge"
+    )
+    advice = "refit it on these X, y and sample_weight, with a smaller tol if need be."
     if offset > ERROR_OFFSET:
-        raise ValueError(
-            f"The {source.name}'s coefficients are not the optimum of its objective on the "
-            f"data given: one Newton step moves them by up to {offset:.3g} standard errors. "
-            "It was fitted on other data, with other weights or another C, or it did not "
-            f"converge: {advice}."
-        )
-    if offset > WARN_OFFSET:
-        warnings.warn(
-            f"The {source.name}'s coefficients are {offset:.2g} standard errors from the "
-            "optimum of its objective on these data (by one Newton step): the estimates, "
-            f"and what is computed from them, are that far off. To remove this, {advice}.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
+        raise ValueError(f"{text}: {advice}")
+    warnings.warn(
+        f"{text}; every estimate is off by that much. To remove this, {advice}",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
 
 
 def _meat(model, cov_type, info, codes, n_labels):
@@ -163,7 +182,7 @@ def _standardised_cov(model, cov_type, groups, describe):
     number of parameters, the bread and the gradient (for the optimality check)."""
     with fit_threads():
         info, hessian = model.information()
-        gradient = model.gradient()
+        gradient = model.gradient()[model.keep].ravel()
     bread = _covariance.invert(hessian, describe)
     penalised = hessian is not info
     k = _covariance.effective_parameters(bread, info) if penalised else float(len(hessian))
@@ -303,6 +322,7 @@ def inference(
         model = Evaluated(source, data, sample_weight, base, n_threads)
         if model.separated():
             raise _no_finite_optimum(source)
+        _check_criterion(model, source)
         llf, llnull = model.loglikelihood(), model.null_loglikelihood()
     n_dof = model.shape[1]
     cov, k, bread, gradient = _standardised_cov(model, cov_type, clusters, _describer(names, n_dof))

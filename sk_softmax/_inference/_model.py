@@ -19,26 +19,19 @@ from .._weights import class_weight_vector, weigh
 _TOL = 1e-8
 
 
-def _ones_like(sample_weight):
-    """Unit weights of the same kind (NumPy, dask, Array API) as ``sample_weight``."""
-    return sample_weight * 0 + 1
-
-
 def resolve_class_weight(source, data, sample_weight):
-    """The class weights as a dict, or None: "balanced" computed as the estimator did.
+    """The class weights as a dict, or None ("balanced": by the weighted class totals).
 
-    ``SoftmaxClassifier`` balances weighted class totals,
-    ``LogisticRegression`` row counts.
+    Both estimators balance by the classes' total ``sample_weight``
+    (``LogisticRegression`` since scikit-learn 1.6), so that integer weights
+    stay repeated rows.
     """
     class_weight = source.class_weight
     if class_weight is None:
         return None
     classes = data.classes_numpy
-    if class_weight == "balanced":
-        weights = _ones_like(sample_weight) if source.balanced_by_counts else sample_weight
-        vector = class_weight_vector("balanced", classes, data.class_totals(weights))
-    else:
-        vector = class_weight_vector(class_weight, classes, None)
+    totals = data.class_totals(sample_weight) if class_weight == "balanced" else None
+    vector = class_weight_vector(class_weight, classes, totals)
     return dict(zip(classes.tolist(), vector.tolist(), strict=True))
 
 
@@ -84,6 +77,7 @@ class Evaluated:
         self.keep = np.array([k for k in range(n_classes) if k != baseline], dtype=np.intp)
         self.total = self.weights.scale * self.weights.total
         self.nobs = float(np.sum(data.class_totals(sample_weight)))
+        self._gradient = None
         self.class_factor = None
         if class_weight is not None:
             self.class_factor = class_weight_vector(class_weight, source.classes, None)
@@ -111,9 +105,15 @@ class Evaluated:
         return self.total * float(np.sum(share[present] * np.log(share[present])))
 
     def gradient(self):
-        """The gradient of ``F / (C S)`` in standardised coordinates, the kept classes' rows."""
-        _, grad = self.problem.smooth().loss_gradient(self.theta)
-        return grad.reshape(self.shape)[self.keep].ravel()
+        """The gradient of ``F / (C S)`` in standardised coordinates, (n_classes, n_dof).
+
+        Computed once: the pass also gives the probabilities that the Hessian
+        and the scores use.
+        """
+        if self._gradient is None:
+            _, grad = self.problem.smooth().loss_gradient(self.theta)
+            self._gradient = grad.reshape(self.shape)
+        return self._gradient
 
     def information(self):
         """``(I, H)``: the data term's and the penalised objective's Hessians.

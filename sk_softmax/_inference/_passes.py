@@ -19,8 +19,8 @@ def _host(array):
     return np.asarray(move_to(array, xp=np, device="cpu"))
 
 
-def _chunk_call(x, weights, func, args):
-    return func(x, weights, *args)
+def _chunk_call(x, weights, task, args):
+    return task(x, weights, *args)
 
 
 def row_sums(func, X, weights, *args):
@@ -28,7 +28,7 @@ def row_sums(func, X, weights, *args):
     if is_dask_collection(X):
         from ..datafits.dask import per_chunk
 
-        parts = per_chunk(_chunk_call, X, weights, func=func, args=args)
+        parts = per_chunk(_chunk_call, X, weights, task=func, args=args)
         return tuple(sum(part[i] for part in parts) for i in range(len(parts[0])))
     return func(_host(X), _host(weights), *args)
 

@@ -32,12 +32,15 @@ class Source:
         ``C`` of ``SoftmaxClassifier``'s objective (``inf``: no penalty).
     fit_intercept : bool
     class_weight : dict, "balanced" or None
-    balanced_by_counts : bool
-        Whether ``"balanced"`` counts rows (``LogisticRegression``) rather
-        than summing ``sample_weight`` (``SoftmaxClassifier``).
+        Both estimators balance classes by their total ``sample_weight``.
     feature_names : ndarray of str or None
     converged : bool
         What the estimator says of its own fit.
+    tol : float or None
+        The gradient bound the fit guarantees on its training data (a
+        converged full-batch ``SoftmaxClassifier``'s ``tol``; the largest
+        entry of the gradient of ``F / (C S)`` in standardised coordinates),
+        or None when the estimator guarantees none.
     """
 
     name: str
@@ -46,9 +49,9 @@ class Source:
     C: float
     fit_intercept: bool
     class_weight: object
-    balanced_by_counts: bool
     feature_names: object
     converged: bool
+    tol: object = None
 
     @property
     def n_features(self):
@@ -97,9 +100,10 @@ def _read_logistic(estimator):
     check_is_fitted(estimator)
     if getattr(estimator, "solver", None) == "liblinear":
         raise ValueError(
-            "inference() needs the multinomial objective, but solver='liblinear' fits "
-            "one-vs-rest models and penalises the intercept: refit the LogisticRegression "
-            "with another solver (the default 'lbfgs', or 'newton-cholesky')."
+            "inference() needs the objective of SoftmaxClassifier, but solver='liblinear' "
+            "penalises the intercept (and fits one-vs-rest models for more than two "
+            "classes): refit the LogisticRegression with another solver (the default "
+            "'lbfgs', or 'newton-cholesky')."
         )
     C = _logistic_C(estimator)
     coef = _rows(estimator)
@@ -117,7 +121,6 @@ def _read_logistic(estimator):
         C=C,
         fit_intercept=bool(estimator.fit_intercept),
         class_weight=estimator.class_weight,
-        balanced_by_counts=True,
         feature_names=getattr(estimator, "feature_names_in_", None),
         converged=bool(n_iter < estimator.max_iter),
     )
@@ -137,6 +140,8 @@ def read_estimator(estimator):
             "inference(pipe[-1], pipe[:-1].transform(X), y)."
         )
     check_is_fitted(estimator)
+    converged = bool(getattr(estimator, "converged_", True))
+    guaranteed = converged and getattr(estimator, "solver_", None) != "sgd"
     return Source(
         name=type(estimator).__name__,
         coef=_rows(estimator),
@@ -144,7 +149,7 @@ def read_estimator(estimator):
         C=float(estimator.C),
         fit_intercept=bool(estimator.fit_intercept),
         class_weight=estimator.class_weight,
-        balanced_by_counts=False,
         feature_names=getattr(estimator, "feature_names_in_", None),
-        converged=bool(getattr(estimator, "converged_", True)),
+        converged=converged,
+        tol=float(estimator.tol) if guaranteed else None,
     )

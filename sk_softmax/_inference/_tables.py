@@ -30,6 +30,11 @@ def number(value, decimals=3, width=11):
     return f"{text:>{width}}"
 
 
+def _count(value):
+    """A count as an integer, or with two decimals (effective parameters, weights)."""
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
+
+
 def header_pairs(result):
     """The fit facts of the header, as (left, right) columns of (key, value)."""
     penalty = "none (C=inf)" if not result.penalised else f"L2, C={result.C:g}"
@@ -43,9 +48,9 @@ def header_pairs(result):
         ("Converged:", str(result.converged)),
     ]
     right = [
-        ("No. Observations:", f"{result.nobs:g}"),
-        ("Df Residuals:", f"{result.df_resid:g}"),
-        ("Df Model:", f"{result.df_model:g}"),
+        ("No. Observations:", _count(result.nobs)),
+        ("Df Residuals:", _count(result.df_resid)),
+        ("Df Model:", _count(result.df_model)),
         ("Pseudo R-squ.:", f"{result.prsquared:#.4g}"),
         ("Log-Likelihood:", f"{result.llf:#.5g}"),
         ("LL-Null:", f"{result.llnull:#.5g}"),
