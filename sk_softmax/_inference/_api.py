@@ -279,34 +279,40 @@ def inference(
     >>> X = X[["alcohol", "malic_acid", "ash"]]
     >>> clf = SoftmaxClassifier(C=np.inf).fit(X, y)
     >>> result = inference(clf, X, y)
-    >>> print(result.summary())  # doctest: +NORMALIZE_WHITESPACE
-                        SoftmaxClassifier inference results
+    >>> print(result.summary())
+                         SoftmaxClassifier inference results
     ==============================================================================
     Dep. Variable:                 target   No. Observations:                  178
-    Model:              SoftmaxClassifier   Df Residuals:                      172
+    Model:              SoftmaxClassifier   Df Residuals:                      170
     Method:                           MLE   Df Model:                            6
     Penalty:                 none (C=inf)   Pseudo R-squ.:                  0.5321
     Baseline:                           0   Log-Likelihood:                -90.459
     Covariance Type:            nonrobust   LL-Null:                       -193.31
-    Converged:                       True   LLR p-value:                 1.658e-41
+    Converged:                       True   LLR p-value:                 1.154e-41
     ==============================================================================
-             y=1       coef    std err          z      P>|z|      [0.025      0.975]
+           y=1       coef    std err          z      P>|z|      [0.025      0.975]
     ------------------------------------------------------------------------------
-    const         70.6628     10.151      6.961      0.000      50.767      90.559
-    alcohol       -5.5163      0.804     -6.863      0.000      -7.092      -3.941
-    malic_acid    -0.4219      0.398     -1.059      0.290      -1.203       0.359
-    ash           -1.7050      1.969     -0.866      0.387      -5.565       2.155
-    ==============================================================================
-             y=2       coef    std err          z      P>|z|      [0.025      0.975]
+    const         70.6628     10.132      6.974      0.000      50.804      90.522
+    alcohol       -4.9223      0.729     -6.750      0.000      -6.352      -3.493
+    malic_acid     0.2869      0.348      0.826      0.409      -0.394       0.968
+    ash           -3.0069      1.306     -2.302      0.021      -5.567      -0.447
     ------------------------------------------------------------------------------
-    const         20.1849     12.028      1.678      0.093      -3.389      43.758
-    alcohol       -1.9040      0.892     -2.134      0.033      -3.653      -0.155
-    malic_acid     0.6898      0.402      1.717      0.086      -0.098       1.477
-    ash            0.2412      2.021      0.119      0.905      -3.720       4.203
+           y=2       coef    std err          z      P>|z|      [0.025      0.975]
+    ------------------------------------------------------------------------------
+    const         25.8713      7.518      3.441      0.001      11.136      40.606
+    alcohol       -2.1227      0.538     -3.947      0.000      -3.177      -1.069
+    malic_acid     1.2517      0.272      4.610      0.000       0.719       1.784
+    ash           -0.2965      1.079     -0.275      0.783      -2.411       1.818
     ==============================================================================
-    >>> terms = result.wald_test_terms()     # does each feature matter, for any class?
-    >>> print(terms.pvalue.round(4))
-    [0.     0.     0.0012 0.4963]
+
+    Does a feature matter, for any class? The joint test of its row:
+
+    >>> print(result.wald_test_terms())
+                      chi2      P>chi2  df constraint
+    const            49.64   1.659e-11              2
+    alcohol          45.75   1.162e-10              2
+    malic_acid       28.11   7.856e-07              2
+    ash              6.546     0.03788              2
     """
     source = read_estimator(estimator)
     _check_options(cov_type, groups, source)

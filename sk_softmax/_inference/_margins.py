@@ -27,7 +27,7 @@ import numpy as np
 from scipy import sparse, stats
 from scipy.special import softmax
 
-from ._tables import number, require_pandas
+from ._tables import heading, line, require_pandas
 
 METHODS = ("dydx", "eyex", "dyex", "eydx")
 _BLOCK_VALUES = 1 << 20  # the Jacobian terms of a row block: 8 MB
@@ -140,16 +140,18 @@ class MarginalEffects:
 
     def summary(self, alpha=0.05):
         """A text table per class, as statsmodels prints marginal effects."""
-        width = max(12, 2 + max(len(n) for n in self.feature_names))
-        head = "".join(f"{c:>11}" for c in ("effect", "std err", "z", "P>|z|",
-                                             f"[{alpha / 2:g}", f"{1 - alpha / 2:g}]"))  # fmt: skip
-        lines = [f"Marginal effects ({self.method}, at={self.at!r})", "=" * (width + 66)]
+        width = max(10, *(len(n) for n in self.feature_names))
+        rule = width + 68
+        first = f"{self.method[:2]}/{self.method[2:]}"  # Stata's names: dy/dx, ey/ex, ...
+        meaning = {"dydx": "dp/dx", "eyex": "dlog p/dlog x", "dyex": "dp/dlog x",
+                   "eydx": "dlog p/dx"}[self.method]  # fmt: skip
+        title = f"Marginal effects {first} ({meaning}), at={self.at!r}"
+        lines = [title, "=" * rule]
         for label, rows in self._rows(alpha):
-            lines += [f"{f'y={label}':>{width}}" + head, "-" * (width + 66)]
-            for name, e, se, z, p, lo, hi in rows:
-                lines.append(f"{name:<{width}}" + number(e, 4) + number(se) + number(z)
-                             + f"{p:>11.3f}" + number(lo) + number(hi))  # fmt: skip
-            lines.append("=" * (width + 66))
+            lines += [f"{f'y={label}':>{width}}" + heading(alpha, first), "-" * rule]
+            lines += [line(row[0], width, *row[1:]) for row in rows]
+            lines.append("-" * rule)
+        lines[-1] = "=" * rule
         return "\n".join(lines)
 
     def __repr__(self):

@@ -116,12 +116,21 @@ class SoftmaxInference:
     >>> result.params.shape, result.param_names
     ((4, 2), ['const', 'x0', 'x1', 'x2'])
     >>> print(result.bse.round(3))
-    [[10.151 12.028]
-     [ 0.804  0.892]
-     [ 0.398  0.402]
-     [ 1.969  2.021]]
+    [[10.132  7.518]
+     [ 0.729  0.538]
+     [ 0.348  0.272]
+     [ 1.306  1.079]]
     >>> print(f"{result.llf:.3f} {result.prsquared:.4f}")
     -90.459 0.5321
+    >>> effects = result.get_margeff()             # average effects on each probability
+    >>> print(effects.margeff.round(3))            # rows x0..x2, columns classes 0..2
+    [[ 0.264 -0.271  0.007]
+     [-0.091 -0.044  0.136]
+     [ 0.094 -0.219  0.125]]
+    >>> result.predict_interval(X[:1]).round(3)    # 95% intervals of p_0, p_1, p_2
+    array([[[0.891, 1.   ],
+            [0.   , 0.006],
+            [0.   , 0.106]]])
     """
 
     def __init__(self, facts):

@@ -88,12 +88,14 @@ def _block_rows(result, alpha):
         yield label, rows
 
 
-def _heading(alpha):
+def heading(alpha, first="coef"):
+    """The column heads of a coefficient block, ``first`` naming the estimates."""
     low, high = f"[{alpha / 2:g}", f"{1 - alpha / 2:g}]"
-    return "".join(f"{c:>11}" for c in COLUMNS) + f"{low:>12}{high:>12}"
+    return "".join(f"{c:>11}" for c in (first, *COLUMNS[1:])) + f"{low:>12}{high:>12}"
 
 
-def _line(name, name_width, coef, se, z, p, low, high):
+def line(name, name_width, coef, se, z, p, low, high):
+    """One row of a coefficient block: statsmodels' widths (11, and 12 for the interval)."""
     cells = number(coef, 4) + number(se) + number(z) + f"{p:>11.3f}"
     return f"{name:<{name_width}}" + cells + number(low, width=12) + number(high, width=12)
 
@@ -101,8 +103,9 @@ def _line(name, name_width, coef, se, z, p, low, high):
 def summary_text(result, alpha=0.05):
     """The statsmodels-style text table of :meth:`SoftmaxInference.summary`."""
     left, right = header_pairs(result)
-    name_width = max(10, 1 + max(len(n) for n in result.param_names))
-    name_width = max(name_width, 1 + max(len(f"y={c}") for c in result.classes_kept))
+    # numbers take at most 10 of their 11 characters: names may fill their column
+    name_width = max(10, *(len(n) for n in result.param_names))
+    name_width = max(name_width, *(len(f"y={c}") for c in result.classes_kept))
     width = max(WIDTH, name_width + 68)
     title = f"{result.model_name} inference results"
     lines = [title.center(width).rstrip(), "=" * width]
@@ -111,8 +114,8 @@ def summary_text(result, alpha=0.05):
         lines.append(f"{lk}{lv:>{half - len(lk)}}   {rk}{rv:>{width - half - 3 - len(rk)}}")
     lines.append("=" * width)
     for label, rows in _block_rows(result, alpha):
-        lines += [f"{f'y={label}':>{name_width}}" + _heading(alpha), "-" * width]
-        lines += [_line(row[0], name_width, *row[1:]) for row in rows]
+        lines += [f"{f'y={label}':>{name_width}}" + heading(alpha), "-" * width]
+        lines += [line(row[0], name_width, *row[1:]) for row in rows]
         lines.append("-" * width)
     lines[-1] = "=" * width
     extra = notes(result)

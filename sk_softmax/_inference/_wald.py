@@ -114,7 +114,7 @@ class WaldTestTerms:
         )
 
     def __str__(self):
-        width = max(len(t) for t in self.terms) + 2
+        width = max(10, *(len(t) for t in self.terms))
         lines = [f"{'':<{width}}{'chi2':>12}{'P>chi2':>12}{'df constraint':>15}"]
         for term, s, p, d in zip(self.terms, self.statistic, self.pvalue, self.df, strict=True):
             lines.append(f"{term:<{width}}{s:>12.4g}{p:>12.4g}{d:>15d}")
