@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import sklearn
 from scipy import sparse
-from sklearn.datasets import load_iris, load_wine
+from sklearn.datasets import load_digits, load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
@@ -285,3 +285,20 @@ def test_dask_data_on_a_local_scheduler(wine, fitted):
         )  # fmt: skip
     with pytest.raises(TypeError, match="predict_interval takes NumPy"):
         result.predict_interval(Xd)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_features_without_information_in_a_penalised_fit():
+    """Digits: three pixels are 0 on every image. A penalised fit fixes their coefficients
+    at 0 with no spread left: standard error 0, z 0, p 1, and a warning naming them; never
+    0 / 0 (NaN z statistics in the table, as before this was handled)."""
+    X, y = load_digits(return_X_y=True)
+    clf = SoftmaxClassifier(C=1.0).fit(X, y)
+    with pytest.warns(UserWarning, match="no information on the coefficients of 'x0', 'x32'"):
+        result = inference(clf, X, y)
+    assert np.all(np.isfinite(result.tvalues)) and np.all(np.isfinite(result.pvalues))
+    for row in (1, 33, 40):  # after the intercept
+        assert np.all(result.bse[row] == 0) and np.all(result.params[row] == 0)
+        assert np.all(result.pvalues[row] == 1)
+    assert "nan" not in str(result.summary()).lower()
+    assert np.all(np.isfinite(result.get_margeff().pvalues))

@@ -107,6 +107,24 @@ def _describer(names, n_dof):
     return describe
 
 
+def _warn_fixed(cov, names, n_dof):
+    """Warn about parameters of zero variance: the data carry no information on them."""
+    fixed = np.diag(cov).reshape(-1, n_dof).max(axis=0) == 0
+    if not fixed.any():
+        return
+    labels = [repr(name) for name in names] + ["the intercept"]
+    listed = [labels[j] for j in np.flatnonzero(fixed)]
+    shown = ", ".join(listed[:8]) + (f" and {len(listed) - 8} more" if len(listed) > 8 else "")
+    warnings.warn(
+        f"The data carry no information on the coefficients of {shown} (features that "
+        "are constant, or zero, on every row): the penalty fixes them at 0, with no "
+        "uncertainty left, so they are reported with standard error 0, z = 0 and p = 1. "
+        "Drop those features for a cleaner table.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
 def _no_finite_optimum(source):
     penalty = "C=inf (no penalty)" if not source.penalised else f"C={source.C:g}, too weak"
     return ValueError(
@@ -333,6 +351,7 @@ def inference(
     n_dof = model.shape[1]
     cov, k, bread, gradient = _standardised_cov(model, cov_type, clusters, _describer(names, n_dof))
     _check_offset(model, bread, gradient, source)
+    _warn_fixed(cov, names, n_dof)
     name = getattr(y, "name", None)
     facts = Facts(
         model_name=source.name, dep_name=name if isinstance(name, str) else "y",

@@ -21,42 +21,69 @@ penalised fit) and ``G`` the number of groups.
 """
 
 import numpy as np
+from scipy import linalg
 
-#: The smallest ratio of the Hessian's extreme eigenvalues (standardised
-#: coordinates) accepted as non-singular: below it the inverse has fewer than
-#: about four correct digits (rounding of 1e-16 times the condition number).
+#: The smallest ratio of the Hessian's extreme eigenvalues (standardised coordinates, every
+#: parameter scaled to unit curvature) accepted as non-singular: below it the inverse has
+#: fewer than about four correct digits (rounding of 1e-16 times the condition number).
 RCOND = 1e-12
+
+#: Below this estimate of the reciprocal condition number (1-norm, LAPACK's pocon, at most
+#: n times the eigenvalue ratio for n parameters), the eigenvalues decide exactly.
+_SCREEN = 1e-8
 
 
 def cov_types():
     return ("nonrobust", "HC0", "HC1", "cluster")
 
 
+def _eigen_inverse(scaled, describe):
+    """The inverse of a suspect matrix by its eigenvalues, or a clear error if singular."""
+    values, vectors = np.linalg.eigh(scaled)
+    if values[0] > RCOND * values[-1]:
+        return (vectors / values) @ vectors.T
+    raise ValueError(
+        "The information matrix is singular: its smallest eigenvalue is "
+        f"{max(values[0], 0.0) / values[-1]:.1e} of its largest (in standardised "
+        "coordinates), so the data do not identify the coefficients along one "
+        f"direction, which moves {describe(vectors[:, 0])}. Typical causes: collinear "
+        "features (one a linear combination of others, or constant next to the "
+        "intercept), a feature that is zero on every row, or a class whose rows are "
+        "almost perfectly predicted. Drop or combine those features, or fit with a "
+        "finite C (inference then reports the penalised fit's sandwich covariance)."
+    )
+
+
 def invert(hessian, describe):
     """``H^-1`` of a symmetric positive definite Hessian, or a clear error if singular.
 
-    ``describe(vector)`` names the parameters that a direction moves, for the
-    message (a vector of the Hessian's layout).
+    By Cholesky, on ``H`` scaled to a unit diagonal; LAPACK's estimate of its
+    condition screens for near-singularity, which the eigenvalues then decide
+    (an eigendecomposition costs ten times a Cholesky factorisation, and is
+    needed only then). ``describe(vector)`` names the parameters that a
+    direction moves, for the message (a vector of the Hessian's layout).
     """
     if not np.all(np.isfinite(hessian)):
         raise ValueError(
             "The Hessian at the fitted coefficients is not finite: the estimator's "
             "coefficients overflow on these data. Refit it, with a finite C."
         )
-    values, vectors = np.linalg.eigh(hessian)
-    largest = values[-1]
-    if not values[0] > RCOND * largest:
-        raise ValueError(
-            "The information matrix is singular: its smallest eigenvalue is "
-            f"{max(values[0], 0.0) / largest:.1e} of its largest (in standardised "
-            "coordinates), so the data do not identify the coefficients along one "
-            f"direction, which moves {describe(vectors[:, 0])}. Typical causes: collinear "
-            "features (one a linear combination of others, or constant next to the "
-            "intercept), a feature that is zero on every row, or a class whose rows are "
-            "almost perfectly predicted. Drop or combine those features, or fit with a "
-            "finite C (inference then reports the penalised fit's sandwich covariance)."
-        )
-    return (vectors / values) @ vectors.T
+    diagonal = np.diag(hessian).copy()
+    diagonal[~(diagonal > 0)] = 1.0  # a zero curvature is left for the eigenvalues to see
+    root = np.sqrt(diagonal)
+    scaled = hessian / root[:, None] / root[None, :]
+    try:
+        factor = linalg.cho_factor(scaled, check_finite=False)  # upper, pocon's default
+        (pocon,) = linalg.get_lapack_funcs(("pocon",), (scaled,))
+        rcond, info = pocon(factor[0], np.abs(scaled).sum(axis=0).max())
+        suspect = info != 0 or not rcond >= _SCREEN
+    except linalg.LinAlgError:
+        suspect = True
+    if suspect:
+        inverse = _eigen_inverse(scaled, describe)
+    else:
+        inverse = linalg.cho_solve(factor, np.eye(len(scaled)), check_finite=False)
+    return inverse / root[:, None] / root[None, :]
 
 
 def sandwich(bread, meat):

@@ -141,7 +141,11 @@ class SoftmaxInference:
         beta = f.coef[f.keep] - f.coef[f.baseline]
         self.params = np.ascontiguousarray(beta[:, self._order].T)
         self.bse = np.sqrt(np.diag(self.cov_params())).reshape(f.keep.size, n_dof).T
-        self.tvalues = self.params / self.bse
+        # a parameter the data say nothing about, fixed at 0 by a penalty, has no
+        # spread: z = 0 and p = 1, not 0 / 0 (inference() warns about it)
+        fixed = self.bse == 0
+        self.tvalues = self.params / np.where(fixed, 1.0, self.bse)
+        self.tvalues[fixed] = 0.0
         self.pvalues = 2 * stats.norm.sf(np.abs(self.tvalues))
         self.llf, self.llnull, self.nobs = f.llf, f.llnull, f.nobs
         self.llr = 2 * (self.llf - self.llnull)
