@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import sklearn
 from scipy import sparse
-from sklearn.datasets import load_digits, load_iris, load_wine
+from sklearn.datasets import load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
@@ -22,12 +22,6 @@ from sk_softmax import SoftmaxClassifier, SoftmaxInference, inference
 
 # Same coefficients, other summation order and inverse: rounding only.
 RTOL_SAME = 1e-8
-
-
-@pytest.fixture(scope="module")
-def wine():
-    X, y = load_wine(return_X_y=True)
-    return X[:, [0, 1, 3, 9]], y
 
 
 @pytest.fixture(scope="module")
