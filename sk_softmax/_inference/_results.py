@@ -104,6 +104,11 @@ class SoftmaxInference:
     converged : bool
         What the estimator reported of its own fit.
 
+    Notes
+    -----
+    The result keeps a reference to the training data (not a copy) for
+    :meth:`get_margeff`, as statsmodels' results keep their model's data.
+
     Examples
     --------
     >>> import numpy as np
