@@ -35,3 +35,24 @@ def datasets():
     rng = np.random.RandomState(0)
     out["synthetic-unscaled"] = (X * np.logspace(-3, 3, X.shape[1]) + rng.uniform(-5, 5, 12), y)
     return out
+
+
+@pytest.fixture(scope="session")
+def wine():
+    """Real data with a finite MLE: four wine features (all 13 separate the cultivars)."""
+    X, y = load_wine(return_X_y=True)
+    return X[:, [0, 1, 3, 9]], y
+
+
+@pytest.fixture(scope="session")
+def synthetic():
+    """Three classes of a known softmax model, of about equal size; features on very
+    different scales (inference's tests)."""
+    from scipy.special import softmax
+
+    rng = np.random.RandomState(0)
+    Z = rng.normal(size=(400, 3))
+    truth = np.array([[0.0, 0.0, 0.0, 0.0], [0.3, 0.8, -0.5, 0.4], [-0.2, -0.6, 0.7, -0.9]])
+    logits = np.column_stack([np.ones(len(Z)), Z]) @ truth.T
+    y = np.array([rng.choice(3, p=p) for p in softmax(logits, axis=1)])
+    return Z * [1.0, 5.0, 0.2] + [0.0, 20.0, -1.0], y

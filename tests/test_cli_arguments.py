@@ -90,7 +90,7 @@ def test_module_entry_point_help_lists_the_solvers():
         [sys.executable, "-m", "sk_softmax", "--help"], capture_output=True, text=True, check=True
     )
     assert "--dataset" in done.stdout
-    assert "{auto,lbfgs,newton-cg,newton-cholesky,sgd}" in done.stdout
+    assert "{auto,lbfgs,newton-cg,newton-cholesky,prox-newton,sgd}" in done.stdout
 
 
 def test_every_flag_is_documented():

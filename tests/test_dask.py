@@ -264,3 +264,32 @@ def test_dask_newton_cg_is_preconditioned_by_class_blocks(client, data, monkeypa
     _assert_same_model(ours, ref)
     # the same preconditioner as in memory: about as many Newton steps
     assert ours.n_iter_ <= ref.n_iter_ + 1
+
+
+def test_inference_on_the_workers_equals_in_memory(client):
+    """The Hessian and the scores' outer products and group sums, chunk by chunk on the
+    workers, give the in-memory covariances: rounding only (other summation order) times
+    the Hessian's condition, which is moderate without redundant features (the module's
+    data have two, and a condition of 1e8)."""
+    from sk_softmax import inference
+
+    X, y = make_classification(
+        n_samples=2000, n_features=8, n_informative=5, n_redundant=0, n_classes=3,
+        random_state=0,
+    )  # fmt: skip
+    X[:, 0] *= 100.0
+    clf = SoftmaxClassifier(C=1.0, tol=1e-10).fit(X, y)
+    groups = np.arange(len(y)) % 23
+    Xd, yd = da.from_array(X, chunks=(500, 8)), da.from_array(y, chunks=500)
+    gd = da.from_array(groups, chunks=300)
+    for cov_type, g, held in [("nonrobust", None, None), ("HC0", None, None),
+                              ("cluster", groups, gd)]:  # fmt: skip
+        expected = inference(clf, X, y, cov_type=cov_type, groups=g)
+        result = inference(clf, Xd, yd, cov_type=cov_type, groups=held)
+        # entries against the product of their standard errors (covariances near 0 too)
+        scale = np.sqrt(np.outer(np.diag(expected.cov_params()), np.diag(expected.cov_params())))
+        assert np.all(np.abs(result.cov_params() - expected.cov_params()) <= 1e-9 * scale)
+        np.testing.assert_allclose(result.llf, expected.llf, rtol=1e-12)
+    np.testing.assert_allclose(
+        result.get_margeff().margeff_se, expected.get_margeff().margeff_se, rtol=1e-9
+    )

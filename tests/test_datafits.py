@@ -3,10 +3,14 @@
 One parametrised test over the backends (NumPy dense and sparse, the compact
 standardised copy, array-api-strict, Dask on a local scheduler), each in the
 solvers' standardised coordinates, against the NumPy one: value, gradient,
-Hessian-vector products, Hessian, its diagonal, its class blocks and two
-classes' block. Then each backend against itself: the Hessian times a vector
-is the Hessian-vector product, its diagonal and diagonal blocks are the
-diagonal and the class blocks, two classes' Hessian is made of one block.
+Hessian-vector products, Hessian, its diagonal, its class blocks, two
+classes' block, some classes' rows and columns of the Hessian, and the
+per-sample scores' outer products and group sums. Then each backend against
+itself: the Hessian times a vector is the Hessian-vector product, its
+diagonal, diagonal blocks and some classes' rows and columns are the
+diagonal, the class blocks and the class Hessian, two classes' Hessian is
+made of one block; one group's score sum is the gradient, and the outer
+products are the per-sample groups' sums squared.
 
 Tolerances: the same float64 formulae summed in other orders (by rows, by
 chunks, on a device): rounding of about 1e-16 per term times a few hundred
@@ -73,6 +77,19 @@ def _dask(X, y, k, sw, coordinates):
     return Standardized(datafit, coordinates)
 
 
+def _groups_dask(groups):
+    da = pytest.importorskip("dask.array")
+    return da.from_array(groups, chunks=23)  # not X's chunks: aligned inside
+
+
+def _groups_array_api(groups):
+    xp = pytest.importorskip("array_api_strict")
+    return xp.asarray(groups, device=xp.Device("device1"))
+
+
+# The row groups as each backend holds them (NumPy otherwise).
+GROUPS = {"dask": _groups_dask, "array-api-strict": _groups_array_api}
+
 BACKENDS = {
     "numpy": _numpy,
     "numpy-csr": _sparse,
@@ -126,6 +143,16 @@ def test_every_backend_gives_the_same_numbers(backend, n_classes, fit_intercept)
     _close(datafit.hessp(coef)(vector), reference.hessp(coef)(vector), "hessp")
     for method in ("hessian", "hessian_diagonal", "class_blocks", "two_class_hessian"):
         _close(getattr(datafit, method)(coef), getattr(reference, method)(coef), method)
+    classes = np.arange(1, n_classes)[::-1]  # every class but the first, in another order
+    _close(datafit.class_hessian(coef, classes), reference.class_hessian(coef, classes), "class")
+    factor = np.linspace(0.5, 2.0, n_classes)
+    for c in (None, factor):
+        _close(datafit.score_outer(coef, classes, c), reference.score_outer(coef, classes, c), "o")
+    groups = np.random.RandomState(3).randint(9, size=X.shape[0])
+    groups[groups == 4] = 5  # a group without rows: zero sums
+    expected = reference.score_sums(coef, classes, groups, 9)
+    held = GROUPS.get(backend, lambda g: g)(groups)
+    _close(datafit.score_sums(coef, classes, held, 9), expected, "score_sums")
 
 
 @pytest.mark.parametrize("backend", sorted(BACKENDS))
@@ -148,6 +175,20 @@ def test_every_backend_is_consistent_with_itself(backend, n_classes):
     if n_classes == 2:
         block = datafit.two_class_hessian(coef)
         _close(hess, np.block([[block, -block], [-block, block]]), "two classes' block")
+    for classes in ([1], [n_classes - 1, 0], list(range(n_classes))):
+        keep = (np.asarray(classes)[:, None] * n_dof + np.arange(n_dof)).ravel()
+        _close(datafit.class_hessian(coef, classes), hess[np.ix_(keep, keep)], f"{classes}")
+    # the scores: one group's sum is the gradient; the outer products, with a
+    # class factor c, are sum_i c_{y_i} / (s_i / S) G_i G_i^T over one group per row
+    classes = list(range(n_classes))
+    held = GROUPS.get(backend, lambda g: g)
+    one = datafit.score_sums(coef, classes, held(np.zeros(len(y), dtype=np.intp)), 1)
+    _close(one[0], datafit.loss_gradient(coef)[1], "one group's scores: the gradient")
+    each = datafit.score_sums(coef, classes, held(np.arange(len(y))), len(y))
+    factor = np.linspace(0.5, 2.0, n_classes)
+    share = sw / sw.sum()
+    expected = each.T @ (each * (factor[y] / share)[:, None])
+    _close(datafit.score_outer(coef, classes, factor), expected, "outer products")
     # the flat directions of the data term: one vector added to every class row
     shift = np.tile(np.random.RandomState(2).normal(size=n_dof), n_classes)
     _close(datafit.hessp(coef)(shift), np.zeros_like(shift), "flat directions")
@@ -185,3 +226,20 @@ def test_columns_is_the_data_term_with_the_other_weights_zero(backend, fit_inter
     _close(nested.loss_gradient(some)[1], direct.loss_gradient(some)[1],
            "columns of columns: gradient")  # fmt: skip
     _close(nested.hessian(some), direct.hessian(some), "columns of columns: Hessian")
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_class_hessian_by_row_blocks(n_classes):
+    """The row-block path of the class Hessian (tall data) against the full Hessian.
+
+    Small dense data take one product with the rows' outer products instead;
+    here that shortcut is switched off, so the blocks' rank-m updates run.
+    """
+    X, y, sw, coordinates, coef, _ = _problem(n_classes, True, seed=4)
+    datafit = _numpy(X, y, n_classes, sw, coordinates)
+    hess = datafit.hessian(coef)
+    datafit.inner._outer_fits = False
+    n_dof = datafit.shape[1]
+    classes = list(range(1, n_classes))
+    keep = (np.asarray(classes)[:, None] * n_dof + np.arange(n_dof)).ravel()
+    _close(datafit.class_hessian(coef, classes), hess[np.ix_(keep, keep)], "row blocks")

@@ -84,6 +84,54 @@ class SecondOrder:
         ).transpose(1, 0, 2)
         return hess
 
+    def class_hessian(self, coef, classes, mean=None, scale=None):
+        """The Hessian's rows and columns of the classes ``classes``, in that order.
+
+        Shape ``(len(classes) * n_dof,) * 2``: the Hessian with respect to
+        those classes' coefficients, the others held fixed. With every class
+        but a baseline it is the Hessian of the baseline parameterisation
+        (``sk_softmax.inference``), which has no flat direction.
+
+        Block ``(k, l)`` is ``X~^T diag(s/S (delta_kl p_k - p_k p_l)) X~``:
+        a weight of one sign, so each of the ``c (c + 1) / 2`` distinct
+        blocks is one symmetric rank-m update of a scaled copy of the row
+        block, ``n_dof^2 / 2`` per row, against ``(c n_dof)^2 / 2`` for the
+        Gram matrix of :meth:`hessian` (2.5 times less work for four
+        classes). ``1 - p_k`` is summed from the other classes, so that
+        ``p_k`` near one keeps its digits.
+        """
+        proba = self._proba_at(coef)
+        classes = np.asarray(classes, dtype=np.intp)
+        n_kept, n_dof = classes.size, self.n_dof
+        outer = self._outer_products(mean, scale)
+        if outer is not None:  # small data: one product, as in hessian()
+            q = proba[classes]
+            sq = q * self.sw
+            weights = -(sq[:, None, :] * q[None, :, :]).reshape(n_kept**2, -1)
+            weights[:: n_kept + 1] += sq
+            blocks = (weights @ outer).reshape(n_kept, n_kept, n_dof, n_dof)
+        else:
+
+            def work(rows, block):
+                xt = self._augmented(block, mean, scale)
+                p = proba[:, rows]
+                sw = self.sw[rows]
+                out = np.zeros((n_kept, n_kept, n_dof, n_dof))
+                for a, k in enumerate(classes):
+                    rest = p.sum(axis=0, where=np.arange(p.shape[0])[:, None] != k)
+                    scaled = xt * np.sqrt(sw * p[k] * rest)[:, None]
+                    out[a, a] = scaled.T @ scaled  # symmetric rank-m updates throughout
+                    for b in range(a + 1, n_kept):
+                        scaled = xt * np.sqrt(sw * p[k] * p[classes[b]])[:, None]
+                        out[a, b] = -(scaled.T @ scaled)
+                return (out,)
+
+            (blocks,) = self.chunks.map_reduce(work, width=2 * n_dof)
+            upper = np.triu_indices(n_kept, 1)
+            blocks[upper[1], upper[0]] = blocks[upper].transpose(0, 2, 1)
+        size = n_kept * n_dof
+        return blocks.transpose(0, 2, 1, 3).reshape(size, size)
+
     def two_class_hessian(self, coef, mean=None, scale=None):
         """Two classes' Hessian as one block ``D``: ``H = [[D, -D], [-D, D]]``.
 

@@ -221,3 +221,75 @@ class ArrayAPIDatafit(Datafit):
         xt = self._augmented(mean, scale)
         w = proba * (1.0 - proba) * self.sw[:, None]
         return np.stack([self._weighted_gram(xt, w[:, k]) for k in range(self.n_classes)])
+
+    def class_hessian(self, coef, classes, mean=None, scale=None):
+        """The Hessian's rows and columns of the classes ``classes``, NumPy.
+
+        Block ``(k, l)`` is ``X~^T diag(s/S (delta_kl p_k - p_k p_l)) X~``, as in
+        :meth:`sk_softmax.datafits.numpy.SoftmaxDatafit.class_hessian`; the
+        diagonal blocks' ``1 - p_k`` summed from the other classes.
+        """
+        xp = self.xp
+        proba = self._proba_at(coef)
+        classes = [int(k) for k in classes]
+        n_kept, n_dof = len(classes), self.n_dof
+        xt = self._augmented(mean, scale)
+        hess4 = np.zeros((n_kept, n_dof, n_kept, n_dof))
+        for a, k in enumerate(classes):
+            others = xp.asarray([m for m in range(self.n_classes) if m != k], device=self.device)
+            rest = xp.sum(xp.take(proba, others, axis=1), axis=1)
+            hess4[a, :, a, :] = self._weighted_gram(xt, self.sw * proba[:, k] * rest)
+            for b in range(a + 1, n_kept):
+                block = self._weighted_gram(xt, -self.sw * proba[:, k] * proba[:, classes[b]])
+                hess4[a, :, b, :] = block
+                hess4[b, :, a, :] = block.T
+        return hess4.reshape(n_kept * n_dof, n_kept * n_dof)
+
+    def _residuals(self, coef, classes):
+        """``p_ik - [y_i = k]`` for ``k`` in ``classes``, shape (n_samples, len(classes))."""
+        xp = self.xp
+        index = xp.asarray([int(k) for k in classes], device=self.device)
+        return xp.take(self._proba_at(coef) - self.onehot, index, axis=1)
+
+    def score_outer(self, coef, classes, class_factor=None, mean=None, scale=None):
+        """``sum_i s_i/S c_{y_i} g_i g_i^T``, NumPy (see ``datafits.base``).
+
+        Block ``(k, l)`` is ``X~^T diag(s/S c_y r_k r_l) X~`` with ``r`` the
+        residuals: one weighted Gram matrix per pair of classes, never an
+        ``n x len(classes) n_dof`` array.
+        """
+        residual = self._residuals(coef, classes)
+        weights = self.sw
+        if class_factor is not None:
+            weights = weights * (self.onehot @ self._to_device(np.asarray(class_factor)))
+        xt = self._augmented(mean, scale)
+        n_kept, n_dof = residual.shape[1], self.n_dof
+        out = np.zeros((n_kept, n_dof, n_kept, n_dof))
+        for a in range(n_kept):
+            for b in range(a, n_kept):
+                block = self._weighted_gram(xt, weights * residual[:, a] * residual[:, b])
+                out[a, :, b, :] = block
+                out[b, :, a, :] = block.T
+        return out.reshape(n_kept * n_dof, n_kept * n_dof)
+
+    def score_sums(self, coef, classes, groups, n_groups, mean=None, scale=None):
+        """Each group's ``sum_i s_i/S g_i``, NumPy, shape (n_groups, len(classes) * n_dof).
+
+        ``groups``: integer codes of this namespace and device. Computed as
+        ``G^T (s/S r_k X~)`` per class with ``G`` the rows' group indicator,
+        built for a batch of groups at a time (at most about ``2^22``
+        indicator entries on the device).
+        """
+        xp = self.xp
+        residual = self._residuals(coef, classes) * self.sw[:, None]
+        xt = self._augmented(mean, scale)
+        n_kept, n_dof = residual.shape[1], self.n_dof
+        sums = np.zeros((n_groups, n_kept, n_dof))
+        batch = max(1, (1 << 22) // max(1, self.n_samples))
+        for start in range(0, n_groups, batch):
+            stop = min(start + batch, n_groups)
+            codes = xp.arange(start, stop, dtype=groups.dtype, device=self.device)
+            indicator = xp.astype(groups[:, None] == codes[None, :], self.dtype)
+            for a in range(n_kept):
+                sums[start:stop, a, :] = to_numpy(indicator.T @ (residual[:, a : a + 1] * xt))
+        return sums.reshape(n_groups, n_kept * n_dof)

@@ -31,6 +31,9 @@ METHODS = (
     "hessian_diagonal",
     "class_blocks",
     "two_class_hessian",
+    "class_hessian",
+    "score_outer",
+    "score_sums",
     "subsample",
     "columns",
 )
@@ -63,6 +66,26 @@ class Datafit:
     columns(index) -> Datafit
         The same data term on the feature columns ``index`` only (the
         working sets of the proximal Newton solver).
+    class_hessian(coef, classes, mean=None, scale=None)
+        -> ndarray of shape (len(classes) * n_dof,) * 2: the Hessian's rows
+        and columns of the classes ``classes`` (class indices, in that
+        order); with every class but a baseline, the Hessian of the
+        baseline parameterisation.
+
+    The per-sample scores ``g_i = (p_i - e_{y_i}) (x) x~_i`` (the gradient
+    of sample ``i``'s cross-entropy; ``x~_i = [x_i, 1]`` with an intercept),
+    restricted to the entries of the classes ``classes``, for the sandwich
+    covariances of :func:`sk_softmax.inference`:
+
+    score_outer(coef, classes, class_factor=None, mean=None, scale=None)
+        -> ndarray of shape (len(classes) * n_dof,) * 2:
+        ``sum_i s_i/S c_{y_i} g_i g_i^T``, ``c`` a vector of n_classes
+        (ones by default).
+    score_sums(coef, classes, groups, n_groups, mean=None, scale=None)
+        -> ndarray of shape (n_groups, len(classes) * n_dof): row ``g`` is
+        ``sum_{i: groups_i = g} s_i/S g_i``; ``groups`` holds integer codes
+        in ``range(n_groups)``, an array of the backend's kind aligned with
+        the rows.
     """
 
     def two_class_hessian(self, coef, mean=None, scale=None):

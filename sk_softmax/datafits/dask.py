@@ -85,6 +85,14 @@ def _call(piece, method, coef, *args, **kwargs):
     return total * out
 
 
+def _group_sums(piece, groups, coef, classes, n_groups, mean, scale):
+    """``S_c`` times the chunk's group score sums (``SoftmaxDatafit.score_sums``), or ``None``."""
+    if piece is None:
+        return None
+    sums = piece.datafit.score_sums(coef, classes, np.asarray(groups), n_groups, mean, scale)
+    return piece.total * sums
+
+
 # -- bringing small results to this process -------------------------------------------
 
 
@@ -177,6 +185,7 @@ class DaskDatafit(Datafit):
         self.shape = (n_classes, self.n_dof)
         self.total_weight = float(total_weight)
         self.n_samples = X.shape[0]
+        self._row_chunks = X.chunks[0]
         self._arrays = (X, y, sample_weight)
         self._samples = {}
         make = dask.delayed(_chunk_datafit, pure=True)
@@ -243,23 +252,27 @@ class DaskDatafit(Datafit):
 
     def _map_reduce(self, method, coef, *args, **kwargs):
         coef = np.asarray(coef, dtype=np.float64)
+        return self._run(_call, [(method, coef, *args)] * len(self._pieces), kwargs)
+
+    def _run(self, task, arguments, kwargs):
+        """``task(piece, *arguments[c], **kwargs)`` on every chunk ``c``'s worker, summed, / S."""
         if self._client is None:
-            call = dask.delayed(_call, pure=True)
-            results = _fetch([call(p, method, coef, *args, **kwargs) for p in self._pieces])
+            call = dask.delayed(task, pure=True)
+            results = _fetch(
+                [call(p, *a, **kwargs) for p, a in zip(self._pieces, arguments, strict=True)]
+            )
         else:
             futures = [
                 self._client.submit(
-                    _call,
+                    task,
                     piece,
-                    method,
-                    coef,
                     *args,
                     workers=workers,
                     allow_other_workers=False,
                     pure=False,
                     **kwargs,
                 )
-                for piece, workers in zip(self._pieces, self._workers, strict=True)
+                for piece, args, workers in zip(self._pieces, arguments, self._workers, strict=True)
             ]
             results = _gather(self._client, futures)
         total = _sum(results)
@@ -292,6 +305,28 @@ class DaskDatafit(Datafit):
     def hessian_diagonal(self, coef, mean=None, scale=None):
         """The Hessian's diagonal (see :meth:`SoftmaxDatafit.hessian_diagonal`)."""
         return self._map_reduce("hessian_diagonal", coef, mean=mean, scale=scale)
+
+    def class_hessian(self, coef, classes, mean=None, scale=None):
+        """Some classes' rows and columns of the Hessian (:meth:`SoftmaxDatafit.class_hessian`)."""
+        return self._map_reduce("class_hessian", coef, classes, mean=mean, scale=scale)
+
+    def score_outer(self, coef, classes, class_factor=None, mean=None, scale=None):
+        """The scores' outer products (see :meth:`SoftmaxDatafit.score_outer`)."""
+        return self._map_reduce("score_outer", coef, classes, class_factor, mean=mean, scale=scale)
+
+    def score_sums(self, coef, classes, groups, n_groups, mean=None, scale=None):
+        """Each group's score sum (see :meth:`SoftmaxDatafit.score_sums`).
+
+        ``groups``: a dask array of codes (rechunked here like ``X``'s rows);
+        each chunk's task gets its own chunk of them, and returns its
+        ``(n_groups, len(classes) * n_dof)`` sums.
+        """
+        coef = np.asarray(coef, dtype=np.float64)
+        chunks = delayed_rows(groups.rechunk((self._row_chunks,)))
+        if self._client is not None:  # futures, which a task on a worker receives computed
+            chunks = self._client.compute(chunks)
+        arguments = [(chunk, coef, classes, n_groups, mean, scale) for chunk in chunks]
+        return self._run(_group_sums, arguments, {})
 
     def class_blocks(self, coef, mean=None, scale=None, max_rows=None):
         """The Hessian's class blocks (see :meth:`SoftmaxDatafit.class_blocks`).

@@ -13,7 +13,9 @@ stays O(block_rows * n_features). The one O(n_samples * n_classes) array is
 the probability matrix kept for Hessian products.
 
 The second-order methods (Hessian, its diagonal and class blocks) are in
-:mod:`sk_softmax.datafits._second_order`.
+:mod:`sk_softmax.datafits._second_order`, the per-sample scores' outer
+products and group sums (for the sandwich covariances of inference) in
+:mod:`sk_softmax.datafits._scores`.
 """
 
 import copy
@@ -23,6 +25,7 @@ from scipy import sparse
 from scipy.special import expit
 
 from ._blocks import RowChunks, transposed
+from ._scores import Scores
 from ._second_order import SecondOrder
 from .base import Datafit, split_intercept
 
@@ -87,7 +90,7 @@ def _two_class_ce(difference, y):
     return ce
 
 
-class SoftmaxDatafit(SecondOrder, Datafit):
+class SoftmaxDatafit(SecondOrder, Scores, Datafit):
     """Softmax cross-entropy of NumPy or SciPy data, its gradient and Hessian.
 
     Parameters

@@ -194,6 +194,20 @@ class Standardized(Datafit):
         c = self.coordinates
         return self.inner.two_class_hessian(self._original(coef), c.mean, c.scale)
 
+    def class_hessian(self, coef, classes):
+        c = self.coordinates
+        return self.inner.class_hessian(self._original(coef), classes, c.mean, c.scale)
+
+    def score_outer(self, coef, classes, class_factor=None):
+        c = self.coordinates
+        return self.inner.score_outer(self._original(coef), classes, class_factor, c.mean, c.scale)
+
+    def score_sums(self, coef, classes, groups, n_groups):
+        c = self.coordinates
+        return self.inner.score_sums(
+            self._original(coef), classes, groups, n_groups, c.mean, c.scale
+        )
+
 
 class Compact(SoftmaxDatafit):
     """:class:`SoftmaxDatafit` on the standardised design ``Z = [(X - mu) / sigma, 1]``.
