@@ -306,8 +306,16 @@ def to_onnx(
 def _feeds(session, X):
     """The session's inputs from ``X``: one array, or a data frame's columns by name."""
     inputs = session.get_inputs()
-    if hasattr(X, "iloc"):
-        return {i.name: X[[i.name]].to_numpy().astype(_ONNX_TO_NUMPY[i.type]) for i in inputs}
+    if hasattr(X, "iloc"):  # by position: skl2onnx renames columns ('a/b' is input 'a_b')
+        if len(inputs) != X.shape[1]:
+            raise ValueError(
+                f"the graph has {len(inputs)} inputs, but X has {X.shape[1]} columns: pass the "
+                "columns the model was converted with, in order."
+            )
+        return {
+            i.name: X.iloc[:, [j]].to_numpy().astype(_ONNX_TO_NUMPY[i.type])
+            for j, i in enumerate(inputs)
+        }
     X = X.toarray() if sparse.issparse(X) else np.asarray(X)
     return {inputs[0].name: X.astype(_ONNX_TO_NUMPY[inputs[0].type])}
 

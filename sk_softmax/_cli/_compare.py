@@ -81,6 +81,8 @@ class Comparison:
     runs: list
     y_test: np.ndarray
     C: float
+    training: tuple  # the preprocessed training rows and their labels (--summary)
+    X_test: object  # the test rows as read, before preprocessing (--export-onnx)
 
 
 def estimators(args, n_classes):
@@ -91,13 +93,20 @@ def estimators(args, n_classes):
 
     given = {"max_iter": args.max_iter, "tol": args.tol}
     common = {key: value for key, value in given.items() if value is not None}
-    ours = SoftmaxClassifier(C=args.C, solver=args.solver, random_state=args.random_state, **common)
+    r = args.l1_ratio
+    ours = SoftmaxClassifier(
+        C=args.C, l1_ratio=r, solver=args.solver, random_state=args.random_state, **common
+    )
     # The same objective: for two classes LogisticRegression's one row of
-    # coefficients carries the penalty of our two, so its C is twice ours.
-    lr_C = 2 * args.C if n_classes == 2 else args.C
+    # coefficients carries the penalty of our two rows, the ridge twice and the
+    # L1 part once (sk_softmax.objective), so C' = 2C / (1 + r), r' = 2r / (1 + r).
+    lr_C, lr_r = (2 * args.C / (1 + r), 2 * r / (1 + r)) if n_classes == 2 else (args.C, r)
+    theirs = {"C": lr_C}
+    if r > 0:  # saga is LogisticRegression's one solver with an L1 part for every case
+        theirs.update(l1_ratio=lr_r, solver="saga")
     return [
         ("SoftmaxClassifier", ours, args.C),
-        ("LogisticRegression", LogisticRegression(C=lr_C, **common), lr_C),
+        ("LogisticRegression", LogisticRegression(**theirs, **common), lr_C),
     ]
 
 
@@ -113,7 +122,7 @@ def compare(dataset, args, progress):
     callbacks = progress.fit_callbacks(Xt_train.shape[0], Xt_train.shape[1], classes.size)
     _timed_fits(runs, (Xt_train, y_train, Xt_test), args, callbacks)
     for run in runs:
-        _score(run, Xt_train, y_train, Xt_test, y_test, args.C)
+        _score(run, Xt_train, y_train, Xt_test, y_test, args)
     return Comparison(
         title=dataset.title,
         notes=dataset.notes + notes + more,
@@ -129,6 +138,8 @@ def compare(dataset, args, progress):
         runs=runs,
         y_test=y_test,
         C=args.C,
+        training=(Xt_train, y_train),
+        X_test=X_test,
     )
 
 
@@ -173,7 +184,7 @@ def _timed_fits(runs, data, args, callbacks):
                 run.model = model
 
 
-def _score(run, X_train, y_train, X_test, y_test, C):
+def _score(run, X_train, y_train, X_test, y_test, args):
     from sklearn.metrics import log_loss
 
     from .._objective import objective
@@ -181,11 +192,14 @@ def _score(run, X_train, y_train, X_test, y_test, C):
     model = run.model
     y_pred = model.predict(X_test)
     run.scores = {
+        "nonzero_features": int(np.count_nonzero(np.any(model.coef_ != 0, axis=0))),
         "train_acc": float(np.mean(model.predict(X_train) == y_train)),
         "test_acc": float(np.mean(y_pred == y_test)),
         "test_log_loss": float(
             log_loss(y_test, model.predict_proba(X_test), labels=model.classes_)
         ),
-        "objective": float(objective(model, X_train, y_train, C=C)),
+        "objective": float(
+            objective(model, X_train, y_train, C=args.C, l1_ratio=args.l1_ratio, l1_groups=None)
+        ),
         "y_pred": y_pred,
     }

@@ -84,10 +84,13 @@ def preprocessing(X, *, encode, scale):
     if numeric:
         transformers.append(("numeric", make_pipeline(*steps) if steps else "passthrough", numeric))
     if text:
-        encoder = make_pipeline(
-            SimpleImputer(strategy="constant", fill_value="missing"),
-            OneHotEncoder(handle_unknown="ignore"),
-        )
+        encoder = OneHotEncoder(handle_unknown="ignore")
+        if X[text].isna().any().any():  # missing text is a level of its own
+            # (only then: skl2onnx cannot convert this imputer, so --export-onnx works
+            # for text columns without missing values)
+            encoder = make_pipeline(
+                SimpleImputer(strategy="constant", fill_value="missing"), encoder
+            )
         transformers.append(("text", encoder, text))
         levels = ", ".join(f"{c} ({X[c].nunique()})" for c in text[:LISTED])
         notes.append(

@@ -145,6 +145,15 @@ def _fit_arguments(group):
         "for three or more classes, twice it for two",
     )
     group.add_argument(
+        "--l1-ratio",
+        type=float,
+        default=0.0,
+        metavar="R",
+        help="the L1 share of the penalty, in [0, 1] (default 0: the ridge): a sparse model, "
+        "its number of non-zero features in the table. LogisticRegression then fits the "
+        "same objective with saga, the one solver of its that takes it",
+    )
+    group.add_argument(
         "--solver",
         default="auto",
         choices=solver_choices(),
@@ -190,6 +199,13 @@ def _comparison_arguments(group):
         metavar="N",
         help="thread limit for both estimators, set with threadpoolctl on every BLAS and "
         "OpenMP pool (default: the cores this process may use)",
+    )
+    group.add_argument(
+        "--summary",
+        action="store_true",
+        help="after the table, SoftmaxClassifier's coefficient table on the training rows: "
+        "standard errors, z, p-values and intervals, as statsmodels prints them "
+        "(sk_softmax.inference; the L2 model only)",
     )
     group.add_argument(
         "--progress",
@@ -246,6 +262,13 @@ def _check_numbers(args):
     for flag, value in (("--repeat", args.repeat), ("--threads", args.threads)):
         if value is not None and value < 1:
             raise UsageError(f"{flag} must be at least 1, not {value}")
+    if not 0 <= args.l1_ratio <= 1:
+        raise UsageError(f"--l1-ratio must be in [0, 1], not {args.l1_ratio}")
+    if args.l1_ratio > 0 and args.solver not in ("auto", "prox-newton"):
+        raise UsageError(
+            f"--solver {args.solver} handles the ridge only: with --l1-ratio {args.l1_ratio:g} "
+            "use --solver auto (or prox-newton)"
+        )
     if args.max_iter is not None and args.max_iter < 1:
         raise UsageError(f"--max-iter must be at least 1, not {args.max_iter}")
     if args.tol is not None and not 0 < args.tol < float("inf"):

@@ -7,6 +7,7 @@ one more entry in ``SECTIONS``, reading its flag from ``args``.
 """
 
 import textwrap
+import warnings
 
 import numpy as np
 
@@ -59,7 +60,7 @@ def header(c, args):
 def table(c, args):
     """One row per estimator."""
     head = ("estimator", "solver", "C", "fit (s)", "predict (s)", "iters", "converged",
-            "train acc", "test acc", "test log-loss", "objective")  # fmt: skip
+            "features", "train acc", "test acc", "test log-loss", "objective")  # fmt: skip
     rows = [
         (
             run.name,
@@ -69,6 +70,7 @@ def table(c, args):
             f"{run.predict_time:.5f}",
             str(run.n_iter),
             "yes" if run.converged else "NO",
+            f"{run.scores['nonzero_features']}/{c.n_features}",
             f"{run.scores['train_acc']:.4f}",
             f"{run.scores['test_acc']:.4f}",
             f"{run.scores['test_log_loss']:.5f}",
@@ -88,12 +90,25 @@ def table(c, args):
 def table_notes(c, args):
     """What the table's columns mean where they could mislead."""
     ours, theirs = c.runs[0], c.runs[1]
+    r = args.l1_ratio
     lines = []
-    if theirs.C != ours.C:
+    if r > 0:
+        lines.append(
+            "features: those with a non-zero coefficient in some class, of all the model "
+            f"sees (--l1-ratio {r:g} makes the model sparse)"
+        )
+    if theirs.C != ours.C and r == 0:
         lines.append(
             f"C: LogisticRegression is fitted at C={theirs.C:g}, twice --C, because for two "
             "classes its one row of coefficients carries the penalty of our two: both then "
             "minimise the same objective"
+        )
+    elif theirs.C != ours.C:
+        lines.append(
+            f"C: LogisticRegression is fitted at C={theirs.C:g} = 2C/(1+r) and l1_ratio="
+            f"{theirs.model.l1_ratio:g} = 2r/(1+r), because for two classes its one row of "
+            "coefficients carries the ridge of our two rows twice and their L1 norm once: "
+            "both then minimise the same objective"
         )
     default = "each one's default; --tol sets both" if args.tol is None else "--tol"
     lines.append(
@@ -186,6 +201,39 @@ def confusion(c, args):
     return lines
 
 
+def summary(c, args):
+    """``--summary``: the coefficient table of our model (:func:`sk_softmax.inference`)."""
+    if not args.summary:
+        return []
+    from .._inference import inference
+
+    X_train, y_train = c.training
+    ours = c.runs[0]
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            table = inference(ours.model, _named(X_train, c.preprocessor), y_train).summary()
+    except ValueError as error:
+        return [_fill(f"summary: no coefficient table: {error}")]
+    lines = [f"{ours.name} on the {c.n_train} training rows (--summary):", str(table)]
+    lines += [_fill(f"note: {w.message}") for w in caught]
+    return lines
+
+
+def _named(X, preprocessor):
+    """``X`` as a data frame with the preprocessing's column names, when it has them."""
+    import pandas as pd
+    from scipy import sparse
+
+    try:
+        names = [str(name) for name in preprocessor.get_feature_names_out()]
+    except (AttributeError, ValueError):
+        return X
+    if sparse.issparse(X) or len(names) != X.shape[1]:
+        return X
+    return pd.DataFrame(X, columns=names)
+
+
 def _label(value):
     return str(value.item() if isinstance(value, np.generic) else value)
 
@@ -197,4 +245,4 @@ def _fill(text, indent=""):
     )  # fmt: skip
 
 
-SECTIONS = (header, table, table_notes, hints, class_report, confusion)
+SECTIONS = (header, table, table_notes, hints, summary, class_report, confusion)
