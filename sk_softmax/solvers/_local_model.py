@@ -16,6 +16,7 @@ changes one kink at a time, and took 5 to 10 times as long as these
 iterations; Jacobi scaling of the iterations saved under 20% of them.
 """
 
+import copy
 import math
 
 import numpy as np
@@ -52,6 +53,13 @@ class LocalModel:
                 return full(buffer)[index]
 
             self.product = product
+        self.step = None  # FISTA's step, 1 / (an upper estimate of H's largest eigenvalue)
+
+    def moved(self, coef, grad):
+        """The same curvature at a new point: ``H`` kept, the gradient and start new."""
+        out = copy.copy(self)
+        out.start, out.grad = coef[self.index], grad[self.index]
+        return out
 
 
 def largest_eigenvalue(product, size, rng):

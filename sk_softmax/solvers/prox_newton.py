@@ -51,6 +51,11 @@ from ._subsample import _PRESOLVE_TOL, _SAMPLED_RATE, sample_of
 # built only for working sets of up to _SPARSE_EXPLICIT coefficients.
 _EXPLICIT = 600
 _SPARSE_EXPLICIT = 200
+# A full step that shrinks the optimality violation by this factor or more keeps its Hessian
+# for the next step (once: then a new one). The Hessian is most of a step's cost (n m^2 for
+# m coefficients); near the optimum, where it changes little, the step it gives still
+# shrinks the violation by about the same factor times the relative change of the Hessian.
+_REUSE_RATE = 0.1
 # Inner iterations at most, per outer iteration.
 _MAX_INNER = 2000
 # Fewest features for which the data term is restricted to a working set's columns.
@@ -141,6 +146,7 @@ def prox_newton(smooth, norm, coef0, *, tol, max_iter, verbose=0, callback=None,
     size = max_abs(violation)
     report(verbose, 0, value, violation, label=label)
     n_iter, ws_size = 0, 10
+    model, reuse = None, False
     intercept = np.zeros(shape[1], dtype=bool)
     intercept[norm.n_features :] = True
     while True:
@@ -152,11 +158,15 @@ def prox_newton(smooth, norm, coef0, *, tol, max_iter, verbose=0, callback=None,
         columns[_working_columns(norm, coef, violation, shape, ws_size)] = True
         index = np.flatnonzero(np.tile(columns, shape[0]))
         explicit = index.size <= (_SPARSE_EXPLICIT if sparse_data else _EXPLICIT)
-        model = LocalModel(curvature, coef, grad, index, np.flatnonzero(columns[: norm.n_features]),
-                           explicit)  # fmt: skip
+        if reuse and np.array_equal(index, model.index):
+            model = model.moved(coef, grad)  # the last Hessian, at the new point
+        else:
+            model = LocalModel(curvature, coef, grad, index,
+                               np.flatnonzero(columns[: norm.n_features]), explicit)  # fmt: skip
+            model.step = 1.0 / largest_eigenvalue(model.product, index.size, rng)
         target = max(min(0.5, math.sqrt(size)) * size, 0.5 * tol)
-        step = 1.0 / largest_eigenvalue(model.product, index.size, rng)
-        solution, _ = fista(model, RestrictedProx(norm, coef, index), step, target, _MAX_INNER)
+        solution, _ = fista(model, RestrictedProx(norm, coef, index), model.step, target,
+                            _MAX_INNER)  # fmt: skip
         direction = np.zeros_like(coef)
         direction[index] = solution - coef[index]
         found = _composite_line_search(smooth, norm, coef, value, grad, direction, size)
@@ -171,6 +181,8 @@ def prox_newton(smooth, norm, coef0, *, tol, max_iter, verbose=0, callback=None,
         previous, size = size, max_abs(violation)
         if size > _SAMPLED_RATE * previous:  # the sample's curvature no longer serves
             curvature = smooth
+        # a step that shrank the violation tenfold: the next may keep this Hessian
+        reuse = explicit and t == 1.0 and size <= _REUSE_RATE * previous and not reuse
         outside = np.ones(coef.size, dtype=bool)
         outside[index] = False
         if outside.any() and max_abs(violation[outside]) > 0.5 * size:
