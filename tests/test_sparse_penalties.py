@@ -428,3 +428,29 @@ def test_working_sets_on_wide_data_reach_the_optimum(kind, l1_ratio, monkeypatch
         mu = (1 - l1_ratio) / (C * X.shape[0])
         bound = 2 * TOL / mu * (1 + np.abs(dense).max())
         np.testing.assert_allclose(clf.coef_, whole.coef_, rtol=0, atol=bound)
+
+
+@pytest.mark.parametrize("groups", [None, "features", "ids"])
+def test_restricted_prox_is_the_prox_on_those_entries(groups):
+    """The solver's inner loop applies the norm's prox to a working set's entries only."""
+    from sk_softmax.penalties.elastic_net import column_groups
+    from sk_softmax.penalties.l1 import GroupL1
+
+    rng = np.random.RandomState(0)
+    n_features, n_classes = 7, 3
+    if groups is None:
+        index, weights = None, rng.uniform(0.5, 2, n_features)
+    else:
+        ids = np.arange(n_features) if groups == "features" else [0, 0, 1, 2, 2, 2, 3]
+        index, weights = column_groups(ids if groups == "ids" else "features", n_features)
+    norm = GroupL1(0.3, n_features, True, index, weights)
+    coef = rng.normal(size=n_classes * (n_features + 1))
+    # a working set of whole columns (the solver's): features 1, 3, 4, 5 and the intercept
+    keep = np.zeros(n_features + 1, dtype=bool)
+    keep[[1, 3, 4, 5, n_features]] = True
+    entries = np.flatnonzero(np.tile(keep, n_classes))
+    outside = coef.copy()
+    outside[np.tile(~keep, n_classes)] = 0.0  # the other columns at zero
+    expected = norm.prox(outside, 0.7)[entries]
+    np.testing.assert_allclose(norm.restricted_prox(entries, n_classes)(coef[entries], 0.7),
+                               expected, rtol=1e-15, atol=1e-15)  # fmt: skip
