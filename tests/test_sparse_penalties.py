@@ -153,12 +153,18 @@ def test_same_optimum_as_glmnet(name, l1_ratio):
     X, y = _data(name, True)
     C = 0.1
     ours = SoftmaxClassifier(C=C, l1_ratio=l1_ratio, tol=TOL).fit(X, y)
-    first = glmnet.LogitNet(alpha=l1_ratio, n_lambda=2, standardize=False, n_splits=0).fit(X, y)
-    lambdas = np.geomspace(first.lambda_path_[0], 1.0 / (C * X.shape[0]), 10)
+    # the path starts from our closed-form C_0, glmnet's lambda_max (its own 3-point path
+    # agrees; with n_lambda=2 python-glmnet puts a 9.9e35 placeholder first)
+    (C_0,), _, _ = softmax_path(X, y, l1_ratio=l1_ratio, Cs=1)
+    lambda_max = 1.0 / (C_0 * X.shape[0])
+    own = glmnet.LogitNet(alpha=l1_ratio, n_lambda=3, standardize=False, n_splits=0).fit(X, y)
+    assert own.lambda_path_[0] == pytest.approx(lambda_max, rel=1e-9)
+    lambdas = np.geomspace(lambda_max, 1.0 / (C * X.shape[0]), 10)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # its "did not converge" for others
         net = glmnet.LogitNet(alpha=l1_ratio, lambda_path=lambdas, standardize=False,
                               n_splits=0).fit(X, y)  # fmt: skip
+    assert net.lambda_path_.size == 10  # it reached our C: the path was not cut short
 
     class Theirs:
         coef_, intercept_ = net.coef_path_[..., -1], net.intercept_path_[..., -1]
