@@ -114,6 +114,18 @@ class GroupL1:
         block *= factor[self.group_index]
         return out
 
+    def restricted_thresholds(self, index, n_classes):
+        """The entry-wise norm's threshold of each entry ``index`` of a raveled vector.
+
+        ``strength * w_j`` for a weight of column ``j``, 0 for an intercept;
+        None for a grouped norm (no threshold per entry).
+        """
+        if self.group_index is not None:
+            return None
+        column = np.tile(np.arange(self.n_dof), n_classes)[index]
+        penalised = column < self.n_features
+        return np.where(penalised, self._thresholds()[np.minimum(column, self.n_features - 1)], 0.0)
+
     def restricted_prox(self, index, n_classes):
         """:meth:`prox` on the entries ``index`` of a raveled vector alone, as a function.
 
@@ -122,19 +134,17 @@ class GroupL1:
         working sets, where reshaping the whole vector cost more than the
         arithmetic (iris, a 100-point path: 65 to 20 us an iteration).
         """
-        column = np.tile(np.arange(self.n_dof), n_classes)[index]
-        penalised = column < self.n_features
         if self.strength == 0:
             return lambda values, step: np.array(values, dtype=np.float64)
-        if self.group_index is None:
-            thresholds = np.where(
-                penalised, self._thresholds()[np.minimum(column, self.n_features - 1)], 0.0
-            )
+        thresholds = self.restricted_thresholds(index, n_classes)
+        if thresholds is not None:
 
             def prox(values, step):
                 return np.sign(values) * np.maximum(np.abs(values) - step * thresholds, 0.0)
 
             return prox
+        column = np.tile(np.arange(self.n_dof), n_classes)[index]
+        penalised = column < self.n_features
         group = self.group_index[column[penalised]]
         weights = self._thresholds()
         where = np.flatnonzero(penalised)

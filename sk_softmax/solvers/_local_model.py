@@ -6,14 +6,20 @@ At ``theta`` the local model of ``f + h`` is, in ``u = theta + d``,
 
 (``g``, ``H`` the gradient and Hessian of ``f`` at ``theta``, on the
 coefficients of a working set), solved by accelerated proximal gradient
-(:func:`fista`), ``H`` a matrix or known through Hessian-vector products.
+(:func:`fista`), ``H`` a matrix or known through Hessian-vector products,
+or, for the entry-wise norm on a small working set with ``H`` a matrix, by
+the active-set (feature-sign) search (:func:`active_set`).
 
-Measured and not kept: an active-set solver for the entry-wise norm (the
-feature-sign search of Lee et al., 2007: a Cholesky solve per sign pattern,
-an exact line search along the piecewise quadratic). On digits it needed
-20 to 30 solves of a 500 x 500 block per Newton step, as the sign pattern
-changes one kink at a time, and took 5 to 10 times as long as these
-iterations; Jacobi scaling of the iterations saved under 20% of them.
+The active-set search is exact in a few linear solves when the sign pattern
+changes little (a warm start along a path: 1 to 7 solves of 15 to 42
+coefficients on iris and wine), where FISTA on raw, correlated features
+needs hundreds of iterations (a 100-point path on iris: 2.3 s to 0.55 s,
+wine 0.79 s to 0.50 s). On large sets it loses: on digits it needed 20 to
+30 solves of a 500 x 500 block per Newton step, as the sign pattern changes
+one kink at a time, 5 to 10 times FISTA's time. Measured and not kept:
+Jacobi scaling of FISTA (under 20% fewer iterations), cyclic coordinate
+descent in a Python loop (100 to 170 sweeps a step on raw iris: slower
+than FISTA).
 """
 
 import copy
@@ -38,11 +44,13 @@ class LocalModel:
         self.index = index
         self.start = coef[index]
         self.grad = grad[index]
+        self.matrix = None
         if explicit:
             if index.size < coef.size:
                 matrix = smooth.columns(columns).hessian(self.start)
             else:
                 matrix = smooth.hessian(coef)
+            self.matrix = matrix
             self.product = matrix.__matmul__
         else:
             full = smooth.hessp(coef)
@@ -106,3 +114,74 @@ def fista(model, norm_prox, step, target, max_inner):
             momentum = next_momentum
         u = new
     return u, max_inner
+
+
+def active_set(model, thresholds, target, max_steps):
+    """Minimise ``q`` for the entry-wise norm by the feature-sign search of Lee et al. (2007).
+
+    On the explicit Hessian of a small working set. With a guess of the
+    signs of the non-zero entries, ``q`` is a quadratic on them, minimised by
+    one linear solve; a step towards that minimiser stops at the best of the
+    points where an entry changes sign (a convex function along the segment);
+    once the non-zero entries are optimal, the zero entry whose gradient
+    exceeds its threshold most joins, with the sign that lowers ``q``. Stops
+    when the least-norm subgradient of ``q`` has no entry above ``target``.
+    Returns ``(u, steps)``, or ``(None, steps)`` if ``max_steps`` linear
+    solves did not get there.
+    """
+    matrix = model.matrix
+    shift = model.grad - matrix @ model.start  # q's smooth gradient at u: shift + H u
+    free = thresholds == 0  # the intercepts: never held at zero
+    u = model.start.copy()
+    for step in range(1, max_steps + 1):
+        residual = shift + matrix @ u
+        violation = _subgradient(u, residual, thresholds)
+        if max_abs(violation) <= target:
+            return u, step - 1
+        sign = np.sign(u)
+        moving = (u != 0) | free
+        if max_abs(violation[moving]) <= target:
+            # the non-zero entries are optimal: the zero entry that violates most joins, with
+            # the sign that lowers q (one at a time: the search then cannot cycle)
+            at_zero = np.flatnonzero(~moving)
+            worst = at_zero[np.argmax(np.abs(violation[at_zero]))]
+            sign[worst] = -np.sign(residual[worst])
+        active = np.flatnonzero((sign != 0) | free)
+        block = matrix[np.ix_(active, active)]
+        right = -(shift[active] + thresholds[active] * sign[active])
+        # the least-norm solution: without a ridge the Hessian is singular along the shift
+        # of every class's intercept, where q is flat (a plain solve returns 1e15 there)
+        solved = np.linalg.lstsq(block, right, rcond=1e-12)[0]
+        if not np.all(np.isfinite(solved)):
+            return None, step
+        new = np.zeros_like(u)
+        new[active] = solved
+        u = _best_on_segment(u, new, shift, matrix, thresholds)
+    return None, max_steps
+
+
+def _best_on_segment(u, new, shift, matrix, thresholds):
+    """The point of lowest ``q`` among ``new`` and the sign changes between ``u`` and it."""
+    delta = new - u
+    with np.errstate(divide="ignore", invalid="ignore"):
+        crossing = -u / delta
+    ts = np.unique(crossing[(crossing > 0) & (crossing < 1)])
+    if ts.size == 0:
+        return new
+    points = u + np.append(ts, 1.0)[:, None] * delta
+    values = (
+        points @ shift
+        + 0.5 * np.einsum("ij,ij->i", points @ matrix, points)
+        + np.abs(points) @ thresholds
+    )
+    k = int(np.argmin(values))
+    best = points[k]
+    if k < ts.size:
+        best[crossing == ts[k]] = 0.0  # the entries that cross there, exactly zero
+    return best
+
+
+def _subgradient(u, residual, thresholds):
+    """The least-norm subgradient of ``q`` at ``u``, for the entry-wise norm."""
+    shrunk = np.sign(residual) * np.maximum(np.abs(residual) - thresholds, 0.0)
+    return np.where(u != 0, residual + thresholds * np.sign(u), shrunk)

@@ -9,13 +9,15 @@ the local model
 
 (``g``, ``H`` the gradient and Hessian of ``f`` at ``theta``) approximately,
 by accelerated proximal gradient (FISTA, restarted whenever it stops
-descending), then takes the step ``d`` with a backtracking line search on
-``f + h``. Near the optimum the local model is the objective to second order,
-the steps are full and the zeros of the solution are exact (the proximal
-operator sets them). The local models are solved to a relative accuracy that
-shrinks with the outer violation (``min(0.5, sqrt(v)) v``), as the
-Eisenstat-Walker rule does for truncated Newton, so the outer iterations
-converge superlinearly.
+descending), or for the entry-wise norm on a working set of at most
+``_ACTIVE_SET`` coefficients by an active-set search on the signs (exact in a
+few linear solves; see :mod:`._local_model`), then takes the step ``d`` with a
+backtracking line search on ``f + h``. Near the optimum the local model is the
+objective to second order, the steps are full and the zeros of the solution
+are exact (the proximal operator sets them). The local models are solved to a
+relative accuracy that shrinks with the outer violation (``min(0.5, sqrt(v))
+v``), as the Eisenstat-Walker rule does for truncated Newton, so the outer
+iterations converge superlinearly.
 
 Working sets, at two levels, so that a sparse model costs what its active
 features cost:
@@ -40,7 +42,7 @@ import numpy as np
 from scipy import sparse
 
 from ._base import EPS, Solver, SolverResult, max_abs, report
-from ._local_model import LocalModel, fista, largest_eigenvalue
+from ._local_model import LocalModel, active_set, fista, largest_eigenvalue
 from ._smooth import SmoothObjective
 from ._subsample import _PRESOLVE_TOL, _SAMPLED_RATE, sample_of
 
@@ -62,6 +64,10 @@ _SPARSE_EXPLICIT = 200
 _REUSE_RATE = 0.1
 # Inner iterations at most, per outer iteration.
 _MAX_INNER = 2000
+# Largest working set (coefficients) of the entry-wise norm whose local model is solved by
+# the active-set (feature-sign) search on its explicit Hessian rather than by FISTA.
+_ACTIVE_SET = 128
+_MAX_SOLVES = 50  # and twice the working set's size
 # Fewest features for which the data term is restricted to a working set's columns.
 _RESTRICT_FROM = 200
 
@@ -167,10 +173,16 @@ def prox_newton(smooth, norm, coef0, *, tol, max_iter, verbose=0, callback=None,
         else:
             model = LocalModel(curvature, coef, grad, index,
                                np.flatnonzero(columns[: norm.n_features]), explicit)  # fmt: skip
-            model.step = 1.0 / largest_eigenvalue(model.product, index.size, rng)
         target = max(min(0.5, math.sqrt(size)) * size, 0.5 * tol)
-        prox = norm.restricted_prox(index, shape[0])
-        solution, _ = fista(model, prox, model.step, target, _MAX_INNER)
+        solution = None
+        thresholds = norm.restricted_thresholds(index, shape[0])
+        if model.matrix is not None and thresholds is not None and index.size <= _ACTIVE_SET:
+            solution, _ = active_set(model, thresholds, target, max(_MAX_SOLVES, 2 * index.size))
+        if solution is None:
+            if model.step is None:
+                model.step = 1.0 / largest_eigenvalue(model.product, index.size, rng)
+            prox = norm.restricted_prox(index, shape[0])
+            solution, _ = fista(model, prox, model.step, target, _MAX_INNER)
         direction = np.zeros_like(coef)
         direction[index] = solution - coef[index]
         found = _composite_line_search(smooth, norm, coef, value, grad, direction, size)
