@@ -65,9 +65,17 @@ _REUSE_RATE = 0.1
 # Inner iterations at most, per outer iteration.
 _MAX_INNER = 2000
 # Largest working set (coefficients) of the entry-wise norm whose local model is solved by
-# the active-set (feature-sign) search on its explicit Hessian rather than by FISTA.
-_ACTIVE_SET = 128
+# the active-set (feature-sign) search on its explicit Hessian rather than by FISTA. Entries
+# join one at a time, a least-squares solve each: about m solves of m x m from a cold start
+# (digits' first step, 110 coefficients: 0.20 s against FISTA's 0.03 s); iris and wine use
+# 15 to 42.
+_ACTIVE_SET = 64
 _MAX_SOLVES = 50  # and twice the working set's size
+# The active-set search solves its local model this much more tightly than FISTA: stopped at
+# FISTA's accuracy it has added only the few entries that violate most (it adds one at a time),
+# a poorer step far from the optimum (digits: the first step's objective 1.47 against 1.12,
+# a Newton step more to the same gap); its extra solves cost little.
+_EXACT = 0.01
 # Fewest features for which the data term is restricted to a working set's columns.
 _RESTRICT_FROM = 200
 
@@ -177,7 +185,8 @@ def prox_newton(smooth, norm, coef0, *, tol, max_iter, verbose=0, callback=None,
         solution = None
         thresholds = norm.restricted_thresholds(index, shape[0])
         if model.matrix is not None and thresholds is not None and index.size <= _ACTIVE_SET:
-            solution, _ = active_set(model, thresholds, target, max(_MAX_SOLVES, 2 * index.size))
+            solution, _ = active_set(model, thresholds, max(_EXACT * target, 0.5 * tol),
+                                     max(_MAX_SOLVES, 2 * index.size))  # fmt: skip
         if solution is None:
             if model.step is None:
                 model.step = 1.0 / largest_eigenvalue(model.product, index.size, rng)
