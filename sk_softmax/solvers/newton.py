@@ -9,7 +9,8 @@ decides by function values (the L-BFGS-B line search) then stalls, while a
 Newton step still halves the number of wrong digits.
 
 The loop (:func:`newton`) takes a ``direction(objective, coef, grad, tol)``:
-:func:`cholesky_direction` here (solver "newton-cholesky"), preconditioned
+:class:`ReusedFactor` here (solver "newton-cholesky": the exact Hessian's
+Cholesky factor, kept as a preconditioner while it serves), preconditioned
 conjugate gradients in :mod:`.cg` ("newton-cg"). ``objective`` is a
 :class:`~sk_softmax.solvers._smooth.SmoothObjective`.
 """
@@ -305,7 +306,7 @@ def reuse_budget(objective):
 
 
 class NewtonCholesky(Solver):
-    """Newton's method with the exact, block-symmetric Hessian and Cholesky."""
+    """Newton's method with the exact Hessian's Cholesky factor, reused while it serves."""
 
     name = "newton-cholesky"
     datafit_methods = ("loss_gradient", "hessian", "two_class_hessian", "hessp", "subsample")
