@@ -39,6 +39,9 @@ from threadpoolctl import threadpool_limits
 
 from sk_softmax import SoftmaxClassifier, SoftmaxClassifierCV
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tables import table  # noqa: E402
+
 
 def datasets(quick):
     X, y = load_iris(return_X_y=True)
@@ -48,6 +51,11 @@ def datasets(quick):
         X, y = X[:500], y[:500]
     yield f"digits ({X.shape[0]} x 64, 10 classes)", X, y
     yield f"digits standardised ({X.shape[0]} x 64)", StandardScaler().fit_transform(X), y
+    # a look-alike of the real table segment (2310 x 19, 7 classes), standardised
+    X, y = table("segment-like")
+    if quick:
+        X, y = X[:600], y[:600]
+    yield f"segment-like standardised ({X.shape[0]} x 19)", StandardScaler().fit_transform(X), y
     n = 1000 if quick else 5000
     X, y = make_classification(
         n_samples=n, n_features=20, n_informative=10, n_classes=5, flip_y=0.05, random_state=0

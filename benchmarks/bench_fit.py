@@ -1,7 +1,9 @@
 """Fit benchmark: SoftmaxClassifier's solvers against every multinomial LogisticRegression solver.
 
-For each data set (scikit-learn's bundled ones, raw and standardised, and
-synthetic dense and sparse problems) and each solver, it reports:
+For each data set (scikit-learn's bundled ones, raw and standardised,
+generated look-alikes of real tables of middle size with raw features
+(``benchmarks/tables.py``), and synthetic dense and sparse problems) and each
+solver, it reports:
 
 - the relative objective gap ``(F - F*) / |F*|`` of a fit at the default
   settings, its time, iterations and whether it converged (no
@@ -35,6 +37,11 @@ the time per solver iteration.
     python benchmarks/bench_fit.py --quick
     python benchmarks/bench_fit.py [--datasets iris,dense] [--repeats 3] [--budget 20]
     python benchmarks/bench_fit.py --threads 1   # every BLAS/OpenMP pool at one thread
+    python benchmarks/bench_fit.py --baseline ../other-checkout   # before/after, interleaved
+
+``--baseline`` loads the ``sk_softmax`` package of another checkout (say a git
+worktree of main) under another name and times its default fit ("base
+auto") in the same interleaved run: the before/after comparison of a change.
 
 Thread pools: by default every estimator runs with the pools as they are
 (``SoftmaxClassifier`` limits scipy's BLAS pool itself). On a small machine
@@ -49,6 +56,7 @@ Writes ``benchmarks/results/bench_fit.{md,csv,png}`` (``--out`` to change).
 import argparse
 import csv
 import gc
+import importlib.util
 import json
 import math
 import os
@@ -78,11 +86,29 @@ from sk_softmax.penalties import L2
 from sk_softmax.solvers import choose_solver
 from sk_softmax.solvers._smooth import SmoothObjective
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tables import SHAPES, table  # noqa: E402
+
 TARGET_GAP = 1e-6
 SWEEP_TOL = 1e-15  # so small that max_iter alone decides when a sweep fit stops
 OURS = ("auto", "lbfgs", "newton-cg", "newton-cholesky")
 THEIRS = ("lbfgs", "newton-cg", "newton-cholesky", "sag", "saga")
 RESULTS = Path(__file__).resolve().parent / "results"
+BASELINE = None  # another checkout's sk_softmax (--baseline), timed as "base auto"
+
+
+def load_baseline(checkout):
+    """The ``sk_softmax`` package of another checkout, imported as ``sk_softmax_baseline``."""
+    global BASELINE
+    package = Path(checkout).resolve() / "sk_softmax"
+    spec = importlib.util.spec_from_file_location(
+        "sk_softmax_baseline", package / "__init__.py", submodule_search_locations=[str(package)]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its relative imports resolve under this name
+    spec.loader.exec_module(module)
+    BASELINE = module
+    return module
 
 
 # -- data sets -----------------------------------------------------------------
@@ -93,7 +119,7 @@ class Problem:
     name: str
     X: object
     y: np.ndarray
-    kind: str  # "bundled", "dense" or "sparse"
+    kind: str  # "bundled", "table", "dense" or "sparse"
     budget: float
     C: float = 1.0
 
@@ -180,6 +206,8 @@ def problems(quick, names=None, budget=None, budget_small=None):
         for std in (False, True):
             name = base + ("-std" if std else "")
             specs.append((name, lambda b=base, s=std: (*bundled(b, s), "bundled", budget_small)))
+    for name in SHAPES:
+        specs.append((name, lambda n=name: (*table(n), "table", budget_small)))
     n_dense = 20_000 if quick else 1_000_000
     for dtype in ("float64", "float32"):
         specs.append(
@@ -209,11 +237,12 @@ class Solver:
 
     @property
     def label(self):
-        return f"{'ours' if self.family == 'ours' else 'LR'} {self.name}"
+        return f"{ {'ours': 'ours', 'base': 'base'}.get(self.family, 'LR') } {self.name}"
 
 
 def solvers():
-    return [Solver("ours", s) for s in OURS] + [Solver("lr", s) for s in THEIRS]
+    baseline = [Solver("base", "auto")] if BASELINE is not None else []
+    return [Solver("ours", s) for s in OURS] + baseline + [Solver("lr", s) for s in THEIRS]
 
 
 def feasible(solver, problem):
@@ -234,10 +263,11 @@ def resolved(problem):
 
 def make_estimator(solver, problem, **params):
     """The estimator at its defaults, with ``params`` (tol, max_iter) overridden."""
-    if solver.family == "ours":
+    if solver.family in ("ours", "base"):
         if solver.name != "auto":
             params["solver"] = solver.name
-        return SoftmaxClassifier(C=problem.C, **params)
+        kind = SoftmaxClassifier if solver.family == "ours" else BASELINE.SoftmaxClassifier
+        return kind(C=problem.C, **params)
     # Two classes: LogisticRegression's binary model needs C' = 2C for the same optimum.
     C = 2 * problem.C if problem.n_classes == 2 else problem.C
     if solver.name in ("sag", "saga"):
@@ -562,19 +592,22 @@ def _bound(row):
     return row["sweep_last_time_s"], ">"
 
 
-def summary(rows):
+def summary(rows, who="ours auto"):
     """Ratios of our default against the fastest LR solver, and default against default.
 
     ``ratios[name] = (ratio, kind, fastest LR label, ours seconds, LR seconds)``
     with ``kind`` "" (both reached the target), ">" (only LR did: the ratio is a
     lower bound), "<" (only ours did: an upper bound) or "?" (neither did).
+    ``who``: whose default ("base auto": the ``--baseline`` checkout's).
     """
     by_set = {}
     for r in rows:
         by_set.setdefault(r["dataset"], []).append(r)
     ratios, defaults = {}, []
     for name, rs in by_set.items():
-        ours = next(r for r in rs if r["solver"].startswith("ours auto"))
+        ours = next((r for r in rs if r["solver"].startswith(who)), None)
+        if ours is None:
+            continue
         lr = [r for r in rs if r["solver"].startswith("LR")]
         reached = [r for r in lr if r["sweep_status"] == "reached"]
         fastest = min(reached or lr, key=lambda r: _bound(r)[0])
@@ -587,31 +620,45 @@ def summary(rows):
     return ratios, defaults
 
 
+def _median_line(ratios, who):
+    both = {k: v for k, v in ratios.items() if v[1] == ""}
+    if not both:
+        return []
+    worst = max(ratios.items(), key=lambda kv: kv[1][0] if kv[1][1] in ("", ">") else 0)
+    return [
+        "",
+        f"{who}: median ratio over the {len(both)} data sets where both reached the target: "
+        f"**{statistics.median(v[0] for v in both.values()):.2f}**; worst: "
+        f"**{worst[1][1]}{worst[1][0]:.2f}** ({worst[0]}). A ratio below 1 means our "
+        "default is faster.",
+    ]
+
+
 def summary_markdown(rows):
     ratios, defaults = summary(rows)
-    both = {k: v for k, v in ratios.items() if v[1] == ""}
+    before = summary(rows, "base auto")[0]
     lines = [
         "### Our default against the fastest LogisticRegression solver (time to gap 1e-6)",
         "",
         "`>`: ours did not reach the target within the budget, so the ratio (with the time of "
         "our last sweep fit) is a lower bound; `<`: no LR solver reached it (an upper bound).",
         "",
-        "| data set | ours auto (s) | fastest LR solver | its time (s) | ratio |",
-        "|---|---|---|---|---|",
+        "| data set | ours auto (s) | fastest LR solver | its time (s) | ratio |"
+        + (" before: base auto (s) | its ratio |" if before else ""),
+        "|---|---|---|---|---|" + ("---|---|" if before else ""),
     ]
     for name, (ratio, kind, solver, ours_t, lr_t) in ratios.items():
         ours_cell = ("> " if kind in (">", "?") else "") + _fmt_time(ours_t)
         lr_cell = ("> " if kind in ("<", "?") else "") + _fmt_time(lr_t)
-        lines.append(f"| {name} | {ours_cell} | {solver} | {lr_cell} | {kind} {ratio:.2f} |")
-    if both:
-        worst = max(ratios.items(), key=lambda kv: kv[1][0] if kv[1][1] in ("", ">") else 0)
-        lines += [
-            "",
-            f"Median ratio over the {len(both)} data sets where both reached the target: "
-            f"**{statistics.median(v[0] for v in both.values()):.2f}**; worst: "
-            f"**{worst[1][1]}{worst[1][0]:.2f}** ({worst[0]}). A ratio below 1 means our "
-            "default is faster.",
-        ]
+        line = f"| {name} | {ours_cell} | {solver} | {lr_cell} | {kind} {ratio:.2f} |"
+        if name in before:
+            b_ratio, b_kind, b_solver, b_t, _ = before[name]
+            b_cell = ("> " if b_kind in (">", "?") else "") + _fmt_time(b_t)
+            line += f" {b_cell} | {b_kind} {b_ratio:.2f} |"
+        lines.append(line)
+    lines += _median_line(ratios, "Ours")
+    if before:
+        lines += _median_line(before, "Before (--baseline)")
     lines += [
         "",
         "### Defaults: `SoftmaxClassifier()` against `LogisticRegression()`",
@@ -742,7 +789,8 @@ def read_previous(out, keep):
 
 def _solver_order(label):
     family, name = label.split(" ", 1)
-    return (family != "ours", (OURS if family == "ours" else THEIRS).index(name))
+    rank = {"ours": 0, "base": 1}.get(family, 2)
+    return (rank, (THEIRS if rank == 2 else OURS).index(name))
 
 
 def write_curves(curves, path):
@@ -890,11 +938,18 @@ def main(argv=None):
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="output directory")
     parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout whose sk_softmax is timed too, as 'base auto' (before/after)",
+    )
+    parser.add_argument(
         "--update",
         action="store_true",
         help="keep the earlier results in --out of the data sets not selected by --datasets",
     )
     args = parser.parse_args(argv)
+    if args.baseline is not None:
+        load_baseline(args.baseline)
     if args.threads is not None:
         with threadpool_limits(limits=args.threads):
             _main(args)

@@ -243,3 +243,31 @@ def test_class_hessian_by_row_blocks(n_classes):
     classes = list(range(1, n_classes))
     keep = (np.asarray(classes)[:, None] * n_dof + np.arange(n_dof)).ravel()
     _close(datafit.class_hessian(coef, classes), hess[np.ix_(keep, keep)], "row blocks")
+
+
+@pytest.mark.parametrize("n_classes", [3, 4])
+def test_hessian_paths_agree_with_the_formula(monkeypatch, n_classes):
+    """The packed outer products (kept, or per row block) and the per-pair rank-m
+    updates of wide data give the Hessian of the formula, block by symmetric block."""
+    from sk_softmax.datafits import _second_order
+
+    X, y, sw, coordinates, coef, _ = _problem(n_classes, True, seed=5)
+    datafit = _numpy(X, y, n_classes, sw, coordinates)
+    kept = datafit.hessian(coef)
+    # sum_i s_i/S (diag(p_i) - p_i p_i^T) (x) z_i z_i^T on the standardised design z
+    inner = datafit.inner
+    inner.loss_gradient(coordinates.to_original(coef))
+    p, w = inner._proba.T, sw / sw.sum()
+    z = np.hstack([(X - coordinates.mean) / coordinates.scale, np.ones((X.shape[0], 1))])
+    expected = sum(
+        w[i] * np.kron(np.diag(p[i]) - np.outer(p[i], p[i]), np.outer(z[i], z[i]))
+        for i in range(X.shape[0])
+    )
+    _close(kept, expected, "packed products kept")
+    inner._outer_fits = False
+    _close(datafit.hessian(coef), expected, "packed products by row block")
+    monkeypatch.setattr(_second_order, "_MAX_PACKED_DOF", 2)
+    _close(datafit.hessian(coef), expected, "rank-m updates per pair of classes")
+    classes = [2, 0]
+    keep = (np.asarray(classes)[:, None] * datafit.shape[1] + np.arange(datafit.shape[1])).ravel()
+    _close(datafit.class_hessian(coef, classes), expected[np.ix_(keep, keep)], "class pairs")

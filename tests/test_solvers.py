@@ -272,3 +272,71 @@ def test_presolve_iterations_are_reported_apart(solver, capsys):
     assert sample_lines and full_lines
     # n_iter_ counts the iterations on all rows only (Newton: iter 0 is the start)
     assert clf.n_iter_ == int(full_lines[-1].split()[1])
+
+
+def _table_problem():
+    """Raw features of very different scales, 7 classes, 1500 rows: a mid-size table
+    where a Hessian costs many Hessian-vector products."""
+    X, y = make_classification(
+        n_samples=1500, n_features=12, n_informative=8, n_classes=7, n_clusters_per_class=1,
+        class_sep=1.5, random_state=7,
+    )  # fmt: skip
+    return X * np.logspace(-2, 3, 12) + np.linspace(0, 500, 12), y
+
+
+def _counted_newton(X, y, direction, tol=1e-10):
+    from sk_softmax import _fit
+    from sk_softmax.backends import backend_of
+    from sk_softmax.solvers.newton import newton
+
+    data, weights = backend_of(X).fit_data(SoftmaxClassifier(), X, y, None)
+    problem = _fit.build_problem(data, _fit.weigh(data, weights, None, 1.0), _fit.Settings())
+    objective = problem.smooth()
+    calls = []
+    hessian = objective.hessian
+    objective.hessian = lambda coef: calls.append(1) or hessian(coef)
+    start = problem.to_solver(_fit.start_point(problem, tol))
+    result = newton(direction, objective, start, tol=tol, max_iter=100)
+    return result, len(calls), objective
+
+
+def test_reused_factor_takes_fewer_hessians_for_the_same_optimum():
+    from sk_softmax.solvers.newton import ReusedFactor, reuse_budget
+
+    X, y = _table_problem()
+    exact, exact_hessians, _ = _counted_newton(X, y, cholesky_direction)
+    reused, reused_hessians, objective = _counted_newton(X, y, ReusedFactor())
+    assert reuse_budget(objective) >= 2
+    assert exact.converged and reused.converged
+    assert exact_hessians == exact.n_iter
+    # the factor is reused: fewer Hessians than steps, and fewer than the exact solver's
+    assert reused_hessians < reused.n_iter and reused_hessians < exact_hessians
+    _, grad = objective.loss_gradient(reused.coef)
+    assert np.abs(grad).max() <= 1e-10
+    # both optima within what max|grad| <= 1e-10 allows (strongly convex in the model)
+    np.testing.assert_allclose(reused.coef, exact.coef, atol=1e-6 * np.abs(exact.coef).max())
+
+
+def test_reused_factor_rebuilds_when_conjugate_gradients_fail(monkeypatch):
+    # a budget of one product: every attempt on the old factor fails, and the
+    # solver falls back to a new Hessian at each step, as the exact solver does
+    from sk_softmax.solvers import newton as newton_module
+
+    monkeypatch.setattr(newton_module, "reuse_budget", lambda objective: 1)
+    X, y = _table_problem()
+    exact, _, _ = _counted_newton(X, y, cholesky_direction)
+    result, hessians, _ = _counted_newton(X, y, newton_module.ReusedFactor())
+    assert result.converged and hessians >= result.n_iter - 1
+    np.testing.assert_allclose(result.coef, exact.coef, atol=1e-6 * np.abs(exact.coef).max())
+
+
+def test_reuse_budget_by_cost():
+    from sk_softmax.solvers.newton import reuse_budget
+
+    class Shape:
+        def __init__(self, n, k, d):
+            self.n_samples, self.shape = n, (k, d)
+
+    assert reuse_budget(Shape(150, 3, 5)) == 0  # iris: a Hessian costs a few products
+    mid = reuse_budget(Shape(2310, 7, 20))
+    assert 5 <= mid < reuse_budget(Shape(5500, 11, 41)) <= 30

@@ -21,13 +21,39 @@ from scipy import sparse
 from ._blocks import _BLOCK_VALUES
 
 
-def _class_diagonal_blocks(matrix, n_classes):
-    """A writable view of the ``n_classes`` diagonal blocks of a square matrix."""
-    size = matrix.shape[0] // n_classes
-    row, col = matrix.strides
-    return np.lib.stride_tricks.as_strided(
-        matrix, shape=(n_classes, size, size), strides=(size * (row + col), row, col)
-    )
+def _pairs(n):
+    """The pairs ``a <= b`` of ``range(n)`` (two index arrays) and their positions, (n, n).
+
+    ``position[a, b] = position[b, a]`` is the index of the pair: a symmetric
+    matrix stored as its upper triangle, unpacked by ``packed[position]``.
+    """
+    first, second = np.triu_indices(n)
+    position = np.empty((n, n), dtype=np.intp)
+    position[first, second] = position[second, first] = np.arange(first.size)
+    return first, second, position
+
+
+def _packed_outer(xt):
+    """The rows' outer products ``x~_i x~_i^T``, upper triangles only, as columns.
+
+    Shape ``(d (d + 1) / 2, m)`` for ``xt`` of shape ``(m, d)``: built along
+    contiguous rows of ``xt.T`` (writing the transposed layout row by row
+    took 1.5 times as long on a 541 x 41 block).
+    """
+    m, d = xt.shape
+    columns = np.ascontiguousarray(xt.T)
+    out = np.empty((d * (d + 1) // 2, m))
+    start = 0
+    for a in range(d):  # in the order of np.triu_indices
+        np.multiply(columns[a], columns[a:], out=out[start : start + d - a])
+        start += d - a
+    return out
+
+
+# The largest n_dof for which class_hessian takes the packed outer products: up
+# to it a row block of them holds at least about 250 rows (one efficient
+# product); wider data take one symmetric rank-m update per pair of classes.
+_MAX_PACKED_DOF = 64
 
 
 class SecondOrder:
@@ -36,53 +62,20 @@ class SecondOrder:
     def hessian(self, coef, mean=None, scale=None):
         """The full Hessian at ``coef``, shape (n_classes * n_dof,) * 2.
 
-        Both parts of the formula are computed a block of rows at a time with
-        one large product each:
-
-        - ``diag(p_i)``: the diagonal blocks ``X~^T diag(s p_k) X~``, all K at
-          once as ``X~^T [s p_1 X~, ..., s p_K X~]``;
-        - ``p_i p_i^T``: the Gram matrix ``Z^T Z`` of the rows
-          ``z_i = sqrt(s_i) p_i (x) x~_i``, a symmetric rank-m update that
-          BLAS computes once for all ``K (K + 1) / 2`` block pairs.
-
-        Extra memory: O(block_rows * n_classes * n_dof) per block. Two classes
-        assemble :meth:`two_class_hessian`'s block; small dense data take one
-        product with the rows' outer products instead (:meth:`_outer_products`).
+        :meth:`class_hessian` of every class: each of the ``K (K + 1) / 2``
+        distinct class blocks computed once, and each of them (a symmetric
+        ``n_dof x n_dof`` matrix) as its upper triangle. Two classes
+        assemble :meth:`two_class_hessian`'s block.
         """
         n_classes, n_dof = self.shape
-        size = n_classes * n_dof
         if n_classes == 2:
+            size = n_classes * n_dof
             data = self.two_class_hessian(coef, mean, scale)
             hess = np.empty((size, size))
             hess[:n_dof, :n_dof] = hess[n_dof:, n_dof:] = data
             hess[:n_dof, n_dof:] = hess[n_dof:, :n_dof] = -data
             return hess
-        proba = self._proba_at(coef)
-        outer = self._outer_products(mean, scale)
-        if outer is not None:
-            # H = sum_i W_i (x) x~_i x~_i^T with W_i = s_i (diag(p_i) - p_i p_i^T):
-            # the K^2 weights of every sample times its D^2 products, one product
-            sp = proba * self.sw
-            weights = -(sp[:, None, :] * proba[None, :, :]).reshape(n_classes**2, -1)
-            weights[:: n_classes + 1] += sp
-            hess = (weights @ outer).reshape(n_classes, n_classes, n_dof, n_dof)
-            return hess.transpose(0, 2, 1, 3).reshape(size, size)  # a contiguous copy
-
-        def work(rows, block):
-            xt = self._augmented(block, mean, scale)  # (m, n_dof)
-            p = proba[:, rows].T  # (m, n_classes)
-            sw = self.sw[rows, None]
-            m = xt.shape[0]
-            stacked = ((p * sw)[:, :, None] * xt[:, None, :]).reshape(m, size)
-            z = ((np.sqrt(sw) * p)[:, :, None] * xt[:, None, :]).reshape(m, size)
-            return xt.T @ stacked, z.T @ z
-
-        diag_blocks, gram = self.chunks.map_reduce(work, width=2 * size)
-        hess = -gram
-        _class_diagonal_blocks(hess, n_classes)[...] += diag_blocks.reshape(
-            n_dof, n_classes, n_dof
-        ).transpose(1, 0, 2)
-        return hess
+        return self.class_hessian(coef, np.arange(n_classes), mean, scale)
 
     def class_hessian(self, coef, classes, mean=None, scale=None):
         """The Hessian's rows and columns of the classes ``classes``, in that order.
@@ -90,47 +83,69 @@ class SecondOrder:
         Shape ``(len(classes) * n_dof,) * 2``: the Hessian with respect to
         those classes' coefficients, the others held fixed. With every class
         but a baseline it is the Hessian of the baseline parameterisation
-        (``sk_softmax.inference``), which has no flat direction.
+        (``sk_softmax.inference``), which has no flat direction; with every
+        class, :meth:`hessian`.
 
-        Block ``(k, l)`` is ``X~^T diag(s/S (delta_kl p_k - p_k p_l)) X~``:
-        a weight of one sign, so each of the ``c (c + 1) / 2`` distinct
-        blocks is one symmetric rank-m update of a scaled copy of the row
-        block, ``n_dof^2 / 2`` per row, against ``(c n_dof)^2 / 2`` for the
-        Gram matrix of :meth:`hessian` (2.5 times less work for four
-        classes). ``1 - p_k`` is summed from the other classes, so that
-        ``p_k`` near one keeps its digits.
+        Block ``(k, l)`` is ``X~^T diag(s/S (delta_kl p_k - p_k p_l)) X~``,
+        symmetric, and block ``(l, k)`` is the same: only the ``c (c + 1) /
+        2`` distinct blocks are computed, each as its upper triangle. Up to
+        ``_MAX_PACKED_DOF`` columns that is one product per row block, of the
+        pairs' weights ``(c (c + 1) / 2, m)`` with the rows' packed outer
+        products ``(m, n_dof (n_dof + 1) / 2)`` (kept when the data are one
+        block); wider data take one symmetric rank-m update of a scaled
+        copy of the row block per pair. Both do a quarter of the work of a
+        Gram matrix of the ``(c n_dof)``-wide rows ``p_i (x) x~_i``. ``1 -
+        p_k`` is summed from the other classes, so that ``p_k`` near one
+        keeps its digits.
         """
         proba = self._proba_at(coef)
         classes = np.asarray(classes, dtype=np.intp)
         n_kept, n_dof = classes.size, self.n_dof
-        outer = self._outer_products(mean, scale)
-        if outer is not None:  # small data: one product, as in hessian()
-            q = proba[classes]
-            sq = q * self.sw
-            weights = -(sq[:, None, :] * q[None, :, :]).reshape(n_kept**2, -1)
-            weights[:: n_kept + 1] += sq
-            blocks = (weights @ outer).reshape(n_kept, n_kept, n_dof, n_dof)
+        first, second, class_position = _pairs(n_kept)
+        diagonal = np.flatnonzero(first == second)
+
+        def pair_weights(rows):
+            p = proba[:, rows]
+            q = p[classes]
+            weights = q[first] * q[second]
+            weights *= -1.0
+            every = np.arange(p.shape[0])[:, None]
+            for a, k in enumerate(classes):
+                weights[diagonal[a]] = q[a] * p.sum(axis=0, where=every != k)
+            weights *= self.sw[rows]
+            return weights  # (n_pairs, m)
+
+        if n_dof <= _MAX_PACKED_DOF:
+            outer = self._outer_products(mean, scale)
+            if outer is not None:  # one block, its outer products kept
+                packed = pair_weights(slice(0, self.n_samples)) @ outer.T
+            else:
+
+                def work(rows, block):
+                    xt = self._augmented(block, mean, scale)
+                    return (pair_weights(rows) @ _packed_outer(xt).T,)
+
+                width = first.size + n_dof * (n_dof + 1) // 2
+                (packed,) = self.chunks.map_reduce(work, width=width)
+            dof_position = _pairs(n_dof)[2]
         else:
 
             def work(rows, block):
                 xt = self._augmented(block, mean, scale)
-                p = proba[:, rows]
-                sw = self.sw[rows]
-                out = np.zeros((n_kept, n_kept, n_dof, n_dof))
-                for a, k in enumerate(classes):
-                    rest = p.sum(axis=0, where=np.arange(p.shape[0])[:, None] != k)
-                    scaled = xt * np.sqrt(sw * p[k] * rest)[:, None]
-                    out[a, a] = scaled.T @ scaled  # symmetric rank-m updates throughout
-                    for b in range(a + 1, n_kept):
-                        scaled = xt * np.sqrt(sw * p[k] * p[classes[b]])[:, None]
-                        out[a, b] = -(scaled.T @ scaled)
-                return (out,)
+                weights = pair_weights(rows)
+                out = np.empty((first.size, n_dof, n_dof))
+                for pair, weight in enumerate(weights):
+                    scaled = xt * np.sqrt(np.abs(weight))[:, None]
+                    out[pair] = scaled.T @ scaled  # a symmetric rank-m update
+                    if first[pair] != second[pair]:
+                        out[pair] *= -1.0  # off-diagonal weights are never positive
+                return (out.reshape(first.size, n_dof * n_dof),)
 
-            (blocks,) = self.chunks.map_reduce(work, width=2 * n_dof)
-            upper = np.triu_indices(n_kept, 1)
-            blocks[upper[1], upper[0]] = blocks[upper].transpose(0, 2, 1)
+            (packed,) = self.chunks.map_reduce(work, width=2 * n_dof)
+            dof_position = np.arange(n_dof * n_dof).reshape(n_dof, n_dof)
         size = n_kept * n_dof
-        return blocks.transpose(0, 2, 1, 3).reshape(size, size)
+        blocks = packed[class_position[:, None, :, None], dof_position[None, :, None, :]]
+        return blocks.reshape(size, size)
 
     def two_class_hessian(self, coef, mean=None, scale=None):
         """Two classes' Hessian as one block ``D``: ``H = [[D, -D], [-D, D]]``.
@@ -225,26 +240,23 @@ class SecondOrder:
 
     def _outer_products_fit(self, n_rows):
         """Whether ``n_rows`` rows' outer products fit in a block (:meth:`_outer_products`)."""
-        return not sparse.issparse(self.X) and n_rows * self.n_dof**2 <= _BLOCK_VALUES
+        packed = self.n_dof * (self.n_dof + 1) // 2
+        return not sparse.issparse(self.X) and n_rows * packed <= _BLOCK_VALUES
 
     def _outer_products(self, mean=None, scale=None):
-        """The rows' outer products ``x~_i x~_i^T``, shape (n_samples, n_dof^2), or None.
+        """The rows' packed outer products (upper triangles of ``x~_i x~_i^T``), or None.
 
-        Only for dense data whose products hold at most a block's worth of
-        values (``_BLOCK_VALUES``); built once and kept. With them the
-        Hessian is one product of the samples' class weights with these,
-        instead of two products of size-``n K n_dof`` temporaries built by
-        broadcasting, which on small data (iris: 150 x 5, three classes)
-        cost three times as long.
+        Shape ``(n_dof (n_dof + 1) / 2, n_samples)`` (:func:`_packed_outer`); only for dense data
+        whose products hold at most a block's worth of values
+        (``_BLOCK_VALUES``): built once and kept, so that on small data the
+        Hessian is one product of the samples' class-pair weights with them.
         """
         if not self._outer_fits:
             return None
-        n_dof = self.n_dof
         cached = self._whole_outer
         if cached is None or cached[0] is not mean or cached[1] is not scale:
             xt = self._augmented(self.chunks.block(slice(0, self.n_samples)), mean, scale)
-            outer = (xt[:, :, None] * xt[:, None, :]).reshape(self.n_samples, n_dof * n_dof)
-            cached = self._whole_outer = (mean, scale, outer)
+            cached = self._whole_outer = (mean, scale, _packed_outer(xt))
         return cached[2]
 
     def _augmented(self, block, mean=None, scale=None):
