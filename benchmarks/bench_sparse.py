@@ -30,8 +30,10 @@ glmnet columns are left empty.
 
 import argparse
 import math
+import os
 import platform
 import statistics
+import subprocess
 import time
 import warnings
 from dataclasses import dataclass
@@ -215,6 +217,15 @@ def single_fit(problem, repeats):
     return median, gaps, ours_iter
 
 
+def _commit():
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, cwd=Path(__file__).parent, check=True)  # fmt: skip
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 def _gap(gap):
     return "stopped short of this C" if gap == math.inf else f"{gap:.1e}"
 
@@ -247,7 +258,9 @@ def path(problem, repeats, with_glmnet=True):
             gaps.append((objective(theirs, X, y, C=C, l1_ratio=r) - F_ref) / F_ref)
         worst = max(gaps)
     median = {name: statistics.median(v) if v else math.nan for name, v in times.items()}
-    return median, worst
+    # python-glmnet returns fewer lambdas where its iterations stop converging (a warning)
+    reached = None if glm is None else glm.lambda_path_.size
+    return median, worst, reached
 
 
 def _glmnet_fit_path(problem):
@@ -278,7 +291,9 @@ def main():
         f"{np.__version__}, scipy {scipy.__version__}, scikit-learn {sklearn.__version__}, "
         f"python-glmnet {getattr(glmnet, '__version__', 'absent')}. Threads: "
         f"{args.threads or 'as they come'}. Repeats: {args.repeats} of each fit, "
-        f"{args.path_repeats} of each path, medians.",
+        f"{args.path_repeats} of each path, medians. Code: {_commit()}; load average at the "
+        f"start {os.getloadavg()[0]:.1f} (a shared 2-core machine adds noise to the "
+        "millisecond fits).",
         "",
         "## One fit: time to a relative gap of 1e-6 (ours), against saga at its default tol "
         "and glmnet through a 10-point warm path",
@@ -290,6 +305,9 @@ def main():
     path_lines = [
         "",
         "## Paths of 100 values: ours (every point to tol=1e-8) against glmnet's own",
+        "",
+        "(its first k of 100: python-glmnet stopped converging and returned the path down "
+        "to its k-th lambda; its time is that of the shorter path, ours of all 100)",
         "",
         "| problem | ours (s) | glmnet (s) | glmnet's largest gap | ours / glmnet |",
         "|---|---|---|---|---|",
@@ -313,14 +331,15 @@ def main():
         # glmnet's path is skipped where its one fit stopped far from the optimum: a hundred
         # such fits run for hours (each at GLMNET_MAX_ITER passes) and time nothing useful
         converged = not gaps.get("glmnet", 0.0) > GLMNET_PATH_GAP
-        ptimes, worst = path(problem, args.path_repeats, with_glmnet=converged)
+        ptimes, worst, reached = path(problem, args.path_repeats, with_glmnet=converged)
         rp = ptimes["ours"] / ptimes["glmnet"]
         if not math.isnan(rp):
             ratios_path.append(rp)
+        short = f" (its first {reached} of 100)" if reached is not None and reached < 100 else ""
         path_lines.append(
             f"| {problem.name} | {ptimes['ours']:.3g} | "
             + (
-                f"{ptimes['glmnet']:.3g} | {worst:.1e} | {rp:.2f} |"
+                f"{ptimes['glmnet']:.3g}{short} | {worst:.1e} | {rp:.2f} |"
                 if converged
                 else f"not run (its one fit: {_gap(gaps['glmnet'])}) | | |"
             )
@@ -338,6 +357,7 @@ def main():
             f"{GLMNET_PATH_GAP:g}; paths, ours to glmnet's: median "
             f"**{statistics.median(ratios_path):.2f}** (worst {max(ratios_path):.2f})."
         )
+    summary.append(f"\nLoad average at the end: {os.getloadavg()[0]:.1f}.")
     report = "\n".join(lines + path_lines + summary) + "\n"
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench_sparse.md").write_text(report)
