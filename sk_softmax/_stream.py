@@ -34,6 +34,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 from ._distinct import distinct_rows
+from ._threads import fit_threads
 from ._fit import FitResult, build_problem, solver_callback, start_point
 from ._weights import Weights, class_weight_vector, weigh
 from .solvers.online import OnlineState, observe, online_step
@@ -191,7 +192,8 @@ def partial_fit_step(data, sample_weight, settings, learning_rate, *, state=None
         state = OnlineState.start(coef if previous is None else previous, settings.fit_intercept)
     state.class_totals = totals
     if total > 0:
-        online_step(state, data.X, data.y_codes, weights, settings.C, learning_rate)
+        with fit_threads():  # small products: one BLAS thread beats a contended pool
+            online_step(state, data.X, data.y_codes, weights, settings.C, learning_rate)
     coef = state.original_coef()
     if monitor is not None:
         monitor(1, lambda: coef)

@@ -194,7 +194,11 @@ def _refresh(state, C):
         return coordinates, vectors, 1.0 / (n * values[:, None] + penalty + floor), n
     systems = n * values[:, None, None] * _feature_factor(state, scale)
     systems += np.diag(penalty + floor)
-    return coordinates, vectors, np.linalg.pinv(systems, hermitian=True), n
+    try:  # positive definite: the floor is on the diagonal
+        inverses = np.linalg.inv(systems)
+    except np.linalg.LinAlgError:
+        inverses = np.linalg.pinv(systems, hermitian=True)
+    return coordinates, vectors, inverses, n
 
 
 def _direction(cache, grad):
