@@ -34,8 +34,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 from ._distinct import distinct_rows
-from ._threads import fit_threads
 from ._fit import FitResult, build_problem, solver_callback, start_point
+from ._threads import fit_threads
 from ._weights import Weights, class_weight_vector, weigh
 from .solvers.online import OnlineState, observe, online_step
 from .solvers.sgd import SGD
