@@ -4,7 +4,7 @@ Two measurements, each in interleaved repetitions, reporting medians:
 
 1. Online learning. The same stream of shuffled minibatches (256 rows) of a
    standardised synthetic problem goes through
-   ``SoftmaxClassifier.partial_fit`` (a true multinomial model, Adam) and
+   ``SoftmaxClassifier.partial_fit`` (a true multinomial model, online Newton steps) and
    ``SGDClassifier(loss="log_loss").partial_fit`` (one-vs-rest, with the
    same penalty, ``alpha = 1 / (C n)``, and with its default ``alpha``).
    Throughput in samples per second and the held-out log-loss each reaches
@@ -66,7 +66,7 @@ def bench_online(n, n_features, n_classes, epochs, repeats):
     full = SoftmaxClassifier().fit(X, y)
     full_loss = log_loss(y_test, full.predict_proba(X_test), labels=classes)
     makers = {
-        "SoftmaxClassifier.partial_fit (multinomial, Adam)": lambda: SoftmaxClassifier(),
+        "SoftmaxClassifier.partial_fit (multinomial, online Newton)": lambda: SoftmaxClassifier(),
         'SGDClassifier(loss="log_loss", alpha=1/n).partial_fit (one-vs-rest, '
         "same penalty)": lambda: SGDClassifier(loss="log_loss", alpha=1.0 / n, random_state=0),
         'SGDClassifier(loss="log_loss").partial_fit (one-vs-rest, default alpha=1e-4)': (
