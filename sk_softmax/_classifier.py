@@ -85,7 +85,8 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         that integer sample weights still equal repeated rows. A dict maps
         labels of ``y`` to finite, non-negative weights; labels it omits get
         weight 1, and keys that are not labels of ``y`` are an error.
-    solver : {"auto", "lbfgs", "newton-cg", "newton-cholesky", "sgd"}, default="auto"
+    solver : {"auto", "lbfgs", "newton-cg", "newton-cholesky", "prox-newton", "sgd"}, \
+            default="auto"
         The optimiser. All minimise the same objective in standardised
         coordinates (a preconditioner that changes nothing but the
         conditioning) and stop on the same gradient criterion ``tol``.
@@ -93,9 +94,12 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         "newton-cg" truncated Newton on Hessian-vector products,
         preconditioned by the Hessian's class blocks; "lbfgs" scipy's
         L-BFGS-B, finished by Newton steps if it stalls on the float64
-        resolution of the objective; "auto" picks "newton-cholesky" when
-        ``(n_features + fit_intercept) * n_classes <= 500``, "newton-cg"
-        otherwise. On tall data (``n_samples >= 400 (n_features + 1)
+        resolution of the objective; "prox-newton" proximal Newton with
+        working sets, the one solver for a penalty with a norm
+        (``l1_ratio > 0``). "auto" picks "prox-newton" when the penalty
+        has a norm (``l1_ratio > 0`` and ``C`` finite), otherwise
+        "newton-cholesky" when ``(n_features + fit_intercept) * n_classes
+        <= 500`` and "newton-cg" beyond. On tall data (``n_samples >= 400 (n_features + 1)
         n_classes``) they start from a random subsample's optimum and take
         their Hessian from it, the gradient and ``tol`` staying exact.
         "sgd" runs epochs of shuffled minibatches of ``batch_size`` rows

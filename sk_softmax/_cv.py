@@ -122,7 +122,7 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         its own ("balanced" weighs the fold's classes; a dict's labels that
         a fold lacks are ignored there), so that each fold model is the one
         ``SoftmaxClassifier(class_weight=...)`` fits on it.
-    solver : {"auto", "lbfgs", "newton-cg", "newton-cholesky"}, default="auto"
+    solver : {"auto", "lbfgs", "newton-cg", "newton-cholesky", "prox-newton"}, default="auto"
         As in :class:`SoftmaxClassifier` (not "sgd": its minibatch epochs gain
         nothing on a warm-started path, where each fit starts near its optimum).
     tol : float, default=1e-8

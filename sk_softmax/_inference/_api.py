@@ -95,12 +95,17 @@ def _baseline_index(baseline, classes):
 
 
 def _describer(names, n_dof):
-    """A function naming the parameters a direction of the Hessian moves most."""
+    """A function naming the parameters a subspace of the Hessian moves most.
+
+    A parameter's size is the length of its coordinate axes' projection on the
+    subspace (over every class and every basis vector): it does not depend on
+    which orthonormal basis of the subspace the eigensolver returned.
+    """
     labels = [repr(name) for name in names] + ["the intercept"]
 
-    def describe(vector):
-        size = np.abs(vector.reshape(-1, n_dof)).max(axis=0)
-        moved = [labels[j] for j in np.flatnonzero(size >= 0.3 * size.max())]
+    def describe(basis):
+        size = np.sqrt(np.square(basis).reshape(-1, n_dof, basis.shape[1]).sum(axis=(0, 2)))
+        moved = [labels[j] for j in np.flatnonzero(size >= 0.05 * size.max())]
         listed = ", ".join(moved[:6]) + (", ..." if len(moved) > 6 else "")
         return f"the coefficients of {listed}"
 

@@ -42,11 +42,15 @@ def _eigen_inverse(scaled, describe):
     values, vectors = np.linalg.eigh(scaled)
     if values[0] > RCOND * values[-1]:
         return (vectors / values) @ vectors.T
+    # the whole null space, not one vector of it: eigh's choice of basis in a null space
+    # of several dimensions (one per free class, for collinear features) is rounding
+    null = vectors[:, values <= RCOND * values[-1]]
+    directions = "one direction" if null.shape[1] == 1 else f"{null.shape[1]} directions"
     raise ValueError(
         "The information matrix is singular: its smallest eigenvalue is "
         f"{max(values[0], 0.0) / values[-1]:.1e} of its largest (in standardised "
-        "coordinates), so the data do not identify the coefficients along one "
-        f"direction, which moves {describe(vectors[:, 0])}. Typical causes: collinear "
+        "coordinates), so the data do not identify the coefficients along "
+        f"{directions}, which move {describe(null)}. Typical causes: collinear "
         "features (one a linear combination of others, or constant next to the "
         "intercept), a feature that is zero on every row, or a class whose rows are "
         "almost perfectly predicted. Drop or combine those features, or fit with a "
@@ -60,8 +64,9 @@ def invert(hessian, describe):
     By Cholesky, on ``H`` scaled to a unit diagonal; LAPACK's estimate of its
     condition screens for near-singularity, which the eigenvalues then decide
     (an eigendecomposition costs ten times a Cholesky factorisation, and is
-    needed only then). ``describe(vector)`` names the parameters that a
-    direction moves, for the message (a vector of the Hessian's layout).
+    needed only then). ``describe(basis)`` names the parameters that a
+    subspace moves, for the message (its orthonormal basis as the columns of
+    a matrix whose rows follow the Hessian's layout).
     """
     if not np.all(np.isfinite(hessian)):
         raise ValueError(

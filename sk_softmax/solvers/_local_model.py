@@ -106,14 +106,3 @@ def fista(model, norm_prox, step, target, max_inner):
             momentum = next_momentum
         u = new
     return u, max_inner
-
-
-class RestrictedProx:
-    """The norm's proximal operator on the coefficients ``index`` of a full vector."""
-
-    def __init__(self, norm, coef, index):
-        self.norm, self.full, self.index = norm, coef.copy(), index
-
-    def __call__(self, values, step):
-        self.full[self.index] = values
-        return self.norm.prox(self.full, step)[self.index]

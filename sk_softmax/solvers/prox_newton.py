@@ -40,7 +40,7 @@ import numpy as np
 from scipy import sparse
 
 from ._base import EPS, Solver, SolverResult, max_abs, report
-from ._local_model import LocalModel, RestrictedProx, fista, largest_eigenvalue
+from ._local_model import LocalModel, fista, largest_eigenvalue
 from ._smooth import SmoothObjective
 from ._subsample import _PRESOLVE_TOL, _SAMPLED_RATE, sample_of
 
@@ -165,8 +165,8 @@ def prox_newton(smooth, norm, coef0, *, tol, max_iter, verbose=0, callback=None,
                                np.flatnonzero(columns[: norm.n_features]), explicit)  # fmt: skip
             model.step = 1.0 / largest_eigenvalue(model.product, index.size, rng)
         target = max(min(0.5, math.sqrt(size)) * size, 0.5 * tol)
-        solution, _ = fista(model, RestrictedProx(norm, coef, index), model.step, target,
-                            _MAX_INNER)  # fmt: skip
+        prox = norm.restricted_prox(index, shape[0])
+        solution, _ = fista(model, prox, model.step, target, _MAX_INNER)
         direction = np.zeros_like(coef)
         direction[index] = solution - coef[index]
         found = _composite_line_search(smooth, norm, coef, value, grad, direction, size)
