@@ -48,7 +48,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.special import softmax
 
 from ..datafits.standardized import Coordinates, standard_scales
 
@@ -126,11 +125,15 @@ class OnlineState:
 
 
 def _proba(X, coef, fit_intercept):
+    """The softmax of the scores, in place (scipy's ``softmax``, without its checks)."""
     n_features = X.shape[1]
-    raw = np.asarray(X @ coef[:, :n_features].T)
+    raw = np.asarray(X @ coef[:, :n_features].T, dtype=np.float64)  # a new array
     if fit_intercept:
-        raw = raw + coef[:, -1]
-    return softmax(raw, axis=1)
+        raw += coef[:, -1]
+    raw -= raw.max(axis=1, keepdims=True)
+    np.exp(raw, out=raw)
+    raw /= raw.sum(axis=1, keepdims=True)
+    return raw
 
 
 def _update_moments(state, X, weights, total):
