@@ -26,9 +26,10 @@ of every row seen so far, not of the first minibatch, and the steps are
 taken in the coordinates they standardise (the centred features over their
 spreads, where ``E[x~ x~^T]`` is the correlation matrix plus the intercept):
 the rule is thereby invariant to shifting and scaling the features, raw or
-standardised data alike, and a step costs what a gradient costs.
+standardised data alike, and a step costs a few gradients (the moments add a
+d x d product over the batch).
 
-Measured on ten real and generated tables (``benchmarks/bench_online.py``),
+Measured on the eleven real and generated tables (``benchmarks/bench_online.py``),
 the curvature gathered at the early iterates, where every class is about
 equally probable, overstates the curvature near the optimum, and the steps
 fall short; twice the recursive least squares step (``learning_rate=2``)
