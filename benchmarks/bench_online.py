@@ -19,7 +19,7 @@ Then ``fit(solver="sgd")`` against the default solver: the relative gap of
 the objective and the times (medians of interleaved repeats).
 
     python benchmarks/bench_online.py [--tables letter,penbased] [--epochs 1,3]
-                                      [--repeats 3] [--no-river]
+                                      [--repeats 3] [--no-river] [--sgd-only]
 
 Output is a Markdown report on stdout (saved as
 ``benchmarks/results/bench_online.md``). Install the tables and the peer with
@@ -163,8 +163,27 @@ def _load(when):
     return f"Load average at the {when}: {one:.1f} / {five:.1f} / {fifteen:.1f} (1 / 5 / 15 min)."
 
 
-def report(tables, epochs, repeats, with_river):
-    """The Markdown report, as lines."""
+def report(tables, epochs, repeats, with_river, sgd_only=False):
+    """The Markdown report, as lines (``sgd_only``: the ``fit(solver="sgd")`` table alone)."""
+    lines = [] if sgd_only else online_report(tables, epochs, repeats, with_river)
+    lines += [
+        '## fit(solver="sgd") against the default solver',
+        "",
+        "| table | default solver | default s | sgd s | sgd epochs | converged | "
+        "relative objective gap |",
+        "| --- | --- | ---: | ---: | ---: | --- | ---: |",
+    ]
+    for table in tables:
+        solver, sgd, gap, times = bench_sgd_fit(table, repeats)
+        lines.append(
+            f"| {table.name} | {solver} | {times['default']:.2f} | {times['sgd']:.2f} | "
+            f"{sgd.n_iter_} | {sgd.converged_} | {gap:.1e} |"
+        )
+    return lines
+
+
+def online_report(tables, epochs, repeats, with_river):
+    """The partial_fit table, as lines."""
     head = " | ".join(f"after {e} epoch{'s' * (e > 1)}" for e in epochs)
     lines = [
         "## partial_fit: excess held-out log-loss over the full-batch fit, and samples/s",
@@ -187,21 +206,7 @@ def report(tables, epochs, repeats, with_river):
                 f"| {name} | {shape} | {int(np.ceil(n_train / BATCH))} | {ref_loss:.4f} "
                 f"| {learner} | {cells} | {speed:,.0f} |"
             )
-    lines += [
-        "",
-        '## fit(solver="sgd") against the default solver',
-        "",
-        "| table | default solver | default s | sgd s | sgd epochs | converged | "
-        "relative objective gap |",
-        "| --- | --- | ---: | ---: | ---: | --- | ---: |",
-    ]
-    for table in tables:
-        solver, sgd, gap, times = bench_sgd_fit(table, repeats)
-        lines.append(
-            f"| {table.name} | {solver} | {times['default']:.2f} | {times['sgd']:.2f} | "
-            f"{sgd.n_iter_} | {sgd.converged_} | {gap:.1e} |"
-        )
-    return lines
+    return lines + [""]
 
 
 def main(argv=None):
@@ -210,6 +215,7 @@ def main(argv=None):
     parser.add_argument("--epochs", default="1,3")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-river", action="store_true")
+    parser.add_argument("--sgd-only", action="store_true", help='only fit(solver="sgd")')
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", ConvergenceWarning)
     epochs = tuple(int(e) for e in args.epochs.split(","))
@@ -228,12 +234,13 @@ def main(argv=None):
         f"--epochs {args.epochs} --repeats {args.repeats}"
         + (f" --tables {args.tables}" if args.tables else "")
         + ("" if with_river else " --no-river")
+        + (" --sgd-only" if args.sgd_only else "")
         + "`"
     )
     print()
     print(_load("start"))
     print()
-    for line in report(tables, epochs, args.repeats, with_river):
+    for line in report(tables, epochs, args.repeats, with_river, args.sgd_only):
         print(line, flush=True)
     print()
     print(_load("end"))

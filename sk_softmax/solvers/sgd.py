@@ -21,7 +21,9 @@ to which ``solver="auto"`` picks "newton-cholesky"; beyond, its class blocks,
 "newton-cg"'s preconditioner, from a sample of rows on large data), with the step
 ``eta = 1``: a stochastic Newton step whose noise the variance reduction
 removes. An epoch that does not lower the objective is undone and the step
-halved (and the blocks rebuilt there), so no step size needs tuning.
+halved (and the blocks rebuilt there); an accepted one lets the step grow
+back by 1.25, up to 1 (kept halved for good, the step stalled the fit on the
+digits, whose first epochs overshoot), so no step size needs tuning.
 """
 
 from dataclasses import dataclass
@@ -155,8 +157,9 @@ class SGD(Solver):
                 # undo the epoch; halve the step, with the blocks rebuilt at the snapshot
                 epoch_runner.eta /= 2
                 epoch_runner.precondition = preconditioner(objective, coef)
-            else:
+            else:  # accepted: the step may grow back towards 1 (the Newton step)
                 coef, value, grad = new_coef, new_value, new_grad
+                epoch_runner.eta = min(1.0, 1.25 * epoch_runner.eta)
                 epoch_runner.precondition = preconditioner(objective, coef)
             score = self._score(coef, value)
             if self.validation is not None:
