@@ -4,7 +4,7 @@ Two measurements, each in interleaved repetitions, reporting medians:
 
 1. Online learning. The same stream of shuffled minibatches (256 rows) of a
    standardised synthetic problem goes through
-   ``SoftmaxClassifier.partial_fit`` (a true multinomial model, Adam) and
+   ``SoftmaxClassifier.partial_fit`` (a true multinomial model, online Newton steps) and
    ``SGDClassifier(loss="log_loss").partial_fit`` (one-vs-rest, with the
    same penalty, ``alpha = 1 / (C n)``, and with its default ``alpha``).
    Throughput in samples per second and the held-out log-loss each reaches
@@ -17,6 +17,14 @@ Two measurements, each in interleaved repetitions, reporting medians:
 
     python benchmarks/bench_scale.py [--n 1000000] [--stream-n 100000]
                                      [--epochs 3] [--repeats 3]
+                                     [--baseline DIR] [--online-only]
+
+``--baseline DIR`` adds a before/after comparison of the throughput: the
+same stream through ``SoftmaxClassifier.partial_fit`` of the package in
+``DIR`` (a checkout of an older commit, say ``git worktree add --detach
+../base main``) and of this checkout, each in a fresh child process, the two
+alternating within each repeat; medians and their ratio. ``--online-only``
+skips the Dask part.
 
 Output is a Markdown report on stdout (saved as
 ``benchmarks/results/bench_scale.md``).
@@ -26,8 +34,11 @@ import argparse
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -39,6 +50,7 @@ from sk_softmax import SoftmaxClassifier
 N_FEATURES = 100
 N_CLASSES = 5
 CHUNK_ROWS = 125_000
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _problem(seed, n_rows, n_features, n_classes):
@@ -66,7 +78,7 @@ def bench_online(n, n_features, n_classes, epochs, repeats):
     full = SoftmaxClassifier().fit(X, y)
     full_loss = log_loss(y_test, full.predict_proba(X_test), labels=classes)
     makers = {
-        "SoftmaxClassifier.partial_fit (multinomial, Adam)": lambda: SoftmaxClassifier(),
+        "SoftmaxClassifier.partial_fit (multinomial, online Newton)": lambda: SoftmaxClassifier(),
         'SGDClassifier(loss="log_loss", alpha=1/n).partial_fit (one-vs-rest, '
         "same penalty)": lambda: SGDClassifier(loss="log_loss", alpha=1.0 / n, random_state=0),
         'SGDClassifier(loss="log_loss").partial_fit (one-vs-rest, default alpha=1e-4)': (
@@ -101,6 +113,64 @@ def bench_online(n, n_features, n_classes, epochs, repeats):
     for name in makers:
         curve = ", ".join(f"{v:.4f}" for v in losses[name])
         lines.append(f"| {name} | {statistics.median(times[name]):,.0f} | {curve} |")
+    return lines
+
+
+def partial_fit_speed(n, n_features, n_classes, epochs, seed):
+    """Samples per second of ``SoftmaxClassifier().partial_fit`` on the stream of ``seed``."""
+    X, y = _problem(1, n, n_features, n_classes)
+    classes, est, elapsed = np.arange(n_classes), SoftmaxClassifier(), 0.0
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        start = time.perf_counter()
+        for first in range(0, n, 256):
+            rows = order[first : first + 256]
+            est.partial_fit(X[rows], y[rows], classes=classes)
+        elapsed += time.perf_counter() - start
+    return n * epochs / elapsed
+
+
+def _child_speed(source, n, n_features, n_classes, epochs, seed):
+    """``partial_fit_speed`` in a fresh process importing ``sk_softmax`` from ``source``."""
+    env = dict(os.environ, PYTHONPATH=str(source))
+    args = [str(a) for a in (n, n_features, n_classes, epochs, seed)]
+    out = subprocess.run(
+        [sys.executable, __file__, "--speed-only", *args],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    package, speed = out.stdout.split()
+    if Path(package).resolve().parents[1] != Path(source).resolve():
+        raise RuntimeError(f"the child imported sk_softmax from {package}, not from {source}")
+    return float(speed)
+
+
+def bench_before_after(baseline, n, n_features, n_classes, epochs, repeats):
+    """Throughput of the package in ``baseline`` and of this checkout, alternating."""
+    sources = {"before (--baseline)": Path(baseline), "after (this checkout)": ROOT}
+    speeds = {name: [] for name in sources}
+    for repeat in range(repeats):
+        for name, source in sources.items():
+            speeds[name].append(_child_speed(source, n, n_features, n_classes, epochs, repeat))
+    before, after = (statistics.median(v) for v in speeds.values())
+    commit = subprocess.run(
+        ["git", "-C", str(baseline), "rev-parse", "--short", "HEAD"],
+        capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    lines = [
+        f"## partial_fit throughput before and after: {n} x {n_features}, {n_classes} "
+        f"classes, minibatches of 256, {epochs} epochs, {repeats} alternating repeats",
+        "",
+        f"Before: the package at {baseline} (commit {commit or 'unknown'}); after: this "
+        "checkout. Each run in a fresh process.",
+        "",
+        "| code | samples/s (median) | samples/s (each repeat) |",
+        "| --- | ---: | --- |",
+    ]
+    for name, values in speeds.items():
+        each = ", ".join(f"{v:,.0f}" for v in values)
+        lines.append(f"| {name} | {statistics.median(values):,.0f} | {each} |")
+    lines += ["", f"Ratio after / before (medians): {after / before:.2f}"]
     return lines
 
 
@@ -200,7 +270,15 @@ def main():
     parser.add_argument("--stream-n", type=int, default=100_000, help="rows of the stream")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--baseline", default=None, help="an older checkout to compare with")
+    parser.add_argument("--online-only", action="store_true", help="skip the Dask part")
+    parser.add_argument("--speed-only", nargs=5, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.speed_only:  # a child of --baseline: print where sk_softmax is, and the speed
+        import sk_softmax
+
+        print(sk_softmax.__file__, partial_fit_speed(*args.speed_only))
+        return
     warnings.simplefilter("ignore", ConvergenceWarning)
     print("# Scaling out: benchmarks/bench_scale.py")
     print()
@@ -208,7 +286,10 @@ def main():
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, numpy {np.__version__}. Command: `python "
         f"benchmarks/bench_scale.py --n {args.n} --stream-n {args.stream_n} "
-        f"--epochs {args.epochs} --repeats {args.repeats}`"
+        f"--epochs {args.epochs} --repeats {args.repeats}"
+        + (f" --baseline {args.baseline}" if args.baseline else "")
+        + (" --online-only" if args.online_only else "")
+        + "`"
     )
     print()
     print(_load("start"))
@@ -216,9 +297,16 @@ def main():
     for line in bench_online(args.stream_n, 50, 10, args.epochs, args.repeats):
         print(line)
     print()
-    for line in bench_dask(args.n, args.repeats):
-        print(line)
-    print()
+    if args.baseline:
+        for line in bench_before_after(
+            args.baseline, args.stream_n, 50, 10, args.epochs, args.repeats
+        ):
+            print(line)
+        print()
+    if not args.online_only:
+        for line in bench_dask(args.n, args.repeats):
+            print(line)
+        print()
     print(_load("end"))
 
 

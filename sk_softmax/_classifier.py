@@ -33,7 +33,7 @@ def _streamable(estimator):
     """``partial_fit`` exists for the ridge penalty only (an AttributeError says why)."""
     if estimator.l1_ratio > 0:
         raise AttributeError(
-            f"partial_fit is not available with l1_ratio={estimator.l1_ratio!r}: its Adam "
+            f"partial_fit is not available with l1_ratio={estimator.l1_ratio!r}: its Newton "
             "steps have no proximal form for the L1 norm. Use fit (solver='auto' fits "
             "sparse models exactly), or l1_ratio=0 for a stream."
         )
@@ -102,14 +102,13 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         <= 500`` and "newton-cg" beyond. On tall data (``n_samples >= 400 (n_features + 1)
         n_classes``) they start from a random subsample's optimum and take
         their Hessian from it, the gradient and ``tol`` staying exact.
-        "sgd" is the minibatch engine of :meth:`partial_fit` (Adam on
-        shuffled minibatches of ``batch_size`` rows, for up to ``max_iter``
-        epochs): it returns the best epoch's model, scored on the whole
-        training objective (or on held-out rows, with ``early_stopping``),
-        and seldom reaches ``tol`` (see ``converged_``). Before its epochs
-        identical rows are merged, so that for a given ``random_state``
-        integer weights give exactly the fit of repeated rows. The user
-        guide and the theory page have the details.
+        "sgd" runs epochs of shuffled minibatches of ``batch_size`` rows
+        (preconditioned SVRG: variance-reduced stochastic Newton steps) and
+        converges to the same optimum as the others, to ``tol``, within
+        ``max_iter`` epochs. Before its epochs identical rows are merged,
+        so that for a given ``random_state`` integer weights give exactly
+        the fit of repeated rows. The user guide and the theory page have
+        the details.
     tol : float, default=1e-8
         Stop when the largest absolute entry of the gradient of the
         normalised objective ``F / (C * S)`` (``S`` the total sample weight,
@@ -137,12 +136,11 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         Rows per minibatch for ``solver="sgd"`` (the last one of an epoch
         may be shorter). Ignored by the other solvers and by
         :meth:`partial_fit`, whose minibatch is what it is given.
-    learning_rate : float, default=0.03
-        Adam's initial step size for ``solver="sgd"`` and
-        :meth:`partial_fit`, in standardised coordinates (the coefficients of
-        the features centred and scaled to unit spread), so that one value
-        suits any data; it decays as ``learning_rate / sqrt(1 + t / 100)``
-        after ``t`` steps.
+    learning_rate : float, default=2.0
+        The step of :meth:`partial_fit`, as a multiple of the online Newton
+        step (recursive least squares on the curvature of the samples seen:
+        1 is that step, 2 the measured best, see the "Large data" page).
+        Ignored by ``fit``.
     early_stopping : bool, default=False
         With ``solver="sgd"``, hold out ``validation_fraction`` of the rows
         (stratified when possible), stop when their weighted log-loss has not
@@ -153,8 +151,9 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         Fraction of the rows held out when ``early_stopping=True``, in
         ``(0, 1)``.
     n_iter_no_change : int, default=10
-        With ``solver="sgd"``, the number of epochs without an improvement
-        of the score by at least ``tol`` after which the fit stops.
+        With ``solver="sgd"`` and ``early_stopping=True``, the number of
+        epochs without an improvement of the validation loss by at least
+        ``tol`` after which the fit stops.
     l1_ratio : float in [0, 1], default=0.0
         The share of the penalty that is a norm, ``r``: 0 is the ridge, 1 the
         norm alone (the lasso), in between the elastic net. With ``r > 0``
@@ -205,11 +204,12 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     validation_loss_curve_ : list of float or None
         With ``solver="sgd"`` and ``early_stopping=True``: the validation
         log-loss after each epoch; ``None`` without early stopping.
-    sgd_state_ : SGDState
+    sgd_state_ : OnlineState
         After ``solver="sgd"`` or :meth:`partial_fit`: what the next
-        :meth:`partial_fit` continues from (the iterate ``coef`` in the
-        standardised ``coordinates``, Adam's moments ``m`` and ``v``, the
-        steps ``t``, the weight seen ``n_seen`` and its ``class_totals``).
+        :meth:`partial_fit` continues from (the model ``coef``, the steps
+        ``t``, the weight seen ``n_seen`` and its ``class_totals``, the
+        running ``mean`` and ``comoment`` of the rows and their
+        ``class_curvature``; see :mod:`sk_softmax.solvers.online`).
 
     See Also
     --------
@@ -263,7 +263,7 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         verbose=0,
         random_state=None,
         batch_size=256,
-        learning_rate=0.03,
+        learning_rate=2.0,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
@@ -393,18 +393,20 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     @available_if(_streamable)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """One Adam step of the softmax objective on a minibatch.
+        """One online Newton step of the softmax objective on a minibatch.
 
         Learns the multinomial model online, from a stream of minibatches
-        that need never be in memory together: one step of the engine of
-        ``solver="sgd"`` on the objective ``F`` over all the samples seen so
-        far, divided by ``C * n_seen`` (``n_seen`` the total weight seen, this
+        that need never be in memory together, on the objective ``F`` over
+        all the samples seen so far (``n_seen`` the total weight seen, this
         batch included: a data set streamed ``E`` times counts its rows ``E``
-        times), in the standardised coordinates of the first batch, which
-        should therefore be representative (or the data standardised). A fit
-        with any solver can be continued from its ``coef_`` and
-        ``intercept_``. Each call is one callback task. The user guide's
-        "Large data" page has the details.
+        times). Each step is a Newton step on the running curvature of the
+        samples seen (its class factor and the running moments of the
+        features, :mod:`sk_softmax.solvers.online`), of size
+        ``learning_rate`` times the batch's share of ``n_seen``: no tuning,
+        and the same steps for raw or standardised features. A fit with any
+        solver can be continued from its ``coef_`` and ``intercept_``. Each
+        call is one callback task. The user guide's "Large data" page has
+        the details and the measured figures.
 
         Parameters
         ----------

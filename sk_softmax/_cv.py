@@ -123,8 +123,8 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         a fold lacks are ignored there), so that each fold model is the one
         ``SoftmaxClassifier(class_weight=...)`` fits on it.
     solver : {"auto", "lbfgs", "newton-cg", "newton-cholesky", "prox-newton"}, default="auto"
-        As in :class:`SoftmaxClassifier` (the stochastic "sgd" does not reach
-        the optimum, so a path of it would not be warm-started optima).
+        As in :class:`SoftmaxClassifier` (not "sgd": its minibatch epochs gain
+        nothing on a warm-started path, where each fit starts near its optimum).
     tol : float, default=1e-8
         Gradient tolerance of every fit, as in :class:`SoftmaxClassifier`.
     max_iter : int, default=100

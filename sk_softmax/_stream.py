@@ -11,9 +11,9 @@ The full-batch solvers minimise the normalised objective ``f = F / (C * S) =
 estimate ``f_B`` with the same penalty strength (unbiased for rows of equal
 weight, a ratio estimate otherwise).
 
-- In ``fit(solver="sgd")`` the data, hence ``S``, is known: the engine
-  minimises ``f`` itself, in the standardised coordinates of the training
-  rows, and returns the best iterate of its epochs (:class:`~sk_softmax.solvers.sgd.SGD`).
+- In ``fit(solver="sgd")`` the data, hence ``S``, is known: preconditioned
+  SVRG (:class:`~sk_softmax.solvers.sgd.SGD`) minimises ``f`` itself, in the
+  standardised coordinates of the training rows, to ``tol``.
 - In ``partial_fit`` the stream's total is unknown. Each step uses the
   strength ``1 / (C * n_seen)``, with ``n_seen`` the total sample weight
   seen so far, this batch included: the objective ``F`` over all the samples
@@ -21,7 +21,9 @@ weight, a ratio estimate otherwise).
   is exactly ``f``. A stream that shows the same rows again counts them
   again, as repeated rows (the estimator's rule: integer weights equal
   repeated rows), so ``E`` passes over ``S`` rows minimise ``F`` with ``C``
-  replaced by ``E * C``. The coordinates are those of the first minibatch.
+  replaced by ``E * C``. The steps are those of
+  :mod:`sk_softmax.solvers.online`, in the coordinates of the running
+  moments of every row seen.
 """
 
 from dataclasses import dataclass, fields
@@ -34,10 +36,8 @@ from sklearn.utils import check_random_state
 from ._distinct import distinct_rows
 from ._fit import FitResult, build_problem, solver_callback, start_point
 from ._weights import Weights, class_weight_vector, weigh
-from .datafits.numpy import SoftmaxDatafit
-from .datafits.standardized import Coordinates, Standardized, standard_scales
-from .penalties import L2
-from .solvers.sgd import SGD, adam_step, init_state
+from .solvers.online import OnlineState, observe, online_step
+from .solvers.sgd import SGD
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,6 @@ class StreamSettings:
     """The estimator's parameters of the stochastic engine."""
 
     batch_size: int = 256
-    learning_rate: float = 0.03
     early_stopping: bool = False
     validation_fraction: float = 0.1
     n_iter_no_change: int = 10
@@ -126,10 +125,9 @@ def fit_sgd(data, sample_weight, settings, stream, *, previous=None, monitor=Non
     if stream.early_stopping:
         validation = valid_data.datafit(valid_weights, problem.coordinates)
     start = start_point(problem, settings.tol, previous)
-    state = init_state(start, problem.coordinates)
     engine = SGD(
-        state, batch_size=stream.batch_size, learning_rate=stream.learning_rate,
-        n_iter_no_change=stream.n_iter_no_change, rng=rng, validation=validation,
+        batch_size=stream.batch_size, n_iter_no_change=stream.n_iter_no_change, rng=rng,
+        validation=validation,
     )  # fmt: skip
     solved = engine.solve(
         problem.datafit, problem.solver_penalty, problem.to_solver(start), tol=settings.tol,
@@ -139,9 +137,10 @@ def fit_sgd(data, sample_weight, settings, stream, *, previous=None, monitor=Non
     coef = problem.to_model(solved.coef)
     if monitor is not None:
         monitor.close(lambda: coef)
-    # partial_fit goes on from the returned model, with Adam's moments.
-    state.set_original(coef)
-    state.n_seen = train_weights.total * train_weights.scale
+    # partial_fit goes on from the returned model, with the curvature and
+    # moments of the rows trained on, as if they had been streamed.
+    state = OnlineState.start(coef, settings.fit_intercept)
+    observe(state, train_data.X, train_weights.weights * train_weights.scale)
     state.class_totals = train_weights.totals * train_weights.scale
     result = StreamResult(
         coef=coef, n_iter=solved.n_iter, converged=solved.converged, stopped=solved.stopped,
@@ -155,48 +154,25 @@ def fit_sgd(data, sample_weight, settings, stream, *, previous=None, monitor=Non
 
 
 def _sgd_message(settings, stream, solved, problem, coef):
-    head = "SoftmaxClassifier (solver='sgd') did not converge: "
-    if solved.message == "max_iter reached":
-        part = "validation" if stream.early_stopping else "training"
-        return (
-            f"{head}the {part} loss still improved by more than tol={settings.tol} within "
-            f"the last n_iter_no_change={stream.n_iter_no_change} epochs when "
-            f"max_iter={settings.max_iter} epochs were done. Increase max_iter, or "
-            "learning_rate, or loosen tol."
-        )
     _, grad = problem.datafit.loss_gradient(problem.to_solver(coef))
     grad = problem.solver_penalty.add_gradient(grad, problem.to_solver(coef))
     return (
-        f"{head}{solved.message}, with max|grad| = {np.max(np.abs(grad)):.2e} above "
-        f"tol={settings.tol} at the best epoch (objective {problem.objective(coef):.10g}). "
-        "Minibatch steps reach the neighbourhood of the optimum, not the optimum itself: "
-        "for the optimum use a full-batch solver (solver='auto'); to go on from here, "
-        "increase n_iter_no_change or continue with partial_fit."
+        "SoftmaxClassifier (solver='sgd') did not converge: max|grad| = "
+        f"{np.max(np.abs(grad)):.2e} is above tol={settings.tol} after max_iter="
+        f"{settings.max_iter} epochs (objective {problem.objective(coef):.10g}). Increase "
+        "max_iter, or loosen tol."
     )
-
-
-def _online_state(data, sample_weight, fit_intercept, previous):
-    """A new state: from ``previous`` (a fit's coefficients) or zero, the map of this batch."""
-    n_features = data.n_features
-    coef = np.zeros((data.n_classes, n_features + int(fit_intercept)))
-    if previous is not None:
-        coef[...] = previous
-    if sample_weight.sum() > 0:
-        mean, std = data.moments(sample_weight, fit_intercept)
-    else:
-        mean, std = np.zeros(n_features), np.ones(n_features)
-    return init_state(coef, Coordinates(mean, standard_scales(std, 0.0), fit_intercept))
 
 
 def partial_fit_step(data, sample_weight, settings, learning_rate, *, state=None, previous=None,
                      monitor=None):  # fmt: skip
-    """One Adam step of ``partial_fit`` on a minibatch; a StreamResult.
+    """One step of the online rule (:mod:`sk_softmax.solvers.online`) on a minibatch.
 
-    ``state``: the engine's state after the previous call (None on the first
-    call, or after a full-batch fit, whose coefficients ``previous`` then
-    start the stream). "balanced" class weights use the class totals seen so
-    far, this batch included. Nothing in ``state`` changes before the batch
-    has passed every check, so a failed call leaves it intact.
+    ``state``: the state after the previous call (None on the first call,
+    or after a full-batch fit, whose coefficients ``previous`` then start
+    the stream). "balanced" class weights use the class totals seen so far,
+    this batch included. Nothing in ``state`` changes before the batch has
+    passed every check, so a failed call leaves it intact. A StreamResult.
     """
     seen = data.class_totals(sample_weight)
     totals = seen if state is None else state.class_totals + seen
@@ -211,16 +187,11 @@ def partial_fit_step(data, sample_weight, settings, learning_rate, *, state=None
             "total, matter."
         )
     if state is None:
-        state = _online_state(data, sample_weight, settings.fit_intercept, previous)
+        coef = np.zeros((data.n_classes, data.n_features + int(settings.fit_intercept)))
+        state = OnlineState.start(coef if previous is None else previous, settings.fit_intercept)
     state.class_totals = totals
-    if total > 0:
-        state.n_seen += total
-        alpha = 0.0 if np.isinf(settings.C) else 1.0 / (settings.C * state.n_seen)
-        penalty = L2(alpha, data.n_features, settings.fit_intercept).in_coordinates(state.scale)
-        datafit = SoftmaxDatafit(
-            data.X, data.y_codes, data.n_classes, weights, settings.fit_intercept
-        )
-        adam_step(state, Standardized(datafit, state.coordinates), penalty, learning_rate)
+    if total > 0:  # (no fit_threads: limiting the pools per call cost 6% of the throughput)
+        online_step(state, data.X, data.y_codes, weights, settings.C, learning_rate)
     coef = state.original_coef()
     if monitor is not None:
         monitor(1, lambda: coef)

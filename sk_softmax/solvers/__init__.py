@@ -14,7 +14,8 @@ checks them up front. The objective is the sample-normalised one, so that
 - :mod:`.lbfgs`: scipy's L-BFGS-B ("lbfgs");
 - :mod:`.prox_newton`: proximal Newton for the sparse penalties ("prox-newton");
 - :mod:`._subsample`: subsampled Newton for tall data, used by all three;
-- :mod:`.sgd`: the minibatch engine of ``partial_fit`` and ``solver="sgd"``.
+- :mod:`.sgd`: ``solver="sgd"``, preconditioned SVRG on minibatch epochs;
+- :mod:`.online`: the online Newton rule of ``partial_fit``.
 """
 
 from ._base import Solver, SolverResult
