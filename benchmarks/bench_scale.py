@@ -92,12 +92,7 @@ def bench_online(n, n_features, n_classes, epochs, repeats):
             est, elapsed, curve = make(), 0.0, []
             rng = np.random.default_rng(repeat)
             for _ in range(epochs):
-                order = rng.permutation(n)
-                start = time.perf_counter()
-                for first in range(0, n, 256):
-                    rows = order[first : first + 256]
-                    est.partial_fit(X[rows], y[rows], classes=classes)
-                elapsed += time.perf_counter() - start
+                elapsed += _epoch(est, X, y, classes, rng.permutation(n))
                 curve.append(log_loss(y_test, est.predict_proba(X_test), labels=classes))
             times[name].append(n * epochs / elapsed)
             losses[name] = curve
@@ -122,13 +117,17 @@ def partial_fit_speed(n, n_features, n_classes, epochs, seed):
     classes, est, elapsed = np.arange(n_classes), SoftmaxClassifier(), 0.0
     rng = np.random.default_rng(seed)
     for _ in range(epochs):
-        order = rng.permutation(n)
-        start = time.perf_counter()
-        for first in range(0, n, 256):
-            rows = order[first : first + 256]
-            est.partial_fit(X[rows], y[rows], classes=classes)
-        elapsed += time.perf_counter() - start
+        elapsed += _epoch(est, X, y, classes, rng.permutation(n))
     return n * epochs / elapsed
+
+
+def _epoch(est, X, y, classes, order):
+    """One pass of ``partial_fit`` over minibatches of 256 rows in ``order``; its seconds."""
+    start = time.perf_counter()
+    for first in range(0, len(order), 256):
+        rows = order[first : first + 256]
+        est.partial_fit(X[rows], y[rows], classes=classes)
+    return time.perf_counter() - start
 
 
 def _child_speed(source, n, n_features, n_classes, epochs, seed):
