@@ -23,7 +23,6 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 import warnings
@@ -40,6 +39,7 @@ from threadpoolctl import threadpool_limits
 from sk_softmax import SoftmaxClassifier, SoftmaxClassifierCV
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _provenance import git_state  # noqa: E402
 from tables import table  # noqa: E402
 
 
@@ -86,23 +86,6 @@ def timed(function, *args):
     start = time.perf_counter()
     out = function(*args)
     return time.perf_counter() - start, out
-
-
-def git_state():
-    try:
-        root = Path(__file__).resolve().parents[1]
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "sk_softmax"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        return commit + (" (sk_softmax/ has uncommitted changes)" if dirty else "")
-    except OSError:
-        return "unknown"
 
 
 def main(argv=None):

@@ -87,6 +87,7 @@ from sk_softmax.solvers import choose_solver
 from sk_softmax.solvers._smooth import SmoothObjective
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _provenance import git_state  # noqa: E402
 from tables import SHAPES, table  # noqa: E402
 
 TARGET_GAP = 1e-6
@@ -708,26 +709,9 @@ def floor_markdown(floors):
     return "\n".join(lines)
 
 
-def _git_state():
-    """The commit and whether ``sk_softmax/`` has uncommitted changes, if in a git tree."""
-    import subprocess
-
-    root = Path(__file__).resolve().parents[1]
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "sk_softmax"], cwd=root, capture_output=True, text=True
-        ).stdout.strip()
-    except OSError:
-        return "unknown"
-    return f"{commit or 'unknown'}{' + uncommitted changes in sk_softmax/' if dirty else ''}"
-
-
 def header():
     info = [
-        f"- code: git {_git_state()}",
+        f"- code: git {git_state()}",
         f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
         f"- python {platform.python_version()}, numpy {np.__version__}, scipy "

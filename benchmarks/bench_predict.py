@@ -32,7 +32,6 @@ import contextlib
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 import warnings
@@ -49,6 +48,9 @@ from threadpoolctl import threadpool_limits
 from sk_softmax import SoftmaxClassifier
 from sk_softmax.backends import numpy as numpy_backend
 from sk_softmax.onnx import to_onnx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _provenance import git_state  # noqa: E402
 
 N_ROWS = 10_000
 BASELINE = "LogisticRegression"
@@ -130,23 +132,6 @@ def agreement(case_table, rows):
         for name, (function, _) in case_table.items()
         if name.startswith("onnxruntime")
     }
-
-
-def git_state():
-    try:
-        root = Path(__file__).resolve().parents[1]
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "sk_softmax"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        return commit + (" (sk_softmax/ has uncommitted changes)" if dirty else "")
-    except OSError:
-        return "unknown"
 
 
 def table(name, medians, workloads, case_names, differences):

@@ -33,7 +33,7 @@ import math
 import os
 import platform
 import statistics
-import subprocess
+import sys
 import time
 import warnings
 from dataclasses import dataclass
@@ -50,6 +50,9 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from sk_softmax import SoftmaxClassifier, objective, softmax_path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _provenance import git_state  # noqa: E402
 
 try:
     import glmnet
@@ -218,15 +221,6 @@ def single_fit(problem, repeats, with_saga=True):
     return median, gaps, ours_iter
 
 
-def _commit():
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, cwd=Path(__file__).parent, check=True)  # fmt: skip
-        return out.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def _gap(gap):
     return "stopped short of this C" if gap == math.inf else f"{gap:.1e}"
 
@@ -297,7 +291,7 @@ def main():
         f"{np.__version__}, scipy {scipy.__version__}, scikit-learn {sklearn.__version__}, "
         f"python-glmnet {getattr(glmnet, '__version__', 'absent')}. Threads: "
         f"{args.threads or 'as they come'}. Repeats: {args.repeats} of each fit, "
-        f"{args.path_repeats} of each path, medians. Code: {_commit()}; load average at the "
+        f"{args.path_repeats} of each path, medians. Code: {git_state()}; load average at the "
         f"start {os.getloadavg()[0]:.1f} (a shared 2-core machine adds noise to the "
         "millisecond fits).",
         "",

@@ -56,3 +56,27 @@ def synthetic():
     logits = np.column_stack([np.ones(len(Z)), Z]) @ truth.T
     y = np.array([rng.choice(3, p=p) for p in softmax(logits, axis=1)])
     return Z * [1.0, 5.0, 0.2] + [0.0, 20.0, -1.0], y
+
+
+@pytest.fixture(scope="session")
+def load_benchmark():
+    """``load_benchmark("bench_fit")``: a script of ``benchmarks/`` as a module, for the
+    tests that keep the benchmarks from rotting (their folder on ``sys.path`` while it
+    loads, for their shared helpers)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "benchmarks"
+
+    def load(name):
+        sys.path.insert(0, str(folder))
+        try:
+            spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        finally:
+            sys.path.remove(str(folder))
+        return module
+
+    return load

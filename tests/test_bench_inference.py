@@ -3,28 +3,17 @@
 Structure only; timings are never asserted (shared, noisy machine).
 """
 
-import importlib.util
-import sys
 from argparse import Namespace
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 pytest.importorskip("statsmodels")
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_inference.py"
 
 
 @pytest.fixture(scope="module")
-def bench():
-    sys.path.insert(0, str(BENCH.parent))
-    try:
-        spec = importlib.util.spec_from_file_location("bench_inference", BENCH)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCH.parent))
-    return module
+def bench(load_benchmark):
+    return load_benchmark("bench_inference")
 
 
 def test_the_report_of_small_runs(bench):

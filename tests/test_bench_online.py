@@ -3,28 +3,13 @@
 Structure and finiteness only; timings are never asserted (shared, noisy machine).
 """
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-
 
 @pytest.fixture(scope="module")
-def bench():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        spec = importlib.util.spec_from_file_location(
-            "bench_online", BENCHMARKS / "bench_online.py"
-        )
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+def bench(load_benchmark):
+    return load_benchmark("bench_online")
 
 
 def test_generated_tables(bench):

@@ -3,24 +3,16 @@
 Structure only; timings are never asserted (shared, noisy machine).
 """
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("skl2onnx")
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_predict.py"
-
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_predict", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench(load_benchmark):
+    return load_benchmark("bench_predict")
 
 
 def test_every_case_predicts_the_same_probabilities(bench):

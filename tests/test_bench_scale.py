@@ -3,7 +3,6 @@
 Structure only; timings are never asserted (shared, noisy machine).
 """
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -12,13 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location(
-        "bench_scale", ROOT / "benchmarks" / "bench_scale.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench(load_benchmark):
+    return load_benchmark("bench_scale")
 
 
 def test_before_after_runs_each_side_from_its_own_checkout(bench):

@@ -3,22 +3,15 @@
 Structure and the gaps' meaning only; timings are never asserted (shared, noisy machine).
 """
 
-import importlib.util
 import math
 import sys
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_sparse.py"
-
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_sparse", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench(load_benchmark):
+    return load_benchmark("bench_sparse")
 
 
 def test_problems_and_the_chosen_C(bench):

@@ -3,10 +3,8 @@
 Structure and finiteness only; timings are never asserted (shared, noisy machine).
 """
 
-import importlib.util
 import math
 from argparse import Namespace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,15 +12,10 @@ from scipy import sparse
 
 from sk_softmax import SoftmaxClassifier
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_fit.py"
-
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_fit", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench(load_benchmark):
+    return load_benchmark("bench_fit")
 
 
 @pytest.fixture(scope="module")

@@ -178,20 +178,11 @@ def _to_numeric(values):
 def _imputed(X, numeric, text):
     counts = X.isna().sum()
     parts = []
-    numbers = [c for c in numeric if counts[c]]
-    if numbers:
-        parts.append(
-            ", ".join(f"{c} ({counts[c]})" for c in numbers[:LISTED])
-            + _more(numbers)
-            + " by the training median"
-        )
-    words = [c for c in text if counts[c]]
-    if words:
-        parts.append(
-            ", ".join(f"{c} ({counts[c]})" for c in words[:LISTED])
-            + _more(words)
-            + " as a category 'missing'"
-        )
+    for columns, how in ((numeric, " by the training median"), (text, " as a category 'missing'")):
+        missing = [c for c in columns if counts[c]]
+        if missing:
+            listed = ", ".join(f"{c} ({counts[c]})" for c in missing[:LISTED])
+            parts.append(listed + _more(missing) + how)
     if not parts:
         return []
     return [f"imputed missing values, with their counts: {'; '.join(parts)}"]
