@@ -340,3 +340,73 @@ def test_reuse_budget_by_cost():
     assert reuse_budget(Shape(150, 3, 5)) == 0  # iris: a Hessian costs a few products
     mid = reuse_budget(Shape(2310, 7, 20))
     assert 5 <= mid < reuse_budget(Shape(5500, 11, 41)) <= 30
+
+
+def _wide_short_problem(n_redundant=0):
+    """Few rows, many columns, many classes: the class blocks cost more than 40 products."""
+    X, y = make_classification(
+        n_samples=240, n_features=70, n_informative=20, n_redundant=n_redundant, n_classes=12,
+        n_clusters_per_class=1, random_state=11,
+    )  # fmt: skip
+    return X, y
+
+
+def _counted_blocks(monkeypatch, X, y):
+    from sk_softmax.solvers import cg
+
+    calls = []
+    build = cg.preconditioner
+    monkeypatch.setattr(cg, "preconditioner", lambda *args: calls.append(1) or build(*args))
+    result, _, objective = _counted_newton(X, y, cg.ReusedPreconditioner())
+    return result, len(calls), objective
+
+
+def _assert_same_model(coef, expected, shape):
+    """Equal up to what max|grad| <= 1e-10 allows, once the free shift is removed.
+
+    Adding the same value to every class's intercept changes no prediction:
+    conjugate gradients and the minimum-norm Cholesky step may end apart
+    along it. Centring over classes removes it (the L2 penalty already
+    centres every weight column at the optimum).
+    """
+    centred = [c.reshape(shape) - c.reshape(shape).mean(axis=0) for c in (coef, expected)]
+    np.testing.assert_allclose(*centred, atol=1e-6 * np.abs(centred[1]).max())
+
+
+def test_newton_cg_takes_the_diagonal_where_the_blocks_cost_most(monkeypatch, load_benchmark):
+    # the look-alike of libras (360 x 90 x 15, columns of one scale): the
+    # blocks would cost about 60 products, and the diagonal serves every step
+    from sk_softmax.solvers import cg
+
+    X, y = load_benchmark("tables").table("libras-like")
+    exact, _, _ = _counted_newton(X, y, cholesky_direction)
+    result, blocks, objective = _counted_blocks(monkeypatch, X, y)
+    assert cg.block_cost(objective) > cg._DIAGONAL_FIRST
+    assert result.converged and blocks == 0
+    _, grad = objective.loss_gradient(result.coef)
+    assert np.abs(grad).max() <= 1e-10
+    _assert_same_model(result.coef, exact.coef, objective.shape)
+
+
+def test_correlated_columns_hand_the_diagonal_over_to_the_blocks(monkeypatch):
+    # 20 redundant columns of 70: a diagonal solve hits its cap (half the
+    # blocks' cost) and the blocks take over, for good
+    X, y = _wide_short_problem(n_redundant=20)
+    exact, _, _ = _counted_newton(X, y, cholesky_direction)
+    result, blocks, objective = _counted_blocks(monkeypatch, X, y)
+    assert result.converged and blocks >= 1
+    _assert_same_model(result.coef, exact.coef, objective.shape)
+
+
+def test_block_cost_grows_with_the_blocks_against_the_products():
+    from sk_softmax.solvers.cg import block_cost
+
+    class Shape:
+        def __init__(self, n, k, d):
+            self.n_samples, self.shape = n, (k, d)
+
+    # libras-like 360 x 90 x 15: the blocks cost about 60 products; vowel-like 990 x 13 x 11, 7
+    assert 40 < block_cost(Shape(360, 15, 91)) < 80
+    assert block_cost(Shape(990, 11, 14)) < 10
+    # rows beyond the blocks' sample make products dearer, the blocks not
+    assert block_cost(Shape(10**6, 10, 101)) < block_cost(Shape(10**4, 10, 101))

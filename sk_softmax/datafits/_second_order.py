@@ -15,21 +15,28 @@ each block standardised before any product, so that features of 1e300
 cannot overflow.
 """
 
+import functools
+
 import numpy as np
 from scipy import sparse
 
 from ._blocks import _BLOCK_VALUES
 
 
+@functools.lru_cache(maxsize=32)
 def _pairs(n):
     """The pairs ``a <= b`` of ``range(n)`` (two index arrays) and their positions, (n, n).
 
     ``position[a, b] = position[b, a]`` is the index of the pair: a symmetric
     matrix stored as its upper triangle, unpacked by ``packed[position]``.
+    Cached (read-only arrays): building them took a quarter of a Newton
+    step on iris (0.25 ms of a 1.7 ms fit, twice per step).
     """
     first, second = np.triu_indices(n)
     position = np.empty((n, n), dtype=np.intp)
     position[first, second] = position[second, first] = np.arange(first.size)
+    for index in (first, second, position):
+        index.flags.writeable = False
     return first, second, position
 
 
