@@ -259,7 +259,7 @@ def feasible(solver, problem):
 
 def resolved(problem):
     """The solver that ``SoftmaxClassifier()`` picks on this problem."""
-    return choose_solver(problem.X.shape[1] + 1, problem.n_classes)
+    return choose_solver(problem.X.shape[1] + 1, problem.n_classes, problem.X.shape[0])
 
 
 def make_estimator(solver, problem, **params):

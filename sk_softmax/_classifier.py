@@ -98,8 +98,10 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         working sets, the one solver for a penalty with a norm
         (``l1_ratio > 0``). "auto" picks "prox-newton" when the penalty
         has a norm (``l1_ratio > 0`` and ``C`` finite), otherwise
-        "newton-cholesky" when ``(n_features + fit_intercept) * n_classes
-        <= 500`` and "newton-cg" beyond. On tall data (``n_samples >= 400 (n_features + 1)
+        "newton-cholesky" when an exact Hessian costs at most 100
+        Hessian-vector products (``sk_softmax.solvers.hessian_cost``: about
+        ``(n_classes + 1) (n_features + 2) / 8``, more on short tables) and
+        "newton-cg" beyond. On tall data (``n_samples >= 400 (n_features + 1)
         n_classes``) they start from a random subsample's optimum and take
         their Hessian from it, the gradient and ``tol`` staying exact.
         "sgd" runs epochs of shuffled minibatches of ``batch_size`` rows

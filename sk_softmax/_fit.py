@@ -171,7 +171,7 @@ def solver_name(settings, problem):
         return settings.solver
     if not problem.penalty.is_smooth:
         return "prox-newton"
-    return choose_solver(problem.shape[1], problem.shape[0])
+    return choose_solver(problem.shape[1], problem.shape[0], problem.datafit.n_samples)
 
 
 @dataclass

@@ -28,27 +28,56 @@ from .prox_newton import ProxNewton
 SOLVERS = {solver.name: solver for solver in (LBFGS(), NewtonCG(), NewtonCholesky(), ProxNewton())}
 
 
-def choose_solver(n_dof, n_classes):
+def choose_solver(n_dof, n_classes, n_samples):
     """The solver ``solver="auto"`` picks, from the problem's shape.
 
-    ``newton-cholesky`` when ``n_dof * n_classes <= 500``, ``newton-cg``
-    otherwise. One exact Hessian costs about ``n (n_dof K)^2`` operations
-    (a dense symmetric product, fast per operation), one Hessian-vector
-    product ``4 n n_dof K``; with the class-block preconditioner a Newton-CG
-    step takes 5 to 20 products on well-conditioned data and up to a hundred
-    on strongly collinear data, where the exact Hessian is the safe choice
-    while it is cheap. Measured on this package's benchmarks (digits, with
-    650 parameters: newton-cg 2 to 3 times faster; synthetic collinear data
-    with 303 parameters: newton-cholesky 10 times faster). The number of
-    samples does not enter (both costs grow linearly with it), nor does
-    sparsity: Hessian blocks are dense either way, and for sparse data with
-    many features the parameter count alone rules the Hessian out. On tall
-    data both Newton solvers take their Hessian from a subsample
-    (``_subsample.SampledDirection``), which divides either cost by the same factor.
+    ``newton-cholesky`` when an exact Hessian and its factorisation cost at
+    most ``_HESSIAN_PRODUCTS`` Hessian-vector products (:func:`hessian_cost`)
+    and it has at most ``_MAX_CHOLESKY`` rows, ``newton-cg`` otherwise.
+    With the class-block preconditioner a Newton-CG step takes 5 to 20
+    products on well-conditioned data and up to a hundred on strongly
+    collinear data, where the exact Hessian (whose factor then serves
+    several steps, :class:`~.newton.ReusedFactor`) is the safe choice while
+    it costs no more than that. Measured on one core, newton-cholesky
+    against newton-cg: look-alikes of texture (451 coefficients, a Hessian
+    worth 66 products) 0.27 s against 2.6 s, of letter (442, 62) 0.28
+    against 0.32 s, of optdigits (650, 97) 0.47 against 0.70 s; digits
+    (650, 110) 0.11 against 0.08 s, standardised 0.07 against 0.04 s; a
+    look-alike of libras (1365 coefficients, 360 rows: the factorisation
+    alone is worth 430 products) 0.18 against 0.007 s; a raw, collinear
+    look-alike table of 100000 x 30 x 20 (620, 84) 2.0 against 5.2 s, but a
+    well-conditioned one of that shape (``make_classification``) 1.8
+    against 1.0 s: the exact Hessian loses less where it loses. Sparsity does not
+    enter: Hessian blocks are dense either way, and for sparse data with
+    many features the size alone rules the Hessian out. On tall data both
+    Newton solvers take their Hessian from a subsample
+    (``_subsample.SampledDirection``), which divides either cost by the
+    same factor.
     """
-    if n_dof * n_classes <= 500:
+    size = n_dof * n_classes
+    if size <= _MAX_CHOLESKY and hessian_cost(n_dof, n_classes, n_samples) <= _HESSIAN_PRODUCTS:
         return "newton-cholesky"
     return "newton-cg"
 
 
-__all__ = ["SOLVERS", "Solver", "SolverResult", "choose_solver"]
+# "auto": the most Hessian-vector products a Hessian may cost for newton-cholesky,
+# and the most rows of a Hessian it factorises.
+_HESSIAN_PRODUCTS = 100
+_MAX_CHOLESKY = 2000
+
+
+def hessian_cost(n_dof, n_classes, n_samples):
+    """An exact Hessian and its Cholesky factorisation, in Hessian-vector products.
+
+    Multiply-adds: the ``K (K + 1) / 2`` distinct class blocks of ``n_dof
+    (n_dof + 1) / 2`` entries each, per row, and ``(K n_dof)^3 / 6`` for the
+    factorisation; a product ``2 n K n_dof``. Per row that is ``(K + 1)
+    (n_dof + 1) / 8`` products, plus ``(K n_dof)^2 / (12 n)`` for the
+    factorisation, which only matters on short tables.
+    """
+    size = n_dof * n_classes
+    per_row = (n_classes + 1) * (n_dof + 1) / 8
+    return per_row + size**2 / (12 * max(n_samples, 1))
+
+
+__all__ = ["SOLVERS", "Solver", "SolverResult", "choose_solver", "hessian_cost"]
