@@ -222,13 +222,14 @@ def solver_callback(problem, monitor):
     return callback
 
 
-def solve(problem, settings, start, *, monitor=None, presolve=True):
+def solve(problem, settings, start, *, monitor=None, presolve=True, memory=None):
     """Run the solver on ``problem`` from ``start`` (original coordinates).
 
     ``monitor(n_iter, model)``, if given, is told of every iteration (``model()``
     gives the canonical coefficients after it) and may return True to stop;
     ``monitor.close(model)`` ends its task. ``presolve``: whether a cold
-    start on tall data may first solve a subsample.
+    start on tall data may first solve a subsample. ``memory``: the
+    solver's, kept by a path across its ``C`` values (``Solver.solve``).
     """
     name = solver_name(settings, problem)
     solver = SOLVERS[name]
@@ -236,7 +237,7 @@ def solve(problem, settings, start, *, monitor=None, presolve=True):
     result = solver.solve(
         problem.datafit, problem.solver_penalty, problem.to_solver(start), tol=settings.tol,
         max_iter=settings.max_iter, verbose=settings.verbose, callback=callback,
-        presolve=presolve,
+        presolve=presolve, memory=memory,
     )  # fmt: skip
     if monitor is not None:
         monitor.close(lambda: problem.to_model(result.coef))

@@ -66,7 +66,8 @@ def _warm_start(problem, history, new_log_C):
     first evaluation, at the chosen start, is then free (:class:`_Remembered`).
     On digits, 5 folds x 10 Cs, this takes 167 Newton steps in all, against
     251 from the last optimum alone and 559 from cold starts (a quadratic
-    through three optima, tried too, did no better).
+    through three optima, tried too, did no better; nor did the last
+    optimum's weights scaled by the ratio of the Cs, on 5000 x 20 x 5).
     """
     objective = SmoothObjective(problem.datafit, problem.solver_penalty)
     best = history[-1][1]
@@ -85,10 +86,15 @@ def run_path(data, weights, settings, Cs, order, n_threads=1, moments=None):
     Returns the :class:`~sk_softmax._fit.FitResult` of each ``C``, in the
     order of ``Cs``. For a sparse penalty the start is the last optimum (its
     zeros are the next fit's first working set); for the ridge the better of
-    it and its secant extrapolation (:func:`_warm_start`).
+    it and its secant extrapolation (:func:`_warm_start`). The solver keeps
+    its ``memory`` from one ``C`` to the next: the Newton solvers try their
+    last Hessian factor (or class blocks) first, so that a path of 10 Cs on
+    5 folds of 5000 x 20 x 5 builds 27 Hessians instead of 61 (and take
+    205 Hessian-vector products instead of 125).
     """
     results = [None] * len(Cs)
     history = []  # (log C, optimum) along the path, the last two
+    memory = {}  # the solver's, from one C to the next (its Hessian factor, say)
     for j in order:
         at_C = replace(settings, C=Cs[j])
         problem = build_problem(data, weights, at_C, n_threads, moments)
@@ -99,7 +105,7 @@ def run_path(data, weights, settings, Cs, order, n_threads=1, moments=None):
             start = _warm_start(problem, history, np.log(Cs[j]))
         else:
             start = history[-1][1]
-        results[j] = solve(problem, at_C, start, presolve=not history)
+        results[j] = solve(problem, at_C, start, presolve=not history, memory=memory)
         history = [*history[-1:], (np.log(Cs[j]), results[j].coef)]
     return results
 

@@ -418,3 +418,43 @@ def test_block_cost_grows_with_the_blocks_against_the_products():
     assert block_cost(Shape(990, 11, 14)) < 10
     # rows beyond the blocks' sample make products dearer, the blocks not
     assert block_cost(Shape(10**6, 10, 101)) < block_cost(Shape(10**4, 10, 101))
+
+
+@pytest.mark.parametrize("solver", ["newton-cholesky", "newton-cg"])
+def test_a_memory_kept_across_Cs_gives_the_same_optima_for_fewer_hessians(solver, monkeypatch):
+    # a regularisation path: the next C on the same rows starts from the last
+    # optimum and tries the last factor (or class blocks) first
+    from sk_softmax import _fit
+    from sk_softmax.backends import backend_of
+    from sk_softmax.datafits.numpy import SoftmaxDatafit
+
+    X, y = make_classification(
+        n_samples=3000, n_features=15, n_informative=8, n_classes=5, random_state=2
+    )
+    built = []
+    for method in ("hessian", "class_blocks"):
+        original = getattr(SoftmaxDatafit, method)
+        monkeypatch.setattr(
+            SoftmaxDatafit, method,
+            lambda self, *a, _o=original, **k: built.append(1) or _o(self, *a, **k),
+        )  # fmt: skip
+    data, weights = backend_of(X).fit_data(SoftmaxClassifier(), X, y, None)
+
+    def path(memory):
+        built.clear()
+        solutions, coef = [], None
+        for C in (0.1, 1.0, 10.0, 100.0):
+            settings = _fit.Settings(C=C, solver=solver, tol=1e-10)
+            problem = _fit.build_problem(data, _fit.weigh(data, weights, None, C), settings)
+            start = _fit.start_point(problem, settings.tol) if coef is None else coef
+            result = _fit.solve(problem, settings, start, memory=memory)
+            assert result.converged
+            coef = result.coef
+            solutions.append(coef)
+        return solutions, len(built)
+
+    fresh, fresh_built = path(None)
+    kept, kept_built = path({})
+    assert kept_built < fresh_built
+    for a, b in zip(kept, fresh, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6 * np.abs(b).max())

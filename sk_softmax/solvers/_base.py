@@ -74,22 +74,37 @@ class Solver:
                 )
 
     def solve(self, datafit, penalty, coef0, *, tol, max_iter, verbose=0, callback=None,
-              presolve=True):  # fmt: skip
+              presolve=True, memory=None):  # fmt: skip
         """Minimise from ``coef0`` (raveled, solver coordinates); a :class:`SolverResult`.
 
         ``presolve``: on tall data, whether a cold start may first solve a
         subsample (see :mod:`sk_softmax.solvers._subsample`); a warm start
-        keeps its start as it is.
+        keeps its start as it is. ``memory``: a dict that a caller keeps
+        across fits on the same rows (the ``C`` values of a regularisation
+        path), in which a solver may leave what serves the next fit (the
+        Newton solvers: their last Hessian factor or preconditioner).
         """
         self.check(datafit, penalty)
         coef0 = np.array(coef0, dtype=np.float64).ravel()
         return self._solve(
             datafit, penalty, coef0, tol=tol, max_iter=max_iter, verbose=verbose,
-            callback=callback, presolve=presolve,
+            callback=callback, presolve=presolve, memory={} if memory is None else memory,
         )  # fmt: skip
 
-    def _solve(self, datafit, penalty, coef0, **options):
+    def _solve(self, datafit, penalty, coef0, *, memory, **options):
         raise NotImplementedError
+
+
+def same_rows(objective, previous):
+    """Whether ``objective`` is on the rows of ``previous`` (None: no): the next ``C`` of a path.
+
+    Not so for a subsample's objective and the full one's.
+    """
+    return (
+        previous is not None
+        and objective.shape == previous.shape
+        and objective.n_samples == previous.n_samples
+    )
 
 
 def max_abs(grad):

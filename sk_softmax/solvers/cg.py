@@ -6,7 +6,7 @@ Only Hessian-vector products are needed, two passes over ``X`` each, no
 
 import numpy as np
 
-from ._base import EPS, Solver
+from ._base import EPS, Solver, same_rows
 from ._pcg import cg_direction
 from ._smooth import SmoothObjective
 from .newton import cholesky_solve, newton
@@ -20,8 +20,9 @@ class ReusedPreconditioner:
     whole CG solve near the optimum, where the Hessian hardly changes from
     one step to the next. The blocks are rebuilt only when the last solve
     needed clearly more products (1.5 times, plus 2) than the first solve
-    after the last rebuild, or when the loss changes (a subsample's, then
-    the full one's).
+    after the last rebuild, or when the loss changes rows (a subsample's,
+    then the full one's); along a regularisation path (the next ``C`` on
+    the same rows, through the solver's ``memory``) they carry over.
 
     Where products are cheap against the blocks (few rows and wide blocks:
     :func:`block_cost` over ``_DIAGONAL_FIRST`` products), the Hessian's
@@ -40,21 +41,21 @@ class ReusedPreconditioner:
         self.diagonal_cap = None  # products a diagonal solve may take (None: blocks)
 
     def __call__(self, objective, coef, grad, tol=0.0):
-        if objective is not self.objective:
+        if not same_rows(objective, self.objective):
             cost = block_cost(objective)
             self.diagonal_cap = int(cost // 2) if cost > _DIAGONAL_FIRST else None
+            self.precondition = None
+        self.objective = objective
         if self.diagonal_cap is not None:
-            self.objective = objective
-            step, count, reached = cg_direction(
+            step, _, reached = cg_direction(
                 objective, coef, grad, diagonal(objective, coef), tol, max_cg=self.diagonal_cap
             )
             if reached:
                 return step
-            self.diagonal_cap, self.objective = None, None  # the blocks, for good
-        stale = self.last_count > 1.5 * self.fresh_count + 2
-        rebuild = objective is not self.objective or stale
+            self.diagonal_cap = None  # the blocks, for good
+        rebuild = self.precondition is None or self.last_count > 1.5 * self.fresh_count + 2
         if rebuild:
-            self.objective, self.precondition = objective, preconditioner(objective, coef)
+            self.precondition = preconditioner(objective, coef)
         step, self.last_count, _ = cg_direction(objective, coef, grad, self.precondition, tol)
         if rebuild:
             self.fresh_count = self.last_count
@@ -126,6 +127,6 @@ class NewtonCG(Solver):
     )  # fmt: skip
     penalty_methods = ("value", "value_add_gradient", "curvature", "flat_curvature", "free_columns")
 
-    def _solve(self, datafit, penalty, coef0, **options):
-        objective = SmoothObjective(datafit, penalty)
-        return newton(ReusedPreconditioner(), objective, coef0, **options)
+    def _solve(self, datafit, penalty, coef0, *, memory, **options):
+        direction = memory.setdefault(self.name, ReusedPreconditioner())
+        return newton(direction, SmoothObjective(datafit, penalty), coef0, **options)

@@ -101,5 +101,5 @@ class LBFGS(Solver):
     datafit_methods = ("loss_gradient", "subsample", "hessp", "class_blocks", "hessian_diagonal")
     penalty_methods = ("value", "value_add_gradient", "curvature", "flat_curvature", "free_columns")
 
-    def _solve(self, datafit, penalty, coef0, **options):
+    def _solve(self, datafit, penalty, coef0, *, memory, **options):
         return lbfgs(SmoothObjective(datafit, penalty), coef0, **options)

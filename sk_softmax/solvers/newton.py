@@ -21,7 +21,7 @@ from functools import partial
 import numpy as np
 from scipy import linalg
 
-from ._base import EPS, Solver, SolverResult, max_abs, report
+from ._base import EPS, Solver, SolverResult, max_abs, report, same_rows
 from ._pcg import cg_direction
 from ._smooth import SmoothObjective
 from ._subsample import SampledDirection, presolve_on, sample_of
@@ -248,8 +248,10 @@ class ReusedFactor:
     products (:func:`reuse_budget`, half a Hessian's cost), and renewed
     at the next step once a solve takes more than a third of that (before
     an ageing factor costs a failed solve); when a solve fails, or the loss
-    changes (a subsample's, then the full one's), the Hessian is rebuilt at
-    the current point and its exact step taken. The residual is driven
+    changes rows (a subsample's, then the full one's), the Hessian is
+    rebuilt at the current point and its exact step taken. Along a
+    regularisation path (the next ``C`` on the same rows, through the
+    solver's ``memory``) the factor carries over, and is tried first. The residual is driven
     below ``tol / 100`` (not ``tol / 2``): the last step then lands as far
     below ``tol`` as an exact Newton step would, for a few products more.
 
@@ -266,7 +268,9 @@ class ReusedFactor:
 
     def __call__(self, objective, coef, grad, tol=0.0):
         if objective is not self.objective:
-            self.objective, self.budget, self.stale = objective, reuse_budget(objective), True
+            self.stale = self.stale or not same_rows(objective, self.objective)
+            self.objective, self.budget = objective, reuse_budget(objective)
+            self.stale = self.stale or self.budget == 0
         if not self.stale:
             system = self.system
             step, count, reached = cg_direction(
@@ -312,5 +316,6 @@ class NewtonCholesky(Solver):
     datafit_methods = ("loss_gradient", "hessian", "two_class_hessian", "hessp", "subsample")
     penalty_methods = ("value", "value_add_gradient", "curvature", "flat_curvature", "free_columns")
 
-    def _solve(self, datafit, penalty, coef0, **options):
-        return newton(ReusedFactor(), SmoothObjective(datafit, penalty), coef0, **options)
+    def _solve(self, datafit, penalty, coef0, *, memory, **options):
+        direction = memory.setdefault(self.name, ReusedFactor())
+        return newton(direction, SmoothObjective(datafit, penalty), coef0, **options)

@@ -315,7 +315,8 @@ class ProxNewton(Solver):
     datafit_methods = ("loss_gradient", "hessian", "hessp", "subsample", "columns")
     penalty_methods = ("value", "smooth_part", "nonsmooth_part", "free_columns", "columns")
 
-    def _solve(self, datafit, penalty, coef0, *, tol, max_iter, verbose, callback, presolve):
+    def _solve(self, datafit, penalty, coef0, *, tol, max_iter, verbose, callback, presolve,
+               memory):  # fmt: skip
         ridge, norm = penalty.smooth_part(), penalty.nonsmooth_part()
         options = dict(tol=tol, max_iter=max_iter, verbose=verbose, callback=callback,
                        presolve=presolve)  # fmt: skip

@@ -134,7 +134,8 @@ class SGD(Solver):
     def _score(self, coef, value):
         return value if self.validation is None else self.validation.loss(coef)
 
-    def _solve(self, datafit, penalty, coef0, *, tol, max_iter, verbose, callback, presolve):
+    def _solve(self, datafit, penalty, coef0, *, tol, max_iter, verbose, callback, presolve,
+               memory):  # fmt: skip
         objective = SmoothObjective(datafit, penalty)
         epoch_runner = _Epoch(datafit, penalty, self.batch_size, self.rng)
         coef = _centred(np.asarray(coef0, dtype=np.float64), datafit.shape)
