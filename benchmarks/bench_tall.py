@@ -8,6 +8,11 @@ float64 and in float32. It also gives each fit's solver and iterations, its gap 
 tightest of the fits, and its peak extra memory (``tracemalloc``, one untimed fit) as a
 multiple of the size of ``X``.
 
+A second table times one pass of the data term (loss and gradient, what every
+iteration on all rows costs) against the same pairs: ours (float32 blocks cast to
+float64 one at a time), and, for float32 data, the same pass written here with its two
+products in float32 (:func:`float32_pass`), the design that issue asked to try.
+
     python benchmarks/bench_tall.py [--n 1000000] [--repeats 3] [--baseline ../main]
 
 Writes ``benchmarks/results/bench_tall.md`` (``--out`` to change).
@@ -27,6 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_fit  # noqa: E402
+from _provenance import git_state  # noqa: E402
 
 from sk_softmax import SoftmaxClassifier, objective  # noqa: E402
 
@@ -48,6 +54,58 @@ def peak_over_x(make, X, y):
     finally:
         tracemalloc.stop()
     return peak / X.nbytes
+
+
+def float32_pass(X, y, coef, block_rows=4766):
+    """One loss-and-gradient pass with both products in float32, the softmax in float64.
+
+    The data term's pass as ``datafits/numpy.py`` makes it (row blocks of
+    about 4 MB, class-major softmax, float64 sums over blocks), but with
+    ``W X_b^T`` and ``R_b^T X_b`` multiplied in float32 instead of a float64
+    cast of each block: the cost the float32 arithmetic could save.
+    """
+    from sk_softmax.datafits.numpy import _softmax_block
+
+    n_classes = coef.shape[0]
+    weights32 = coef[:, :-1].astype(np.float32)
+    grad = np.zeros((n_classes, X.shape[1]))
+    value = 0.0
+    for start in range(0, X.shape[0], block_rows):
+        block = X[start : start + block_rows]
+        labels = y[start : start + block_rows]
+        raw = (weights32 @ block.T).astype(np.float64)
+        raw += coef[:, -1:]
+        residual, ce = _softmax_block(raw, labels)
+        residual[labels, np.arange(labels.size)] -= 1.0
+        residual /= X.shape[0]
+        value += ce.sum() / X.shape[0]
+        grad += residual.astype(np.float32) @ block
+    return value, grad
+
+
+def pass_rows(n, dtype, repeats):
+    """One pass of ours (and of :func:`float32_pass` on float32 data) against the pairs."""
+    X, y = bench_fit.make_dense(n, 100, 10, dtype)
+    bare = bench_fit.bare_products(X, 10)
+    problem = bench_fit.Problem(f"dense-{dtype}", X, y, "dense", 1.0)
+    times = {"ours": [], "float32 products": []}
+    codes = np.unique(y, return_inverse=True)[1]
+    coef = np.random.default_rng(0).standard_normal((10, 101)) * 0.01
+    for _ in range(repeats):  # interleaved
+        times["ours"].append(bench_fit.loss_costs(problem, repeats=1)["loss_gradient"])
+        if dtype == "float32":
+            start = time.perf_counter()
+            float32_pass(X, codes, coef)
+            times["float32 products"].append(time.perf_counter() - start)
+    rows = []
+    for name, values in times.items():
+        if values:
+            seconds = statistics.median(values)
+            rows.append(
+                f"| {n} x 100 x 10 {dtype} | {name} | {seconds:.3g} | "
+                f"{seconds / bare['float64']:.2f} | {seconds / bare['float32']:.2f} |"
+            )
+    return rows
 
 
 def measure(n, dtype, fits, repeats):
@@ -91,7 +149,7 @@ def main(argv=None):
         "",
         f"`python benchmarks/bench_tall.py {' '.join(sys.argv[1:] if argv is None else argv)}`",
         "",
-        f"- code: git {bench_fit._git_state()}; python {platform.python_version()}, numpy "
+        f"- code: git {git_state()}; python {platform.python_version()}, numpy "
         f"{np.__version__}; {os.cpu_count()} cores; load average at the start: {load}",
         f"- medians of {args.repeats} interleaved default fits; thread pools as they are",
     ]
@@ -105,8 +163,25 @@ def main(argv=None):
         table += rows
         lines.append(pair)
         print("\n".join(rows), flush=True)
+    passes = [
+        "| data | pass | time (s) | / f64 pair | / f32 pair |",
+        "|---|---|---|---|---|",
+    ]
+    for dtype in ("float64", "float32"):
+        rows = pass_rows(args.n, dtype, args.repeats)
+        passes += rows
+        print("\n".join(rows), flush=True)
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    lines += [f"- load average at the end: {load}", "", *table, ""]
+    lines += [
+        f"- load average at the end: {load}",
+        "",
+        *table,
+        "",
+        "One pass of the data term:",
+        "",
+        *passes,
+        "",
+    ]
     lines.append(
         "Pair: `X @ W.T` plus `X.T @ R` with the shapes of one gradient (W: 10 x 100, "
         "R: n x 10), in X's dtype for the f32 pair of float32 data. Gap: relative to the "
