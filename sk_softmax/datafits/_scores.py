@@ -15,6 +15,8 @@ scale``.
 import numpy as np
 from scipy import sparse
 
+from ._second_order import proba_rows
+
 
 class Scores:
     """The score passes of the NumPy data term (see the module docstring)."""
@@ -25,7 +27,7 @@ class Scores:
         Row ``i`` is ``row_weights_i (p_i - e_{y_i})[classes] (x) x~_i``.
         """
         xt = self._augmented(block, mean, scale)
-        residual = proba[:, rows][classes] - (self.y[rows][None, :] == classes[:, None])
+        residual = proba_rows(proba, rows)[classes] - (self.y[rows][None, :] == classes[:, None])
         residual *= row_weights
         return (residual.T[:, :, None] * xt[:, None, :]).reshape(xt.shape[0], -1)
 

@@ -23,6 +23,21 @@ from scipy import sparse
 from ._blocks import _BLOCK_VALUES
 
 
+def proba_rows(proba, rows):
+    """The kept probabilities of the samples ``rows``, float64, shape (n_classes, m).
+
+    A view when they are kept in float64. Kept in float32 (for float32 ``X``)
+    they are cast and renormalised, so that ``1 - p_k`` is the sum of the
+    other classes' as the second-order formulas assume (to float64 rounding).
+    """
+    p = proba[:, rows]
+    if p.dtype == np.float64:
+        return p
+    p = p.astype(np.float64)
+    p /= p.sum(axis=0)
+    return p
+
+
 @functools.lru_cache(maxsize=32)
 def _pairs(n):
     """The pairs ``a <= b`` of ``range(n)`` (two index arrays) and their positions, (n, n).
@@ -112,7 +127,7 @@ class SecondOrder:
         diagonal = np.flatnonzero(first == second)
 
         def pair_weights(rows):
-            p = proba[:, rows]
+            p = proba_rows(proba, rows)
             q = p[classes]
             weights = q[first] * q[second]
             weights *= -1.0
@@ -166,7 +181,7 @@ class SecondOrder:
 
         def work(rows, block):
             xt = self._augmented(block, mean, scale)
-            p = proba[:, rows]
+            p = proba_rows(proba, rows)
             a = xt * np.sqrt(self.sw[rows] * p[0] * p[1])[:, None]
             return (a.T @ a,)  # numpy's symmetric rank-k update: half the work
 
@@ -182,7 +197,7 @@ class SecondOrder:
         proba = self._proba_at(coef)
 
         def work(rows, block):
-            p = proba[:, rows]
+            p = proba_rows(proba, rows)
             w = p * (1.0 - p) * self.sw[rows]  # (n_classes, m)
             if sparse.issparse(block):
                 return (self._sparse_diagonal(block, w, mean, scale),)
@@ -230,7 +245,7 @@ class SecondOrder:
 
         def work(rows, block):
             xt = self._augmented(block, mean, scale)
-            p = proba[:, rows]
+            p = proba_rows(proba, rows)
             root = np.sqrt(p * (1.0 - p) * self.sw[rows])
             gram = np.empty((n_classes, n_dof, n_dof))
             for k in range(n_classes):  # symmetric rank-k updates: half a product each
