@@ -59,28 +59,36 @@ def peak_over_x(make, X, y):
 def float32_pass(X, y, coef, block_rows=4766):
     """One loss-and-gradient pass with both products in float32, the softmax in float64.
 
-    The data term's pass as ``datafits/numpy.py`` makes it (row blocks of
-    about 4 MB, class-major softmax, float64 sums over blocks), but with
-    ``W X_b^T`` and ``R_b^T X_b`` multiplied in float32 instead of a float64
-    cast of each block: the cost the float32 arithmetic could save.
+    The data term's pass as ``datafits/numpy.py`` makes it, the same work step
+    for step (row blocks of about 4 MB, class-major softmax, the
+    probabilities kept for Hessian products, the intercept's gradient,
+    float64 sums over blocks), but with ``W X_b^T`` and ``R_b^T X_b``
+    multiplied in float32 instead of a float64 cast of each block: the cost
+    the float32 arithmetic could save. Returns ``(value, weights' gradient,
+    intercept's gradient, probabilities)``.
     """
     from sk_softmax.datafits.numpy import _softmax_block
 
-    n_classes = coef.shape[0]
+    n_classes, n = coef.shape[0], X.shape[0]
     weights32 = coef[:, :-1].astype(np.float32)
+    sw = np.full(n, 1.0 / n)
+    proba = np.empty((n_classes, n), dtype=X.dtype)
     grad = np.zeros((n_classes, X.shape[1]))
+    grad_intercept = np.zeros(n_classes)
     value = 0.0
-    for start in range(0, X.shape[0], block_rows):
-        block = X[start : start + block_rows]
-        labels = y[start : start + block_rows]
+    for start in range(0, n, block_rows):
+        rows = slice(start, min(start + block_rows, n))
+        block, labels = X[rows], y[rows]
         raw = (weights32 @ block.T).astype(np.float64)
         raw += coef[:, -1:]
         residual, ce = _softmax_block(raw, labels)
+        proba[:, rows] = residual
         residual[labels, np.arange(labels.size)] -= 1.0
-        residual /= X.shape[0]
-        value += ce.sum() / X.shape[0]
+        residual *= sw[rows]
+        value += sw[rows] @ ce
         grad += residual.astype(np.float32) @ block
-    return value, grad
+        grad_intercept += residual.sum(axis=1)
+    return value, grad, grad_intercept, proba
 
 
 def pass_rows(n, dtype, repeats):

@@ -92,7 +92,8 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         conditioning) and stop on the same gradient criterion ``tol``.
         "newton-cholesky" is Newton's method with the exact Hessian;
         "newton-cg" truncated Newton on Hessian-vector products,
-        preconditioned by the Hessian's class blocks; "lbfgs" scipy's
+        preconditioned by the Hessian's class blocks (or its diagonal where
+        those cost more than 40 products); "lbfgs" scipy's
         L-BFGS-B, finished by Newton steps if it stalls on the float64
         resolution of the objective; "prox-newton" proximal Newton with
         working sets, the one solver for a penalty with a norm

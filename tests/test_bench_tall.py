@@ -19,13 +19,17 @@ def test_the_float32_pass_is_the_data_terms_loss_and_gradient(bench, load_benchm
     X, y = load_benchmark("bench_fit").make_dense(3000, 100, 10, "float32")
     codes = np.unique(y, return_inverse=True)[1]
     coef = np.random.default_rng(1).standard_normal((10, 101)) * 0.1
-    value, grad = bench.float32_pass(X, codes, coef, block_rows=700)
+    value, grad, grad_intercept, proba = bench.float32_pass(X, codes, coef, block_rows=700)
     ours = SoftmaxDatafit(X, codes, 10, np.ones(X.shape[0]), True)
     expected_value, expected = ours.loss_gradient(coef.ravel())
-    expected = expected.reshape(10, 101)[:, :-1]
+    expected = expected.reshape(10, 101)
     # float32 products: about 1e-7 relative to the terms summed (|x| ~ 1, |r| <= 1)
     assert value == pytest.approx(expected_value, rel=1e-5)
-    np.testing.assert_allclose(grad, expected, atol=1e-5)
+    np.testing.assert_allclose(grad, expected[:, :-1], atol=1e-5)
+    np.testing.assert_allclose(grad_intercept, expected[:, -1], atol=1e-5)
+    # the same work: the probabilities kept, as the data term keeps them
+    assert proba.dtype == ours._proba.dtype
+    np.testing.assert_allclose(proba, ours._proba, atol=1e-5)
 
 
 def test_a_tiny_run_writes_both_tables(bench, tmp_path):

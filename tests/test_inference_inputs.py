@@ -239,6 +239,32 @@ def test_sparse_and_float32_data(wine, fitted):
     assert np.abs(fit32.coef_ - fitted.coef_).max() > 0  # other data, other fit
 
 
+def test_float32_data_beyond_one_block_keep_float32_probabilities():
+    # 60000 x 8: no standardised float64 copy, so the data term keeps its
+    # probabilities in float32 (half the memory); the Hessian then carries
+    # their rounding, 2**-24 relative, and the covariances agree with those of
+    # the same values in float64 to a few times that, well within 1e-6
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        n_samples=60000,
+        n_features=8,
+        n_informative=4,
+        n_redundant=0,
+        n_classes=3,
+        random_state=0,
+    )
+    X[:, 7] = X[:, 0] + 1e-3 * np.random.default_rng(0).standard_normal(X.shape[0])
+    X32 = X.astype(np.float32)
+    fit = SoftmaxClassifier(C=np.inf, tol=1e-10).fit(X32, y)
+    for cov_type in ("nonrobust", "HC0"):
+        _same(
+            inference(fit, X32, y, cov_type=cov_type),
+            inference(fit, X32.astype(np.float64), y, cov_type=cov_type),
+            rtol=1e-6,
+        )
+
+
 def test_data_frames_name_the_rows_of_the_tables(wine):
     pd = pytest.importorskip("pandas")
     X, y = wine

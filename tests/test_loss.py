@@ -123,12 +123,37 @@ def test_sparse_and_float32_match_dense_float64():
         assert f == pytest.approx(f0, rel=1e-13)
         np.testing.assert_allclose(g, g0, rtol=1e-11, atol=1e-14)
         # the second-order methods read the probabilities kept in float32 for
-        # float32 data (half their memory): each to 2**-24 relative, and every
-        # entry a sum of products of them with the float64 data
+        # float32 data (half their memory): each to 2**-24 relative. An entry
+        # of the Hessian is a sum of terms s_i w_i x~_ia x~_ib with |w| <= 1/4
+        # (p_k (1 - p_k) or p_k p_l), each of them moved by a few 2**-24
+        xt = np.abs(np.column_stack([X32.astype(np.float64), np.ones(len(y))]))
+        gram = (xt * (sw / sw.sum())[:, None]).T @ xt / 4
+        bound = 4 * 2.0**-24 * np.kron(np.ones((4, 4)), gram)
         product, expected = other.hessp(coef)(v), ref.hessp(coef)(v)
-        np.testing.assert_allclose(product, expected, atol=4 * 2.0**-24 * np.abs(expected).max())
+        assert np.all(np.abs(product - expected) <= bound @ np.abs(v))
         hessian, expected = other.hessian(coef), ref.hessian(coef)
-        np.testing.assert_allclose(hessian, expected, atol=4 * 2.0**-24 * np.abs(expected).max())
+        assert np.all(np.abs(hessian - expected) <= bound)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_probabilities_are_kept_in_the_data_dtype_and_sum_to_one(dtype):
+    # float32 data keep them in float32 (half the memory of the one n x K
+    # array); the second-order methods see them renormalised, so that the
+    # Hessian stays flat along adding one vector to every class's weights
+    rng = np.random.default_rng(3)
+    n, d, k = 2000, 6, 4
+    X = (rng.standard_normal((n, d)) * 3).astype(dtype)
+    y = rng.integers(0, k, n)
+    datafit = SoftmaxDatafit(X, y, k, np.ones(n), True)
+    coef = rng.standard_normal(k * (d + 1)) * 4  # saturated: many p near 0 or 1
+    datafit.loss_gradient(coef)
+    assert datafit._proba.dtype == dtype
+    hessian = datafit.hessian(coef)
+    for j in range(d + 1):
+        shift = np.zeros((k, d + 1))
+        shift[:, j] = 1.0
+        flat = hessian @ shift.ravel()
+        assert np.abs(flat).max() <= 1e-13 * np.abs(hessian).max()
 
 
 @pytest.mark.parametrize("n_threads", [1, 2])

@@ -33,7 +33,8 @@ def choose_solver(n_dof, n_classes, n_samples):
 
     ``newton-cholesky`` when an exact Hessian and its factorisation cost at
     most ``_HESSIAN_PRODUCTS`` Hessian-vector products (:func:`hessian_cost`)
-    and it has at most ``_MAX_CHOLESKY`` rows, ``newton-cg`` otherwise.
+    and the system it solves has at most ``_MAX_CHOLESKY`` rows (``n_dof``
+    for two classes, ``K n_dof`` beyond), ``newton-cg`` otherwise.
     With the class-block preconditioner a Newton-CG step takes 5 to 20
     products on well-conditioned data and up to a hundred on strongly
     collinear data, where the exact Hessian (whose factor then serves
@@ -54,7 +55,7 @@ def choose_solver(n_dof, n_classes, n_samples):
     (``_subsample.SampledDirection``), which divides either cost by the
     same factor.
     """
-    size = n_dof * n_classes
+    size = n_dof if n_classes == 2 else n_dof * n_classes
     if size <= _MAX_CHOLESKY and hessian_cost(n_dof, n_classes, n_samples) <= _HESSIAN_PRODUCTS:
         return "newton-cholesky"
     return "newton-cg"
@@ -69,15 +70,41 @@ _MAX_CHOLESKY = 2000
 def hessian_cost(n_dof, n_classes, n_samples):
     """An exact Hessian and its Cholesky factorisation, in Hessian-vector products.
 
-    Multiply-adds: the ``K (K + 1) / 2`` distinct class blocks of ``n_dof
+    What ``solver="auto"`` weighs (:func:`choose_solver`). Counted in
+    multiply-adds: the ``K (K + 1) / 2`` distinct class blocks of ``n_dof
     (n_dof + 1) / 2`` entries each, per row, and ``(K n_dof)^3 / 6`` for the
     factorisation; a product ``2 n K n_dof``. Per row that is ``(K + 1)
     (n_dof + 1) / 8`` products, plus ``(K n_dof)^2 / (12 n)`` for the
-    factorisation, which only matters on short tables.
+    factorisation, which only matters on short tables. Two classes solve
+    one ``n_dof`` block (``newton._two_class_system``): ``(n_dof + 1) / 8``
+    per row plus ``n_dof^2 / (24 n)``.
+
+    Parameters
+    ----------
+    n_dof : int
+        Coefficients per class: ``n_features + fit_intercept``.
+    n_classes : int
+    n_samples : int
+        Rows of the data (or of the subsample whose Hessian tall data use).
+
+    Returns
+    -------
+    cost : float
+        The Hessian and its factorisation, in Hessian-vector products.
+
+    Examples
+    --------
+    >>> from sk_softmax.solvers import hessian_cost
+    >>> round(hessian_cost(65, 10, 1797)), round(hessian_cost(65, 10, 5620))  # digits, optdigits
+    (110, 97)
+    >>> round(hessian_cost(200, 2, 500))  # two classes: one 200 x 200 block
+    28
     """
+    n = max(n_samples, 1)
+    if n_classes == 2:
+        return (n_dof + 1) / 8 + n_dof**2 / (24 * n)
     size = n_dof * n_classes
-    per_row = (n_classes + 1) * (n_dof + 1) / 8
-    return per_row + size**2 / (12 * max(n_samples, 1))
+    return (n_classes + 1) * (n_dof + 1) / 8 + size**2 / (12 * n)
 
 
 __all__ = ["SOLVERS", "Solver", "SolverResult", "choose_solver", "hessian_cost"]

@@ -96,9 +96,15 @@ class Solver:
 
 
 def same_rows(objective, previous):
-    """Whether ``objective`` is on the rows of ``previous`` (None: no): the next ``C`` of a path.
+    """Whether ``objective`` may take over ``previous``'s curvature (None: no).
 
-    Not so for a subsample's objective and the full one's.
+    Judged by shape and number of rows only: a subsample's objective and the
+    full one's differ, while the next ``C`` of a path (the only other case
+    where a Newton solver sees a new objective, through ``memory``) is on
+    the same rows. The coordinates may differ (the column scales
+    ``sqrt(std^2 + alpha)`` move with ``C``): what is carried over only
+    preconditions exact products, so a stale basis costs products, not
+    accuracy.
     """
     return (
         previous is not None

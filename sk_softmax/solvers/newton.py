@@ -251,7 +251,9 @@ class ReusedFactor:
     changes rows (a subsample's, then the full one's), the Hessian is
     rebuilt at the current point and its exact step taken. Along a
     regularisation path (the next ``C`` on the same rows, through the
-    solver's ``memory``) the factor carries over, and is tried first. The residual is driven
+    solver's ``memory``) the factor carries over, and is tried first: in the
+    previous ``C``'s coordinates, a preconditioner still, whose conjugate
+    gradients either reach their target or give way to a new Hessian. The residual is driven
     below ``tol / 100`` (not ``tol / 2``): the last step then lands as far
     below ``tol`` as an exact Newton step would, for a few products more.
 

@@ -16,9 +16,9 @@ each minibatch ``B`` steps along
 an unbiased estimate of the gradient whose variance vanishes as ``w`` and
 ``w~`` approach the optimum, so that the iterates converge linearly to it
 and reach ``tol`` as the full-batch solvers do. The steps are preconditioned
-by the Hessian at the snapshot (exact up to 500 coefficients, the size up
-to which ``solver="auto"`` picks "newton-cholesky"; beyond, its class blocks,
-"newton-cg"'s preconditioner, from a sample of rows on large data), with the step
+by the Hessian at the snapshot (exact up to 500 coefficients; beyond, its
+class blocks, "newton-cg"'s preconditioner, from a sample of rows on large
+data), with the step
 ``eta = 1``: a stochastic Newton step whose noise the variance reduction
 removes. An epoch that does not lower the objective is undone and the step
 halved (and the blocks rebuilt there); an accepted one lets the step grow
@@ -36,7 +36,7 @@ from ._smooth import SmoothObjective
 from .newton import cholesky_solve
 
 # Up to this many coefficients the steps are preconditioned by the exact
-# Hessian (the size up to which solver="auto" picks newton-cholesky).
+# Hessian (its inverse, n_coef^2 values, is applied to every minibatch's step).
 _FULL_HESSIAN = 500
 
 

@@ -1,0 +1,192 @@
+"""What the Newton solvers keep between steps and between fits: factors, blocks, budgets.
+
+newton-cholesky's reused factor, newton-cg's class blocks or diagonal, the
+cost models that decide between them, and the memory a regularisation path
+carries from one C to the next: each saves work, and none may change the
+optimum.
+"""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+from sk_softmax import SoftmaxClassifier
+from sk_softmax.solvers.newton import cholesky_direction
+
+
+def _table_problem():
+    """Raw features of very different scales, 7 classes, 1500 rows: a mid-size table
+    where a Hessian costs many Hessian-vector products."""
+    X, y = make_classification(
+        n_samples=1500, n_features=12, n_informative=8, n_classes=7, n_clusters_per_class=1,
+        class_sep=1.5, random_state=7,
+    )  # fmt: skip
+    return X * np.logspace(-2, 3, 12) + np.linspace(0, 500, 12), y
+
+
+def _counted_newton(X, y, direction, tol=1e-10):
+    from sk_softmax import _fit
+    from sk_softmax.backends import backend_of
+    from sk_softmax.solvers.newton import newton
+
+    data, weights = backend_of(X).fit_data(SoftmaxClassifier(), X, y, None)
+    problem = _fit.build_problem(data, _fit.weigh(data, weights, None, 1.0), _fit.Settings())
+    objective = problem.smooth()
+    calls = []
+    hessian = objective.hessian
+    objective.hessian = lambda coef: calls.append(1) or hessian(coef)
+    start = problem.to_solver(_fit.start_point(problem, tol))
+    result = newton(direction, objective, start, tol=tol, max_iter=100)
+    return result, len(calls), objective
+
+
+def test_reused_factor_takes_fewer_hessians_for_the_same_optimum():
+    from sk_softmax.solvers.newton import ReusedFactor, reuse_budget
+
+    X, y = _table_problem()
+    exact, exact_hessians, _ = _counted_newton(X, y, cholesky_direction)
+    reused, reused_hessians, objective = _counted_newton(X, y, ReusedFactor())
+    assert reuse_budget(objective) >= 2
+    assert exact.converged and reused.converged
+    assert exact_hessians == exact.n_iter
+    # the factor is reused: fewer Hessians than steps, and fewer than the exact solver's
+    assert reused_hessians < reused.n_iter and reused_hessians < exact_hessians
+    _, grad = objective.loss_gradient(reused.coef)
+    assert np.abs(grad).max() <= 1e-10
+    # both optima within what max|grad| <= 1e-10 allows (strongly convex in the model)
+    np.testing.assert_allclose(reused.coef, exact.coef, atol=1e-6 * np.abs(exact.coef).max())
+
+
+def test_reused_factor_rebuilds_when_conjugate_gradients_fail(monkeypatch):
+    # a budget of one product: every attempt on the old factor fails, and the
+    # solver falls back to a new Hessian at each step, as the exact solver does
+    from sk_softmax.solvers import newton as newton_module
+
+    monkeypatch.setattr(newton_module, "reuse_budget", lambda objective: 1)
+    X, y = _table_problem()
+    exact, _, _ = _counted_newton(X, y, cholesky_direction)
+    result, hessians, _ = _counted_newton(X, y, newton_module.ReusedFactor())
+    assert result.converged and hessians >= result.n_iter - 1
+    np.testing.assert_allclose(result.coef, exact.coef, atol=1e-6 * np.abs(exact.coef).max())
+
+
+def test_reuse_budget_by_cost():
+    from sk_softmax.solvers.newton import reuse_budget
+
+    class Shape:
+        def __init__(self, n, k, d):
+            self.n_samples, self.shape = n, (k, d)
+
+    assert reuse_budget(Shape(150, 3, 5)) == 0  # iris: a Hessian costs a few products
+    mid = reuse_budget(Shape(2310, 7, 20))
+    assert 5 <= mid < reuse_budget(Shape(5500, 11, 41)) <= 30
+
+
+def _wide_short_problem(n_redundant=0):
+    """Few rows, many columns, many classes: the class blocks cost more than 40 products."""
+    X, y = make_classification(
+        n_samples=240, n_features=70, n_informative=20, n_redundant=n_redundant, n_classes=12,
+        n_clusters_per_class=1, random_state=11,
+    )  # fmt: skip
+    return X, y
+
+
+def _counted_blocks(monkeypatch, X, y):
+    from sk_softmax.solvers import cg
+
+    calls = []
+    build = cg.preconditioner
+    monkeypatch.setattr(cg, "preconditioner", lambda *args: calls.append(1) or build(*args))
+    result, _, objective = _counted_newton(X, y, cg.ReusedPreconditioner())
+    return result, len(calls), objective
+
+
+def _assert_same_model(coef, expected, shape):
+    """Equal up to what max|grad| <= 1e-10 allows, once the free shift is removed.
+
+    Adding the same value to every class's intercept changes no prediction:
+    conjugate gradients and the minimum-norm Cholesky step may end apart
+    along it. Centring over classes removes it (the L2 penalty already
+    centres every weight column at the optimum).
+    """
+    centred = [c.reshape(shape) - c.reshape(shape).mean(axis=0) for c in (coef, expected)]
+    np.testing.assert_allclose(*centred, atol=1e-6 * np.abs(centred[1]).max())
+
+
+def test_newton_cg_takes_the_diagonal_where_the_blocks_cost_most(monkeypatch, load_benchmark):
+    # the look-alike of libras (360 x 90 x 15, columns of one scale): the
+    # blocks would cost about 60 products, and the diagonal serves every step
+    from sk_softmax.solvers import cg
+
+    X, y = load_benchmark("tables").table("libras-like")
+    exact, _, _ = _counted_newton(X, y, cholesky_direction)
+    result, blocks, objective = _counted_blocks(monkeypatch, X, y)
+    assert cg.block_cost(objective) > cg._DIAGONAL_FIRST
+    assert result.converged and blocks == 0
+    _, grad = objective.loss_gradient(result.coef)
+    assert np.abs(grad).max() <= 1e-10
+    _assert_same_model(result.coef, exact.coef, objective.shape)
+
+
+def test_correlated_columns_hand_the_diagonal_over_to_the_blocks(monkeypatch):
+    # 20 redundant columns of 70: a diagonal solve hits its cap (half the
+    # blocks' cost) and the blocks take over, for good
+    X, y = _wide_short_problem(n_redundant=20)
+    exact, _, _ = _counted_newton(X, y, cholesky_direction)
+    result, blocks, objective = _counted_blocks(monkeypatch, X, y)
+    assert result.converged and blocks >= 1
+    _assert_same_model(result.coef, exact.coef, objective.shape)
+
+
+def test_block_cost_grows_with_the_blocks_against_the_products():
+    from sk_softmax.solvers.cg import block_cost
+
+    class Shape:
+        def __init__(self, n, k, d):
+            self.n_samples, self.shape = n, (k, d)
+
+    # libras-like 360 x 90 x 15: the blocks cost about 60 products; vowel-like 990 x 13 x 11, 7
+    assert 40 < block_cost(Shape(360, 15, 91)) < 80
+    assert block_cost(Shape(990, 11, 14)) < 10
+    # rows beyond the blocks' sample make products dearer, the blocks not
+    assert block_cost(Shape(10**6, 10, 101)) < block_cost(Shape(10**4, 10, 101))
+
+
+@pytest.mark.parametrize("solver", ["newton-cholesky", "newton-cg"])
+def test_a_memory_kept_across_Cs_gives_the_same_optima_for_fewer_hessians(solver, monkeypatch):
+    # a regularisation path: the next C on the same rows starts from the last
+    # optimum and tries the last factor (or class blocks) first
+    from sk_softmax import _fit
+    from sk_softmax.backends import backend_of
+    from sk_softmax.datafits.numpy import SoftmaxDatafit
+
+    X, y = make_classification(
+        n_samples=3000, n_features=15, n_informative=8, n_classes=5, random_state=2
+    )
+    built = []
+    for method in ("hessian", "class_blocks"):
+        original = getattr(SoftmaxDatafit, method)
+        monkeypatch.setattr(
+            SoftmaxDatafit, method,
+            lambda self, *a, _o=original, **k: built.append(1) or _o(self, *a, **k),
+        )  # fmt: skip
+    data, weights = backend_of(X).fit_data(SoftmaxClassifier(), X, y, None)
+
+    def path(memory):
+        built.clear()
+        solutions, coef = [], None
+        for C in (0.1, 1.0, 10.0, 100.0):
+            settings = _fit.Settings(C=C, solver=solver, tol=1e-10)
+            problem = _fit.build_problem(data, _fit.weigh(data, weights, None, C), settings)
+            start = _fit.start_point(problem, settings.tol) if coef is None else coef
+            result = _fit.solve(problem, settings, start, memory=memory)
+            assert result.converged
+            coef = result.coef
+            solutions.append(coef)
+        return solutions, len(built)
+
+    fresh, fresh_built = path(None)
+    kept, kept_built = path({})
+    assert kept_built < fresh_built
+    for a, b in zip(kept, fresh, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6 * np.abs(b).max())
