@@ -190,3 +190,28 @@ def test_a_memory_kept_across_Cs_gives_the_same_optima_for_fewer_hessians(solver
     assert kept_built < fresh_built
     for a, b in zip(kept, fresh, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6 * np.abs(b).max())
+
+
+@pytest.mark.parametrize("solver", ["newton-cholesky", "newton-cg", "lbfgs"])
+@pytest.mark.parametrize("shape", [(300, 5, 3), (40000, 15, 4)])  # a standardised copy, or not
+@pytest.mark.parametrize("C", [1.0, np.inf])
+def test_objective_is_the_objective_at_the_returned_model(solver, shape, C):
+    # the Newton solvers hand their last value to the fit (no pass over the
+    # data for objective_): the same function at the same point, so equal to
+    # what sk_softmax.objective computes from coef_ and intercept_ to
+    # rounding, which here is that of the raw outputs in the original
+    # coordinates: eps (d + 1) sum_j |W_kj x_ij| per row, large on raw columns
+    # of offset 50 and scale 0.01, whose weights are large
+    from sk_softmax import objective
+
+    n, d, k = shape
+    X, y = make_classification(
+        n_samples=n, n_features=d, n_informative=d - 1, n_redundant=0, n_classes=k,
+        flip_y=0.2, random_state=4,
+    )  # fmt: skip
+    X = X * np.logspace(-2, 2, d) + 50  # raw: standardising moves the coordinates
+    clf = SoftmaxClassifier(C=C, solver=solver).fit(X, y)
+    raw = (np.abs(X) @ np.abs(clf.coef_).T + np.abs(clf.intercept_)).max()
+    rounding = 2 * (d + 1) * np.finfo(np.float64).eps * raw * n * (C if np.isfinite(C) else 1.0)
+    expected = objective(clf, X, y)
+    assert abs(clf.objective_ - expected) <= rounding + 1e-13 * abs(expected)

@@ -23,6 +23,10 @@ class SolverResult:
         Why it stopped.
     stopped : bool, default=False
         Whether a callback asked it to stop.
+    value : float or None, default=None
+        The objective (data term plus penalty) at ``coef``, when the solver
+        evaluated it there: the fit then need not pass over the data again
+        for ``objective_``.
     """
 
     coef: np.ndarray
@@ -30,6 +34,7 @@ class SolverResult:
     converged: bool
     message: str
     stopped: bool = False
+    value: float | None = None
 
 
 class Solver:

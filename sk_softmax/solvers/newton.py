@@ -199,9 +199,9 @@ def newton(
     n_iter = 0
     while True:
         if max_abs(grad) <= tol:
-            return SolverResult(coef, n_iter, True, "max|grad| <= tol")
+            return SolverResult(coef, n_iter, True, "max|grad| <= tol", value=value)
         if n_iter >= max_iter:
-            return SolverResult(coef, n_iter, False, "max_iter reached")
+            return SolverResult(coef, n_iter, False, "max_iter reached", value=value)
         step = direction(objective, coef, grad, tol)
         found = line_search(objective, coef, value, grad, step)
         if found is None and isinstance(direction, SampledDirection) and not direction.full:
@@ -221,7 +221,8 @@ def newton(
         n_iter += 1
         report(verbose, n_iter, value, grad, f"  step {t:.3g}", label=label)
         if callback is not None and callback(n_iter, coef, value, grad):
-            return SolverResult(coef, n_iter, max_abs(grad) <= tol, "stopped by callback", True)
+            converged = max_abs(grad) <= tol
+            return SolverResult(coef, n_iter, converged, "stopped by callback", True, value)
 
 
 def steepest(objective, coef, grad, tol=0.0):
