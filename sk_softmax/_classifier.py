@@ -136,11 +136,11 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         Rows per minibatch for ``solver="sgd"`` (the last one of an epoch
         may be shorter). Ignored by the other solvers and by
         :meth:`partial_fit`, whose minibatch is what it is given.
-    learning_rate : float, default=2.0
+    learning_rate : float, default=3.0
         The step of :meth:`partial_fit`, as a multiple of the online Newton
         step (recursive least squares on the curvature of the samples seen:
-        1 is that step, 2 the measured best, see the "Large data" page).
-        Ignored by ``fit``.
+        1 is that step; 3, with each row's pull on its own logits capped,
+        the measured best, see the "Large data" page). Ignored by ``fit``.
     early_stopping : bool, default=False
         With ``solver="sgd"``, hold out ``validation_fraction`` of the rows
         (stratified when possible), stop when their weighted log-loss has not
@@ -263,7 +263,7 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         verbose=0,
         random_state=None,
         batch_size=256,
-        learning_rate=2.0,
+        learning_rate=3.0,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
