@@ -73,7 +73,8 @@ _SELF_CHANGE = 2.0
 class _Cache(NamedTuple):
     """The refreshed factors: the standardising map, the class modes ``vectors``,
     the per-mode inverses of the curvature, the weight seen ``n`` at the refresh,
-    the pseudo-inverse of the class factor ``S / n`` and of the feature factor
+    the pseudo-inverse of the class factor ``S / n`` and its largest absolute row
+    sum, the pseudo-inverse of the feature factor
     (None on wide data, where it is the identity), and the largest eigenvalue of
     the latter."""
 
@@ -82,6 +83,7 @@ class _Cache(NamedTuple):
     inverses: np.ndarray
     n: float
     class_pinv: np.ndarray
+    class_bound: float
     feature_pinv: np.ndarray | None
     feature_bound: float
 
@@ -226,11 +228,12 @@ def _refresh(state, C):
     keep = values > 1e-12 * max(values.max(), np.finfo(np.float64).tiny)
     values, vectors = values[keep], vectors[:, keep]
     class_pinv = (vectors / values) @ vectors.T
+    class_bound = float(np.abs(class_pinv).sum(axis=1).max())
     # a tiny floor keeps an unpenalised intercept of a flat mode solvable
     floor = 1e-12 * max(values.max(initial=0.0), np.finfo(np.float64).tiny) * n
     if state.comoment.ndim == 1:  # wide data: the feature factor is the identity
         inverses = 1.0 / (n * values[:, None] + penalty + floor)
-        return _Cache(coordinates, vectors, inverses, n, class_pinv, None, 1.0)
+        return _Cache(coordinates, vectors, inverses, n, class_pinv, class_bound, None, 1.0)
     feature = _feature_factor(state, scale)
     systems = n * values[:, None, None] * feature
     systems += np.diag(penalty + floor)
@@ -241,9 +244,8 @@ def _refresh(state, C):
     spectrum, basis = np.linalg.eigh(feature)
     keep = spectrum > 1e-12 * spectrum.max()
     feature_pinv = (basis[:, keep] / spectrum[keep]) @ basis[:, keep].T
-    return _Cache(
-        coordinates, vectors, inverses, n, class_pinv, feature_pinv, 1 / spectrum[keep].min()
-    )
+    bound = 1.0 / spectrum[keep].min()
+    return _Cache(coordinates, vectors, inverses, n, class_pinv, class_bound, feature_pinv, bound)
 
 
 def _direction(cache, grad):
@@ -292,7 +294,7 @@ def _standard_rows(coordinates, X, fit_intercept):
 
 
 def _row_caps(cache, X, residual, fit_intercept, factor):
-    """Each row's multiplier (at most 1) capping its pull on its own logits.
+    """Each row's multiplier (at most 1) capping its pull on its own logits, or None.
 
     A row's own term of a step ``factor * A^{-1} G`` moves its logits by
     ``factor h_i S^+ r_i / n`` (``r_i = p_i - y_i``; ``h_i = x~_i^T F^+ x~_i``,
@@ -300,16 +302,19 @@ def _row_caps(cache, X, residual, fit_intercept, factor):
     counted without the row's weight, so that a row of weight 2 and two
     copies of it are capped alike. ``h_i`` is bounded by ``||x~_i||^2`` over
     the smallest eigenvalue of ``F`` first; only rows that bound lets over the
-    cap get their exact leverage.
+    cap get their exact leverage. None when no row can reach the cap.
     """
-    pull = factor * np.abs(residual @ cache.class_pinv).max(axis=1)
-    change = pull * _standard_norms(cache.coordinates, X, fit_intercept) * cache.feature_bound
-    over = np.flatnonzero(change > _SELF_CHANGE)
+    norms = _standard_norms(cache.coordinates, X, fit_intercept) * cache.feature_bound
+    # |S^+ r_i| <= |S^+|_inf since |r_i| <= 1: most steps of a long stream stop here
+    if factor * cache.class_bound * norms.max() <= _SELF_CHANGE:
+        return None
+    change = factor * np.abs(residual @ cache.class_pinv).max(axis=1)
+    over = np.flatnonzero(change * norms > _SELF_CHANGE)
     if over.size and cache.feature_pinv is not None:
         Z = _standard_rows(cache.coordinates, X[over], fit_intercept)
-        change[over] = pull[over] * np.einsum("ij,ij->i", Z @ cache.feature_pinv, Z)
-    with np.errstate(divide="ignore"):
-        return np.minimum(1.0, _SELF_CHANGE / change)
+        norms[over] = np.einsum("ij,ij->i", Z @ cache.feature_pinv, Z)
+    change *= norms
+    return _SELF_CHANGE / np.maximum(change, _SELF_CHANGE)  # min(1, cap / change)
 
 
 def online_step(state, X, y_codes, weights, C, learning_rate):
@@ -330,7 +335,7 @@ def online_step(state, X, y_codes, weights, C, learning_rate):
     residual = proba
     residual[np.arange(len(y_codes)), y_codes] -= 1.0
     cap = _row_caps(cache, X, residual, state.fit_intercept, learning_rate / state.n_seen)
-    residual *= (weights * cap)[:, None]
+    residual *= (weights if cap is None else weights * cap)[:, None]
     grad = np.asarray(X.T @ residual).T
     if state.fit_intercept:
         grad = np.hstack([grad, residual.sum(axis=0)[:, None]])
