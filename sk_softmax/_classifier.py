@@ -136,11 +136,12 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         Rows per minibatch for ``solver="sgd"`` (the last one of an epoch
         may be shorter). Ignored by the other solvers and by
         :meth:`partial_fit`, whose minibatch is what it is given.
-    learning_rate : float, default=3.0
+    learning_rate : "auto" or float, default="auto"
         The step of :meth:`partial_fit`, as a multiple of the online Newton
         step (recursive least squares on the curvature of the samples seen:
-        1 is that step; 3, with each row's pull on its own logits capped,
-        the measured best, see the "Large data" page). Ignored by ``fit``.
+        1 is that step). "auto": the measured best, 2 on models of at most
+        256 coefficients (exact curvature), 3 on larger ones (its Kronecker
+        factors), see the "Large data" page. Ignored by ``fit``.
     early_stopping : bool, default=False
         With ``solver="sgd"``, hold out ``validation_fraction`` of the rows
         (stratified when possible), stop when their weighted log-loss has not
@@ -242,7 +243,7 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         "verbose": ["verbose"],
         "random_state": ["random_state"],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -263,7 +264,7 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         verbose=0,
         random_state=None,
         batch_size=256,
-        learning_rate=3.0,
+        learning_rate="auto",
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,

@@ -60,12 +60,15 @@ import numpy as np
 from scipy import sparse
 
 from ..datafits.standardized import Coordinates, standard_scales
+from ._online_exact import eligible, exact_direction, standard_rows
 
 # Above this many features the feature factor keeps variances only (d x d is too much).
 _FULL_FEATURES = 512
 # Refresh the factors' inverses when the weight seen has grown by this factor.
 _REFRESH_GROWTH = 1.25
 _REFRESH_FIRST = 5
+# learning_rate="auto": the measured best multiple of the step, per curvature
+AUTO_RATE = {True: 2.0, False: 3.0}  # exact, Kronecker-factored
 # A row's own term of a step may move its own logits by at most this much.
 _SELF_CHANGE = 2.0
 
@@ -109,6 +112,12 @@ class OnlineState:
         Their weighted sum of centred outer products (its diagonal only on wide data).
     class_curvature : ndarray of shape (n_classes, n_classes)
         ``sum_i s_i (diag p_i - p_i p_i^T)`` over the samples seen.
+    exact : bool
+        Whether the steps use the exact curvature (small models,
+        :mod:`sk_softmax.solvers._online_exact`) rather than its Kronecker factors.
+    hessian : ndarray of shape (n_classes * n_dof, n_classes * n_dof) or None
+        With ``exact``: the running average of the minibatches' mean Hessians,
+        in the coordinates ``hessian_coordinates``.
     """
 
     coef: np.ndarray
@@ -119,6 +128,9 @@ class OnlineState:
     mean: np.ndarray | None = None
     comoment: np.ndarray | None = None
     class_curvature: np.ndarray | None = None
+    exact: bool = False
+    hessian: np.ndarray | None = None
+    hessian_coordinates: Coordinates | None = None
     _cache: tuple | None = None
 
     @classmethod
@@ -133,6 +145,7 @@ class OnlineState:
         state.mean = np.zeros(n_features)
         state.comoment = np.zeros((n_features, n_features) if full else n_features)
         state.class_curvature = np.zeros((n_classes, n_classes))
+        state.exact = eligible(n_classes, n_dof, full)
         return state
 
     def original_coef(self):
@@ -151,7 +164,7 @@ class OnlineState:
         if not self.fit_intercept:  # no centring: the root mean square
             variance = variance + self.mean**2
         scale = standard_scales(np.sqrt(variance), 0.0)
-        return Coordinates(self.mean, scale, self.fit_intercept), scale
+        return Coordinates(self.mean.copy(), scale, self.fit_intercept), scale  # a snapshot
 
 
 def _proba(X, coef, fit_intercept):
@@ -287,12 +300,6 @@ def _standard_norms(coordinates, X, fit_intercept):
     return norms + float(fit_intercept)
 
 
-def _standard_rows(coordinates, X, fit_intercept):
-    """The rows ``x~_i`` in the standardised coordinates, dense."""
-    Z = ((X.toarray() if sparse.issparse(X) else X) - coordinates.mean) / coordinates.scale
-    return np.hstack([Z, np.ones((Z.shape[0], 1))]) if fit_intercept else Z
-
-
 def _row_caps(cache, X, residual, fit_intercept, factor):
     """Each row's multiplier (at most 1) capping its pull on its own logits, or None.
 
@@ -311,7 +318,7 @@ def _row_caps(cache, X, residual, fit_intercept, factor):
     change = factor * np.abs(residual @ cache.class_pinv).max(axis=1)
     over = np.flatnonzero(change * norms > _SELF_CHANGE)
     if over.size and cache.feature_pinv is not None:
-        Z = _standard_rows(cache.coordinates, X[over], fit_intercept)
+        Z = standard_rows(cache.coordinates, X[over], fit_intercept)
         norms[over] = np.einsum("ij,ij->i", Z @ cache.feature_pinv, Z)
     change *= norms
     return _SELF_CHANGE / np.maximum(change, _SELF_CHANGE)  # min(1, cap / change)
@@ -322,17 +329,19 @@ def online_step(state, X, y_codes, weights, C, learning_rate):
 
     ``weights``: the samples' weights ``s_i`` (class weights included), with
     a positive, finite total. ``learning_rate`` multiplies the recursive
-    least squares step (see the module's notes for the default). A row
-    whose own term would move its own logits by more than
+    least squares step; "auto" is ``AUTO_RATE`` (see the module's notes). A
+    row whose own term would move its own logits by more than
     ``_SELF_CHANGE`` has its term scaled down to that.
     """
+    if learning_rate == "auto":
+        learning_rate = AUTO_RATE[state.exact]
     proba = _proba(X, state.coef, state.fit_intercept)
     observe(state, X, weights, proba)
     state.t += 1
     cache = state._cache
     if cache is None or state.t <= _REFRESH_FIRST or state.n_seen > _REFRESH_GROWTH * cache.n:
         cache = state._cache = _refresh(state, C)
-    residual = proba
+    residual = proba.copy() if state.exact else proba
     residual[np.arange(len(y_codes)), y_codes] -= 1.0
     cap = _row_caps(cache, X, residual, state.fit_intercept, learning_rate / state.n_seen)
     residual *= (weights if cap is None else weights * cap)[:, None]
@@ -344,6 +353,11 @@ def online_step(state, X, y_codes, weights, C, learning_rate):
         grad[:, : X.shape[1]] += share * state.coef[:, : X.shape[1]]
     coordinates = cache.coordinates
     grad_std = coordinates.pull_back(grad.ravel(), grad.shape[0]).reshape(grad.shape)
-    step_std = _direction(cache, grad_std) * (learning_rate * cache.n / state.n_seen)
+    if state.exact:
+        Z = standard_rows(coordinates, X, state.fit_intercept)
+        step_std = exact_direction(state, coordinates, Z, proba, weights, grad_std, C)
+        step_std *= learning_rate
+    else:
+        step_std = _direction(cache, grad_std) * (learning_rate * cache.n / state.n_seen)
     state.coef -= coordinates.to_original(step_std)  # a linear map
     state.coef -= state.coef.mean(axis=0)
