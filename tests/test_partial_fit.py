@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 from scipy import sparse
-from sklearn.datasets import make_classification
+from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import train_test_split
@@ -205,7 +205,7 @@ def test_online_exact_curvature_averages_the_batches_hessians(iris):
     proba_second = clf.predict_proba(X[second])  # the model the second batch meets
     clf.partial_fit(X[second], y[second])
     state = clf.sgd_state_
-    assert state.exact
+    assert state.curvature == "exact"
     coordinates = state.hessian_coordinates
 
     def hessian(rows, proba):
@@ -216,6 +216,30 @@ def test_online_exact_curvature_averages_the_batches_hessians(iris):
 
     expected = 0.5 * hessian(first, np.full((75, 3), 1 / 3)) + 0.5 * hessian(second, proba_second)
     np.testing.assert_allclose(state.hessian, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_online_class_blocks_average_the_batches_blocks():
+    # A larger model (10 x 65 on the digits) keeps the Hessian's class blocks,
+    # averaged like the exact Hessian, and the inverses of n H_k + Lambda.
+    X, y = load_digits(return_X_y=True)
+    first, second = np.arange(0, 200), np.arange(200, 400)
+    clf = SoftmaxClassifier().partial_fit(X[first], y[first], classes=np.arange(10))
+    proba_second = clf.predict_proba(X[second])
+    clf.partial_fit(X[second], y[second])
+    state = clf.sgd_state_
+    assert state.curvature == "blocks"
+    coordinates = state.hessian_coordinates
+
+    def blocks(rows, proba):
+        Z = np.hstack([(X[rows] - coordinates.mean) / coordinates.scale, np.ones((200, 1))])
+        return np.einsum("ik,id,ie->kde", proba * (1 - proba), Z, Z) / 200
+
+    expected = 0.5 * blocks(first, np.full((200, 10), 0.1)) + 0.5 * blocks(second, proba_second)
+    np.testing.assert_allclose(state.hessian, expected, rtol=1e-9, atol=1e-12)
+    penalty = np.append(1.0 / coordinates.scale**2, 0.0)  # C = 1, intercept free
+    systems = state.block_n * state.hessian + np.diag(penalty)
+    identity = np.broadcast_to(np.eye(65), systems.shape)
+    np.testing.assert_allclose(systems @ state.block_inverse, identity, atol=1e-6)
 
 
 def test_online_continues_a_sgd_fit_with_its_statistics(stream_data):

@@ -40,8 +40,13 @@ standardised): their own term moves their own logits by ``learning_rate *
 h_i |S^+ r_i| / n`` (``h_i`` the row's leverage under the feature factor),
 tens of units. Each row's term is therefore scaled so that it moves its own
 logits by at most ``_SELF_CHANGE`` (2), which lets ``learning_rate=3`` (the
-default) help on every table of ten or more minibatches per pass; on streams
-of three minibatches the first pass overshoots (see the docs' table).
+"auto" multiple with these factors) help on every table of ten or more
+minibatches per pass.
+
+Models of moderate size (at most 256 coefficients, or class blocks of at most
+65536 entries in all) take their curvature from the minibatches' Hessians
+instead, with the "auto" multiple 2: :mod:`sk_softmax.solvers._online_exact`.
+The factors above serve the larger ones, and the cap of the exact Hessian.
 
 The factors' eigendecompositions are refreshed on the first five steps and
 then whenever the weight seen has grown by 25% (a step in between scales the
@@ -60,7 +65,15 @@ import numpy as np
 from scipy import sparse
 
 from ..datafits.standardized import Coordinates, standard_scales
-from ._online_exact import eligible, exact_direction, standard_rows
+from ._online_exact import (
+    block_caps,
+    block_direction,
+    block_eligible,
+    eligible,
+    exact_direction,
+    standard_rows,
+    update_blocks,
+)
 
 # Above this many features the feature factor keeps variances only (d x d is too much).
 _FULL_FEATURES = 512
@@ -68,7 +81,7 @@ _FULL_FEATURES = 512
 _REFRESH_GROWTH = 1.25
 _REFRESH_FIRST = 5
 # learning_rate="auto": the measured best multiple of the step, per curvature
-AUTO_RATE = {True: 2.0, False: 3.0}  # exact, Kronecker-factored
+AUTO_RATE = {"exact": 2.0, "blocks": 2.0, "kronecker": 3.0}
 # A row's own term of a step may move its own logits by at most this much.
 _SELF_CHANGE = 2.0
 
@@ -109,15 +122,20 @@ class OnlineState:
     mean : ndarray of shape (n_features,)
         The weighted mean of the rows seen.
     comoment : ndarray of shape (n_features, n_features) or (n_features,)
-        Their weighted sum of centred outer products (its diagonal only on wide data).
+        Their weighted sum of centred outer products (its diagonal only on wide
+        data and with the "blocks" curvature).
     class_curvature : ndarray of shape (n_classes, n_classes)
         ``sum_i s_i (diag p_i - p_i p_i^T)`` over the samples seen.
-    exact : bool
-        Whether the steps use the exact curvature (small models,
-        :mod:`sk_softmax.solvers._online_exact`) rather than its Kronecker factors.
-    hessian : ndarray of shape (n_classes * n_dof, n_classes * n_dof) or None
-        With ``exact``: the running average of the minibatches' mean Hessians,
-        in the coordinates ``hessian_coordinates``.
+    curvature : {"exact", "blocks", "kronecker"}
+        The curvature of the steps, by the model's size
+        (:mod:`sk_softmax.solvers._online_exact`): the exact Hessian, its class
+        blocks, or its Kronecker factors.
+    hessian : ndarray or None
+        "exact": the running average of the minibatches' mean Hessians, shape
+        (n_classes * n_dof, n_classes * n_dof); "blocks": of their class
+        blocks, shape (n_classes, n_dof, n_dof); in the coordinates
+        ``hessian_coordinates``. "blocks" keeps the inverses of the systems
+        (``block_inverse``) at the weight seen ``block_n``.
     """
 
     coef: np.ndarray
@@ -128,9 +146,12 @@ class OnlineState:
     mean: np.ndarray | None = None
     comoment: np.ndarray | None = None
     class_curvature: np.ndarray | None = None
-    exact: bool = False
+    curvature: str = "kronecker"
     hessian: np.ndarray | None = None
     hessian_coordinates: Coordinates | None = None
+    block_inverse: np.ndarray | None = None
+    block_bound: float = 0.0
+    block_n: float = 0.0
     _cache: tuple | None = None
 
     @classmethod
@@ -140,12 +161,16 @@ class OnlineState:
         n_features = n_dof - int(fit_intercept)
         full = n_features <= _FULL_FEATURES
         state = cls(np.array(coef, dtype=np.float64), fit_intercept)
+        if eligible(n_classes, n_dof, full):
+            state.curvature = "exact"
+        elif block_eligible(n_classes, n_dof, full):
+            state.curvature = "blocks"
+            full = False  # the blocks need the features' variances only
         state.coef -= state.coef.mean(axis=0)
         state.class_totals = np.zeros(n_classes)
         state.mean = np.zeros(n_features)
         state.comoment = np.zeros((n_features, n_features) if full else n_features)
         state.class_curvature = np.zeros((n_classes, n_classes))
-        state.exact = eligible(n_classes, n_dof, full)
         return state
 
     def original_coef(self):
@@ -233,6 +258,8 @@ def _refresh(state, C):
     """
     coordinates, scale = state._coordinates()
     n = state.n_seen
+    if state.curvature == "blocks":  # only the coordinates: the blocks are their own
+        return _Cache(coordinates, None, None, n, None, 0.0, None, 0.0)
     d = state.mean.shape[0]
     penalty = np.zeros(d + int(state.fit_intercept))
     if np.isfinite(C):
@@ -334,16 +361,22 @@ def online_step(state, X, y_codes, weights, C, learning_rate):
     ``_SELF_CHANGE`` has its term scaled down to that.
     """
     if learning_rate == "auto":
-        learning_rate = AUTO_RATE[state.exact]
+        learning_rate = AUTO_RATE[state.curvature]
     proba = _proba(X, state.coef, state.fit_intercept)
     observe(state, X, weights, proba)
     state.t += 1
     cache = state._cache
     if cache is None or state.t <= _REFRESH_FIRST or state.n_seen > _REFRESH_GROWTH * cache.n:
         cache = state._cache = _refresh(state, C)
-    residual = proba.copy() if state.exact else proba
+    coordinates, kind = cache.coordinates, state.curvature
+    residual = proba if kind == "kronecker" else proba.copy()
     residual[np.arange(len(y_codes)), y_codes] -= 1.0
-    cap = _row_caps(cache, X, residual, state.fit_intercept, learning_rate / state.n_seen)
+    Z = None if kind == "kronecker" else standard_rows(coordinates, X, state.fit_intercept)
+    if kind == "blocks":
+        update_blocks(state, coordinates, Z, proba, weights, C)
+        cap = block_caps(state, Z, residual, learning_rate, _SELF_CHANGE)
+    else:
+        cap = _row_caps(cache, X, residual, state.fit_intercept, learning_rate / state.n_seen)
     residual *= (weights if cap is None else weights * cap)[:, None]
     grad = np.asarray(X.T @ residual).T
     if state.fit_intercept:
@@ -351,13 +384,12 @@ def online_step(state, X, y_codes, weights, C, learning_rate):
     if np.isfinite(C):  # the batch's share of the penalty's gradient
         share = float(weights.sum()) / (C * state.n_seen)
         grad[:, : X.shape[1]] += share * state.coef[:, : X.shape[1]]
-    coordinates = cache.coordinates
     grad_std = coordinates.pull_back(grad.ravel(), grad.shape[0]).reshape(grad.shape)
-    if state.exact:
-        Z = standard_rows(coordinates, X, state.fit_intercept)
+    if kind == "exact":
         step_std = exact_direction(state, coordinates, Z, proba, weights, grad_std, C)
-        step_std *= learning_rate
+    elif kind == "blocks":
+        step_std = block_direction(state, grad_std)
     else:
-        step_std = _direction(cache, grad_std) * (learning_rate * cache.n / state.n_seen)
-    state.coef -= coordinates.to_original(step_std)  # a linear map
+        step_std = _direction(cache, grad_std) * (cache.n / state.n_seen)
+    state.coef -= coordinates.to_original(step_std * learning_rate)  # a linear map
     state.coef -= state.coef.mean(axis=0)
