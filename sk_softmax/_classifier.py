@@ -401,10 +401,12 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         all the samples seen so far (``n_seen`` the total weight seen, this
         batch included: a data set streamed ``E`` times counts its rows ``E``
         times). Each step is a Newton step on the running curvature of the
-        samples seen (its class factor and the running moments of the
-        features, :mod:`sk_softmax.solvers.online`), of size
-        ``learning_rate`` times the batch's share of ``n_seen``: no tuning,
-        and the same steps for raw or standardised features. A fit with any
+        samples seen (the minibatches' recent Hessians, exact or their class
+        blocks, on models of moderate size; else the Kronecker factors of a
+        class factor and the running moments of the features;
+        :mod:`sk_softmax.solvers.online`), of size ``learning_rate`` times the
+        batch's share of ``n_seen``, each row's pull on its own logits capped:
+        no tuning, and the same steps for raw or standardised features. A fit with any
         solver can be continued from its ``coef_`` and ``intercept_``. Each
         call is one callback task. The user guide's "Large data" page has
         the details and the measured figures.
