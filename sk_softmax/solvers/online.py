@@ -74,6 +74,7 @@ from ._online_exact import (
     standard_rows,
     update_blocks,
 )
+from ._online_guard import guarded_step
 
 # Above this many features the feature factor keeps variances only (d x d is too much).
 _FULL_FEATURES = 512
@@ -391,5 +392,6 @@ def online_step(state, X, y_codes, weights, C, learning_rate):
         step_std = block_direction(state, grad_std)
     else:
         step_std = _direction(cache, grad_std) * (cache.n / state.n_seen)
-    state.coef -= coordinates.to_original(step_std * learning_rate)  # a linear map
-    state.coef -= state.coef.mean(axis=0)
+    step = coordinates.to_original(step_std * learning_rate)  # a linear map
+    multiple = learning_rate * float(weights.sum()) / state.n_seen
+    state.coef = guarded_step(state, X, y_codes, weights, C, step, multiple)
