@@ -139,11 +139,12 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         Rows per minibatch for ``solver="sgd"`` (the last one of an epoch
         may be shorter). Ignored by the other solvers and by
         :meth:`partial_fit`, whose minibatch is what it is given.
-    learning_rate : float, default=2.0
+    learning_rate : "auto" or float, default="auto"
         The step of :meth:`partial_fit`, as a multiple of the online Newton
         step (recursive least squares on the curvature of the samples seen:
-        1 is that step, 2 the measured best, see the "Large data" page).
-        Ignored by ``fit``.
+        1 is that step). "auto": the measured best, 2 on models of at most
+        256 coefficients (exact curvature), 3 on larger ones (its Kronecker
+        factors), see the "Large data" page. Ignored by ``fit``.
     early_stopping : bool, default=False
         With ``solver="sgd"``, hold out ``validation_fraction`` of the rows
         (stratified when possible), stop when their weighted log-loss has not
@@ -245,7 +246,7 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         "verbose": ["verbose"],
         "random_state": ["random_state"],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -266,7 +267,7 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         verbose=0,
         random_state=None,
         batch_size=256,
-        learning_rate=2.0,
+        learning_rate="auto",
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
@@ -403,10 +404,12 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         all the samples seen so far (``n_seen`` the total weight seen, this
         batch included: a data set streamed ``E`` times counts its rows ``E``
         times). Each step is a Newton step on the running curvature of the
-        samples seen (its class factor and the running moments of the
-        features, :mod:`sk_softmax.solvers.online`), of size
-        ``learning_rate`` times the batch's share of ``n_seen``: no tuning,
-        and the same steps for raw or standardised features. A fit with any
+        samples seen (the minibatches' recent Hessians, exact or their class
+        blocks, on models of moderate size; else the Kronecker factors of a
+        class factor and the running moments of the features;
+        :mod:`sk_softmax.solvers.online`), of size ``learning_rate`` times the
+        batch's share of ``n_seen``, each row's pull on its own logits capped:
+        no tuning, and the same steps for raw or standardised features. A fit with any
         solver can be continued from its ``coef_`` and ``intercept_``. Each
         call is one callback task. The user guide's "Large data" page has
         the details and the measured figures.

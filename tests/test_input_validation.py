@@ -567,6 +567,23 @@ def test_bad_partial_fit_input_is_a_clear_error(arguments, params, error, match)
         SoftmaxClassifier(**params).partial_fit(**call)
 
 
+def test_later_partial_fit_batches_keep_every_check():
+    # Later batches of plain NumPy data skip validate_data (its cost was two
+    # thirds of a call); anything else still goes through it.
+    pd = pytest.importorskip("pandas")
+    clf = SoftmaxClassifier().partial_fit(X, Y, classes=[0, 1, 2])
+    clf.partial_fit(X, Y)
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        clf.partial_fit(np.where(X > 0.5, np.nan, X), Y)
+    with pytest.raises(ValueError, match="X has 2 features, but SoftmaxClassifier is expecting 3"):
+        clf.partial_fit(X[:, :2], Y)
+    named = SoftmaxClassifier().partial_fit(
+        pd.DataFrame(X, columns=["a", "b", "c"]), Y, classes=[0, 1, 2]
+    )
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        named.partial_fit(X, Y)
+
+
 def test_partial_fit_after_fit_checks_features_and_classes():
     clf = SoftmaxClassifier().fit(X, Y)
     with pytest.raises(ValueError, match="X has 2 features, but SoftmaxClassifier is expecting 3"):
