@@ -91,13 +91,14 @@ def _wide_short_problem(n_redundant=0):
     return X, y
 
 
-def _counted_blocks(monkeypatch, X, y):
+def _counted_blocks(monkeypatch, X, y, direction=None):
     from sk_softmax.solvers import cg
 
     calls = []
     build = cg.preconditioner
     monkeypatch.setattr(cg, "preconditioner", lambda *args: calls.append(1) or build(*args))
-    result, _, objective = _counted_newton(X, y, cg.ReusedPreconditioner())
+    direction = cg.ReusedPreconditioner() if direction is None else direction
+    result, _, objective = _counted_newton(X, y, direction)
     return result, len(calls), objective
 
 
@@ -215,3 +216,23 @@ def test_objective_is_the_objective_at_the_returned_model(solver, shape, C):
     rounding = 2 * (d + 1) * np.finfo(np.float64).eps * raw * n * (C if np.isfinite(C) else 1.0)
     expected = objective(clf, X, y)
     assert abs(clf.objective_ - expected) <= rounding + 1e-13 * abs(expected)
+
+
+def test_wide_data_keep_one_diagonal_instead_of_one_a_step(monkeypatch):
+    # beyond _MAX_BLOCK_DOF the preconditioner is the diagonal, built once and
+    # kept while it serves (not rebuilt at every step by the diagonal-first rule)
+    from sk_softmax.datafits.numpy import SoftmaxDatafit
+    from sk_softmax.solvers import cg
+
+    monkeypatch.setattr(cg, "_MAX_BLOCK_DOF", 10)
+    X, y = _wide_short_problem()  # 71 coefficients a class: "wide" here
+    diagonals = []
+    original = SoftmaxDatafit.hessian_diagonal
+    monkeypatch.setattr(
+        SoftmaxDatafit, "hessian_diagonal",
+        lambda self, *a, **k: diagonals.append(1) or original(self, *a, **k),
+    )  # fmt: skip
+    direction = cg.ReusedPreconditioner()
+    result, blocks, objective = _counted_blocks(monkeypatch, X, y, direction)
+    assert cg.block_cost(objective) > cg._DIAGONAL_FIRST and direction.diagonal_cap is None
+    assert result.converged and len(diagonals) == blocks < result.n_iter

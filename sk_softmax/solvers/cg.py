@@ -42,8 +42,10 @@ class ReusedPreconditioner:
 
     def __call__(self, objective, coef, grad, tol=0.0):
         if not same_rows(objective, self.objective):
+            # beyond _MAX_BLOCK_DOF the preconditioner is the diagonal anyway, built once
+            wide = objective.shape[1] > _MAX_BLOCK_DOF
             cost = block_cost(objective)
-            self.diagonal_cap = int(cost // 2) if cost > _DIAGONAL_FIRST else None
+            self.diagonal_cap = int(cost // 2) if cost > _DIAGONAL_FIRST and not wide else None
             self.precondition = None
         self.objective = objective
         if self.diagonal_cap is not None:
