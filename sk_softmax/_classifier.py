@@ -10,23 +10,18 @@ kernel (``_predict``).
 import warnings
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._array_api import move_to
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from . import _fit, _stream
+from . import _fit, _fitted, _stream
 from ._callbacks import CallbackSupportMixin, monitor_for
 from ._validation import all_or_nothing
 from .backends import array_api, backend_of, check_stream_input, is_dask_collection
 from .backends import numpy as numpy_backend
 from .solvers import SOLVERS
-
-# The attributes that only a stochastic fit sets; a full-batch fit removes them.
-_SGD_ATTRIBUTES = ("sgd_state_", "loss_curve_", "validation_loss_curve_")
 
 
 def _streamable(estimator):
@@ -332,7 +327,7 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         if self.solver == "sgd":
             check_stream_input(X, "fit with solver='sgd'")
         data, weights = backend.fit_data(self, X, y, sample_weight)
-        previous = self._previous_coef(data)
+        previous = _fitted.previous_coef(self, data)
         monitor = monitor_for(
             self, X, y, sample_weight, self.max_iter,
             lambda coef: data.attributes(coef, self.fit_intercept),
@@ -348,51 +343,8 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         for message in result.warnings:
             # stacklevel: fit and its two decorators, then the caller
             warnings.warn(message, ConvergenceWarning, stacklevel=4)
-        self._set_fitted(result, data)
+        _fitted.set_fitted(self, result, data)
         return self
-
-    def _previous_coef(self, data):
-        """The previous fit's coefficients, ``(n_classes, n_dof)`` NumPy, for a warm start.
-
-        None without one. A previous fit on Array API data is read back to
-        NumPy. Its classes and features must be those of ``data``.
-        """
-        if not (self.warm_start and hasattr(self, "coef_")):
-            return None
-        previous = move_to(self.classes_, xp=np, device="cpu")
-        n_features = data.n_features
-        same = np.array_equal(data.classes_numpy, previous) and self.coef_.shape[1] == n_features
-        if not same:
-            raise ValueError(
-                "warm_start=True needs the same classes and number of features as the "
-                f"previous fit (classes {previous.tolist()!r}, {self.coef_.shape[1]} "
-                "features); fit with warm_start=False to start afresh."
-            )
-        return self._current_coef()
-
-    def _current_coef(self):
-        """``coef_`` and ``intercept_`` as one NumPy ``(n_classes, n_dof)`` matrix."""
-        coef = move_to(self.coef_, xp=np, device="cpu")
-        if self.fit_intercept:
-            intercept = move_to(self.intercept_, xp=np, device="cpu")
-            coef = np.column_stack([coef, intercept])
-        return np.array(coef, dtype=np.float64)
-
-    def _set_fitted(self, result, data):
-        """Assign the fitted attributes, all together: a failed fit leaves the old model."""
-        for name in _SGD_ATTRIBUTES:
-            self.__dict__.pop(name, None)
-        for name, value in data.attributes(result.coef, self.fit_intercept).items():
-            setattr(self, name, value)
-        self.n_iter_ = result.n_iter
-        self.converged_ = result.converged
-        self.solver_ = result.solver
-        self.objective_ = result.objective
-        if isinstance(result, _stream.StreamResult):
-            self.sgd_state_ = result.state
-            if result.loss_curve is not None:
-                self.loss_curve_ = result.loss_curve
-                self.validation_loss_curve_ = result.validation_curve
 
     @available_if(_streamable)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -459,7 +411,7 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         state = getattr(self, "sgd_state_", None)
         previous = None
         if state is None and not first_call:  # continue a full-batch fit
-            previous = self._current_coef()
+            previous = _fitted.current_coef(self)
         monitor = monitor_for(
             self, X, y, sample_weight, 1, lambda coef: data.attributes(coef, self.fit_intercept)
         )
@@ -467,14 +419,7 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             data, weights, _fit.Settings.of(self), self.learning_rate,
             state=state, previous=previous, monitor=monitor,
         )  # fmt: skip
-        self.classes_ = data.classes
-        for name, value in data.attributes(result.coef, self.fit_intercept).items():
-            setattr(self, name, value)
-        self.sgd_state_ = result.state
-        self.n_iter_ = 1
-        self.converged_ = False
-        self.solver_ = "sgd"
-        self.objective_ = None
+        _fitted.set_streamed(self, result, data)
         return self
 
     # -- prediction ---------------------------------------------------------------

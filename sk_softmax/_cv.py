@@ -7,12 +7,10 @@ For every fold the model is fitted at every ``C`` by the fit pipeline of
 """
 
 import functools
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -27,8 +25,9 @@ from sklearn.utils.parallel import Parallel
 from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import SoftmaxClassifier
+from ._cv_search import best, checked_Cs, checked_l1_ratios, final_model, warn_paths
 from ._path import cv_grids, cv_paths
-from ._scoring import default_scorer, fold_estimator, score_paths
+from ._scoring import default_scorer, score_paths
 from ._validation import (
     all_or_nothing,
     check_two_classes,
@@ -38,20 +37,6 @@ from ._validation import (
 from ._weights import class_weight_vector
 from .backends.numpy import encode
 from .solvers import SOLVERS
-
-
-def _best(scores):
-    """The index of the best mean score over the folds, the first on ties.
-
-    Exactly as GridSearchCV ranks: ``np.average`` over the splits, NaN
-    scores last.
-    """
-    mean_scores = np.average(scores, axis=0)
-    if np.isnan(mean_scores).all():
-        raise ValueError(
-            "Every score is NaN: the scorer could not score any fold model. Check scoring."
-        )
-    return int(np.flatnonzero(mean_scores == np.nanmax(mean_scores))[0])
 
 
 def _delegated(name):
@@ -262,33 +247,6 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
             "l1_groups": self.l1_groups,
         }
 
-    def _checked_l1_ratios(self):
-        if self.l1_ratios is None:
-            return np.array([0.0])
-        ratios = np.asarray(self.l1_ratios, dtype=np.float64)
-        if ratios.ndim != 1 or ratios.size == 0 or not np.all((ratios >= 0) & (ratios <= 1)):
-            raise ValueError(
-                f"l1_ratios must be a non-empty 1-D array of numbers in [0, 1]; got "
-                f"{self.l1_ratios!r}."
-            )
-        return ratios
-
-    def _checked_Cs(self):
-        if isinstance(self.Cs, Integral):
-            return self.Cs
-        try:
-            Cs = np.asarray(self.Cs, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(
-                f"Cs must be an int or a 1-D array of numbers; got {self.Cs!r}."
-            ) from exc
-        if Cs.ndim != 1 or Cs.size == 0 or not np.all(Cs > 0):
-            raise ValueError(
-                f"Cs must be a non-empty 1-D array of values of C in (0, inf]; got {self.Cs!r}. "
-                "Pass e.g. Cs=np.logspace(-4, 4, 10), or an int for that many such values."
-            )
-        return Cs
-
     def _get_scorer(self, request_weights=False):
         if self.scoring is None:
             return default_scorer(request_weights)
@@ -323,7 +281,7 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         X, y = validated_xy(self, X, y)
         classes, y_codes = encode(y)
         check_two_classes(classes, "SoftmaxClassifierCV")
-        Cs = self._checked_Cs()
+        Cs = checked_Cs(self.Cs)
         # checked here on all the labels: the folds ignore the ones they lack
         class_weight_vector(self.class_weight, classes, np.ones(classes.size))
         given = {} if sample_weight is None else {"sample_weight": sample_weight}
@@ -340,22 +298,22 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         folds = list(check_cv(self.cv, y, classifier=True).split(X, y, **split_params))
 
         model_params = self._model_params()
-        ratios = self._checked_l1_ratios()
+        ratios = checked_l1_ratios(self.l1_ratios)
         grids = cv_grids(X, y_codes, classes, sample_weight, model_params, Cs, ratios)
         paths, coefs, n_iter, present, converged = cv_paths(
             X, y_codes, classes, sample_weight, folds, model_params, grids, ratios,
             Parallel(n_jobs=self.n_jobs),
         )  # fmt: skip
-        self._warn_paths(grids, converged, present, classes)
+        warn_paths(grids, converged, present, classes, self.tol)
         scorer = None if self.scoring is None else scorer
         scores = np.stack([
             score_paths(folds, X, y, path, grid, classes, {**model_params, "l1_ratio": ratio},
                         scorer, score_params)
             for path, grid, ratio in zip(paths, grids, ratios, strict=True)
         ], axis=1)  # fmt: skip
-        best_r, best_C = divmod(_best(scores.reshape(len(folds), -1)), grids.shape[1])
-        final = self._final_model(
-            X_input, y, sample_weight, grids[best_r, best_C], ratios[best_r],
+        best_r, best_C = divmod(best(scores.reshape(len(folds), -1)), grids.shape[1])
+        final = final_model(
+            self, X_input, y, sample_weight, grids[best_r, best_C], ratios[best_r],
             coefs[:, best_r, best_C], classes, X.shape[1],
         )  # fmt: skip
         squeeze = (lambda a: a[:, 0]) if self.l1_ratios is None else (lambda a: a)
@@ -365,53 +323,6 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         self.classes_, self.coef_, self.intercept_ = classes, final.coef_, final.intercept_
         self._model = final
         return self
-
-    def _warn_paths(self, grids, converged, present, classes):
-        missing = ~present.all(axis=0)
-        if missing.any():
-            warnings.warn(
-                f"The classes {classes[missing].tolist()!r} have no positive weight in the "
-                "training rows of some folds: those folds' models are fitted without them "
-                "and never predict them (their rows in coefs_paths_ are NaN). Use stratified "
-                "folds, or fewer folds.",
-                UserWarning,
-                stacklevel=3,
-            )
-        rows, cols = np.nonzero(~converged.all(axis=0))
-        unconverged = sorted({float(grids[r, j]) for r, j in zip(rows, cols, strict=True)})
-        if unconverged:
-            warnings.warn(
-                f"SoftmaxClassifierCV: the solver did not reach tol={self.tol} in some folds "
-                f"at C in {unconverged!r}. Increase max_iter, or loosen tol; a very large C "
-                "on (nearly) separable classes lets the coefficients grow without bound.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-
-    def _final_model(self, X, y, sample_weight, C, l1_ratio, fold_coefs, classes, n_features):
-        """The SoftmaxClassifier refitted at ``C``, or the folds' mean (refit=False)."""
-        complete = not np.isnan(fold_coefs).any()
-        params = {**self._model_params(), "l1_ratio": l1_ratio}
-        if self.refit:
-            # Started from the fold models' mean at C (when they all have every
-            # class), near the optimum on all the rows: the same optimum to tol.
-            model = SoftmaxClassifier(C=C, warm_start=complete, **params)
-            if complete:
-                start = fold_estimator(params, classes, fold_coefs.mean(axis=0), 0, n_features)
-                model.classes_, model.coef_ = classes, start.coef_
-                model.intercept_ = start.intercept_
-            model.fit(X, y, sample_weight=sample_weight)
-            return model.set_params(warm_start=False)
-        if not complete:
-            raise ValueError(
-                "refit=False averages the fold models at the best C, but some class has no "
-                "weight in some training fold, so those models lack it. Use refit=True, or "
-                "folds whose training rows hold every class."
-            )
-        model = fold_estimator({**params, "C": C}, classes, fold_coefs.mean(axis=0), 0, n_features)
-        if hasattr(self, "feature_names_in_"):
-            model.feature_names_in_ = self.feature_names_in_
-        return model
 
     # -- prediction: the final SoftmaxClassifier's --------------------------------
     decision_function = _delegated("decision_function")

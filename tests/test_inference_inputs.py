@@ -239,7 +239,7 @@ def test_sparse_and_float32_data(wine, fitted):
     assert np.abs(fit32.coef_ - fitted.coef_).max() > 0  # other data, other fit
 
 
-def test_float32_data_beyond_one_block_keep_float32_probabilities():
+def test_float32_data_beyond_one_block_give_the_same_covariances():
     # 60000 x 8: no standardised float64 copy, so the data term keeps its
     # probabilities in float32 (half the memory); the Hessian then carries
     # their rounding, 2**-24 relative, and the covariances agree with those of

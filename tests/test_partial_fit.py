@@ -195,6 +195,11 @@ def test_online_caps_a_rows_pull_on_its_own_logits(iris, fmt, monkeypatch):
     assert np.abs(change - change.mean()).max() == pytest.approx(2.0, rel=1e-6)
 
 
+def _standardised_design(X, coordinates):
+    """``[(X - mean) / scale, 1]``: the rows as the online curvature sees them."""
+    return np.hstack([(X - coordinates.mean) / coordinates.scale, np.ones((X.shape[0], 1))])
+
+
 def test_online_exact_curvature_averages_the_batches_hessians(iris):
     # On a small model (3 x 5 coefficients) the curvature is the exact Hessian
     # of each batch at the model it met, averaged half and half, kept in the
@@ -209,7 +214,7 @@ def test_online_exact_curvature_averages_the_batches_hessians(iris):
     coordinates = state.hessian_coordinates
 
     def hessian(rows, proba):
-        Z = np.hstack([(X[rows] - coordinates.mean) / coordinates.scale, np.ones((75, 1))])
+        Z = _standardised_design(X[rows], coordinates)
         pairs = zip(proba, Z, strict=True)
         terms = [np.kron(np.diag(p) - np.outer(p, p), np.outer(z, z)) for p, z in pairs]
         return np.mean(terms, axis=0)
@@ -231,7 +236,7 @@ def test_online_class_blocks_average_the_batches_blocks():
     coordinates = state.hessian_coordinates
 
     def blocks(rows, proba):
-        Z = np.hstack([(X[rows] - coordinates.mean) / coordinates.scale, np.ones((200, 1))])
+        Z = _standardised_design(X[rows], coordinates)
         return np.einsum("ik,id,ie->kde", proba * (1 - proba), Z, Z) / 200
 
     expected = 0.5 * blocks(first, np.full((200, 10), 0.1)) + 0.5 * blocks(second, proba_second)

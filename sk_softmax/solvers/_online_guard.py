@@ -17,21 +17,17 @@ starting value) passes; long streams never pay for the check.
 
 import numpy as np
 
+from ..datafits.numpy import SoftmaxDatafit
+
 GUARD_SHARE = 0.1
 _HALVINGS = 6
 
 
-def _objective(X, y_codes, weights, coef, fit_intercept, strength):
+def _objective(datafit, coef, strength):
     """The batch's weighted cross-entropy plus ``strength / 2 * ||W||^2`` (features only)."""
-    n_features = X.shape[1]
-    raw = np.asarray(X @ coef[:, :n_features].T, dtype=np.float64)
-    if fit_intercept:
-        raw += coef[:, -1]
-    top = raw.max(axis=1)
-    log_norm = top + np.log(np.exp(raw - top[:, None]).sum(axis=1))
-    cross_entropy = log_norm - raw[np.arange(len(y_codes)), y_codes]
-    penalty = 0.5 * strength * float(np.sum(coef[:, :n_features] ** 2))
-    return float(weights @ cross_entropy) + penalty
+    weights = coef[:, : datafit.shape[1] - int(datafit.fit_intercept)]
+    penalty = 0.5 * strength * float(np.sum(weights**2))
+    return datafit.loss(coef.ravel()) * datafit.total_weight + penalty
 
 
 def guarded_step(state, X, y_codes, weights, C, step, multiple):
@@ -48,10 +44,11 @@ def guarded_step(state, X, y_codes, weights, C, step, multiple):
     new = state.coef - step
     new -= new.mean(axis=0)
     strength = float(weights.sum()) / (C * state.n_seen) if np.isfinite(C) else 0.0
-    args = (X, y_codes, weights)
-    before = _objective(*args, state.coef, state.fit_intercept, strength)
+    n_classes = state.coef.shape[0]
+    batch = SoftmaxDatafit(X, y_codes, n_classes, weights, state.fit_intercept)
+    before = _objective(batch, state.coef, strength)
     for _ in range(_HALVINGS):
-        if _objective(*args, new, state.fit_intercept, strength) <= before:
+        if _objective(batch, new, strength) <= before:
             break
         step = 0.5 * step
         new = state.coef - step

@@ -1,0 +1,110 @@
+"""The search of SoftmaxClassifierCV: its grid checked, the best point chosen, the final model.
+
+What :class:`~sk_softmax.SoftmaxClassifierCV` does around the paths
+(``_path``) and their scores (``_scoring``): the ``Cs`` and ``l1_ratios`` it
+was given, checked with messages that name the fix; the best ``(l1_ratio,
+C)`` as GridSearchCV ranks; the warnings the folds' fits leave; and the
+model at the best point, refitted on all the rows or averaged over the
+folds.
+"""
+
+import warnings
+from numbers import Integral
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ._classifier import SoftmaxClassifier
+from ._scoring import fold_estimator
+
+
+def best(scores):
+    """The index of the best mean score over the folds, the first on ties.
+
+    Exactly as GridSearchCV ranks: ``np.average`` over the splits, NaN
+    scores last.
+    """
+    mean_scores = np.average(scores, axis=0)
+    if np.isnan(mean_scores).all():
+        raise ValueError(
+            "Every score is NaN: the scorer could not score any fold model. Check scoring."
+        )
+    return int(np.flatnonzero(mean_scores == np.nanmax(mean_scores))[0])
+
+
+def checked_l1_ratios(l1_ratios):
+    """``l1_ratios`` as an array of numbers in [0, 1] (``[0.0]`` for None)."""
+    if l1_ratios is None:
+        return np.array([0.0])
+    ratios = np.asarray(l1_ratios, dtype=np.float64)
+    if ratios.ndim != 1 or ratios.size == 0 or not np.all((ratios >= 0) & (ratios <= 1)):
+        raise ValueError(
+            f"l1_ratios must be a non-empty 1-D array of numbers in [0, 1]; got {l1_ratios!r}."
+        )
+    return ratios
+
+
+def checked_Cs(Cs):
+    """``Cs`` as it is if an int, else as a 1-D array of positive numbers."""
+    if isinstance(Cs, Integral):
+        return Cs
+    try:
+        values = np.asarray(Cs, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"Cs must be an int or a 1-D array of numbers; got {Cs!r}.") from exc
+    if values.ndim != 1 or values.size == 0 or not np.all(values > 0):
+        raise ValueError(
+            f"Cs must be a non-empty 1-D array of values of C in (0, inf]; got {Cs!r}. "
+            "Pass e.g. Cs=np.logspace(-4, 4, 10), or an int for that many such values."
+        )
+    return values
+
+
+def warn_paths(grids, converged, present, classes, tol):
+    """Warn of classes missing from some training fold, and of fold fits short of ``tol``."""
+    missing = ~present.all(axis=0)
+    if missing.any():
+        warnings.warn(
+            f"The classes {classes[missing].tolist()!r} have no positive weight in the "
+            "training rows of some folds: those folds' models are fitted without them "
+            "and never predict them (their rows in coefs_paths_ are NaN). Use stratified "
+            "folds, or fewer folds.",
+            UserWarning,
+            stacklevel=3,
+        )
+    rows, cols = np.nonzero(~converged.all(axis=0))
+    unconverged = sorted({float(grids[r, j]) for r, j in zip(rows, cols, strict=True)})
+    if unconverged:
+        warnings.warn(
+            f"SoftmaxClassifierCV: the solver did not reach tol={tol} in some folds "
+            f"at C in {unconverged!r}. Increase max_iter, or loosen tol; a very large C "
+            "on (nearly) separable classes lets the coefficients grow without bound.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+
+
+def final_model(estimator, X, y, sample_weight, C, l1_ratio, fold_coefs, classes, n_features):
+    """``estimator``'s SoftmaxClassifier refitted at ``C``, or the folds' mean (refit=False)."""
+    complete = not np.isnan(fold_coefs).any()
+    params = {**estimator._model_params(), "l1_ratio": l1_ratio}
+    if estimator.refit:
+        # Started from the fold models' mean at C (when they all have every
+        # class), near the optimum on all the rows: the same optimum to tol.
+        model = SoftmaxClassifier(C=C, warm_start=complete, **params)
+        if complete:
+            start = fold_estimator(params, classes, fold_coefs.mean(axis=0), 0, n_features)
+            model.classes_, model.coef_ = classes, start.coef_
+            model.intercept_ = start.intercept_
+        model.fit(X, y, sample_weight=sample_weight)
+        return model.set_params(warm_start=False)
+    if not complete:
+        raise ValueError(
+            "refit=False averages the fold models at the best C, but some class has no "
+            "weight in some training fold, so those models lack it. Use refit=True, or "
+            "folds whose training rows hold every class."
+        )
+    model = fold_estimator({**params, "C": C}, classes, fold_coefs.mean(axis=0), 0, n_features)
+    if hasattr(estimator, "feature_names_in_"):
+        model.feature_names_in_ = estimator.feature_names_in_
+    return model
