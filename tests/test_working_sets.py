@@ -1,15 +1,20 @@
-"""prox-newton's working sets: how large the first one is, and that it serves warm starts.
+"""prox-newton's working sets and the Hessians on them, across steps and along a path.
 
 A working set holds the columns of the non-zero groups and a number of the
 most violating zero ones; that number doubles while the optimum needs more.
 It starts at the support's size (at least 10), so that a warm start does not
 spend one Newton step per doubling from 10 to reach a support it already has.
+A local model's Hessian is kept while its steps shrink the violation
+tenfold, carried to the next C of a path, and patched where the working set
+changed a little.
 """
 
 import numpy as np
 import pytest
+from sklearn.datasets import load_wine
+from sklearn.preprocessing import StandardScaler
 
-from sk_softmax import SoftmaxClassifier
+from sk_softmax import SoftmaxClassifier, softmax_path
 from sk_softmax.solvers import prox_newton as prox_newton_module
 
 
@@ -56,3 +61,74 @@ def test_cold_start_first_working_set_is_ten_columns(first_columns):
     X, y = _data(400, 150, 3, seed=0)
     SoftmaxClassifier(C=0.05, l1_ratio=1.0, tol=1e-8).fit(X, y)
     assert first_columns[0] <= 10
+
+
+@pytest.fixture
+def hessians_built(monkeypatch):
+    """The number of local models whose Hessian was built (not kept), recorded."""
+    built = []
+    original = prox_newton_module.LocalModel
+
+    class Counting(original):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            built.append(self.matrix is not None)
+
+    monkeypatch.setattr(prox_newton_module, "LocalModel", Counting)
+    return built
+
+
+def test_path_carries_the_hessian_to_a_close_C(hessians_built):
+    # two Cs 0.1% apart: the second optimum is so close to the first that a step on the
+    # first C's last Hessian shrinks the violation far more than tenfold, and the working set
+    # is the same: no Hessian needs building for it (before, every fit built its own)
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    softmax_path(X, y, l1_ratio=0.5, Cs=[0.1], tol=1e-8)
+    alone = sum(hessians_built)
+    hessians_built.clear()
+    _, coefs, _ = softmax_path(X, y, l1_ratio=0.5, Cs=[0.1, 0.1001], tol=1e-8)
+    assert alone >= 1 and sum(hessians_built) == alone
+    # and the second fit is the optimum all the same (a cold fit at that C agrees)
+    cold = SoftmaxClassifier(C=0.1001, l1_ratio=0.5, tol=1e-10).fit(X, y)
+    full = np.hstack([cold.coef_, cold.intercept_[:, None]])
+    assert np.array_equal(coefs[1] == 0, full == 0)
+    assert np.max(np.abs(coefs[1] - full)) < 1e-5
+
+
+def test_patched_hessian_keeps_shared_entries_and_takes_the_new_diagonal():
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    from sk_softmax._fit import Settings, build_problem
+    from sk_softmax._weights import weigh
+    from sk_softmax.backends.numpy import fit_data
+    from sk_softmax.solvers._smooth import SmoothObjective
+
+    estimator = SoftmaxClassifier(C=0.1, l1_ratio=0.5)
+    data, sample_weight = fit_data(estimator, X, y, None)
+    settings = Settings.of(estimator, C=0.1)
+    problem = build_problem(data, weigh(data, sample_weight, None, 0.1), settings)
+    smooth = SmoothObjective(problem.datafit, problem.solver_penalty.smooth_part())
+    n_classes, n_dof = smooth.shape
+    rng = np.random.default_rng(0)
+    coef = rng.standard_normal(n_classes * n_dof) * 0.1
+    _, grad = smooth.loss_gradient(coef)
+    columns = np.array([0, 2, 3, 5, 7, 8, 9, 10, 11, 12, n_dof - 1])
+    index = np.flatnonzero(np.tile(np.isin(np.arange(n_dof), columns), n_classes))
+    model = prox_newton_module.LocalModel(smooth, coef, grad, index, columns[:-1], True)
+    # one column joins (4): the shared entries keep the kept Hessian, the new ones get
+    # the exact diagonal at the new point, and nothing couples them
+    new_columns = np.sort(np.append(columns, 4))
+    new_index = np.flatnonzero(np.tile(np.isin(np.arange(n_dof), new_columns), n_classes))
+    moved = coef + 0.05
+    patched = prox_newton_module._patched(model, new_index, smooth, moved)
+    exact = smooth.hessian(moved)[np.ix_(new_index, new_index)]
+    shared = np.isin(new_index, index)
+    assert np.array_equal(patched.matrix[np.ix_(shared, shared)], model.matrix)
+    new = np.flatnonzero(~shared)
+    np.testing.assert_allclose(np.diag(patched.matrix)[new], np.diag(exact)[new], rtol=1e-12)
+    assert not patched.matrix[np.ix_(new, np.flatnonzero(shared))].any()
+    # fewer than 80% of the new set's entries known (columns 1, 4, 6 join, 0 stays): built
+    # anew instead
+    mostly_new = np.flatnonzero(np.tile(np.isin(np.arange(n_dof), [0, 1, 4, 6]), n_classes))
+    assert prox_newton_module._patched(model, mostly_new, smooth, moved) is None
