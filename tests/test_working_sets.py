@@ -11,6 +11,8 @@ changed a little.
 
 import numpy as np
 import pytest
+from optimality import TOL, _assert_optimal_entries
+from scipy import sparse
 from sklearn.datasets import load_wine
 from sklearn.preprocessing import StandardScaler
 
@@ -132,3 +134,30 @@ def test_patched_hessian_keeps_shared_entries_and_takes_the_new_diagonal():
     # anew instead
     mostly_new = np.flatnonzero(np.tile(np.isin(np.arange(n_dof), [0, 1, 4, 6]), n_classes))
     assert prox_newton_module._patched(model, mostly_new, smooth, moved) is None
+
+
+def _tall(kind):
+    """Tall enough for the subsampled Hessian (400 rows a coefficient and more), signal in
+    6 of 20 columns: its working sets are column subsets of the subsample's rows."""
+    rng = np.random.default_rng(1)
+    n, d = (8000, 4) if kind == "small" else (30000, 20)
+    X = rng.standard_normal((n, d))
+    W = np.zeros((3, d))
+    W[:, : max(2, d // 3)] = rng.standard_normal((3, max(2, d // 3)))
+    y = np.argmax(X @ W.T + rng.gumbel(size=(n, 3)), axis=1)
+    if kind == "sparse":
+        X = sparse.csr_matrix(X * (rng.random((n, d)) < 0.3))
+    return X, y
+
+
+@pytest.mark.parametrize("kind", ["dense", "small", "sparse"])
+def test_tall_data_working_sets_take_the_subsample_rows(kind):
+    # a working set's columns of the subsample's data term once took every row of X with
+    # the subsample's labels (IndexError on any such fit; "small" is the standardised copy
+    # of small data, "dense" the data term over X itself)
+    X, y = _tall(kind)
+    clf = SoftmaxClassifier(C=0.002, l1_ratio=0.5, tol=TOL).fit(X, y)
+    assert clf.converged_
+    dense = X.toarray() if sparse.issparse(X) else X
+    nonzero = _assert_optimal_entries(clf, dense, y)
+    assert 0 < nonzero.sum() < nonzero.size

@@ -179,12 +179,25 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
         The working sets of the proximal Newton solver: a pass over it costs
         what those columns cost. A copy of those columns of ``X``.
         """
-        if sparse.issparse(self.X):
-            X = self.X.tocsc()[:, index].asformat(self.X.format)
+        X, weights = self.own_rows()
+        if sparse.issparse(X):
+            X = X.tocsc()[:, index].asformat(X.format)
         else:
-            X = self.X[:, index]
-        return SoftmaxDatafit(X, self.y, self.n_classes, self.sample_weight, self.fit_intercept,
+            X = X[:, index]
+        return SoftmaxDatafit(X, self.y, self.n_classes, weights, self.fit_intercept,
                               self.chunks.n_threads)  # fmt: skip
+
+    def own_rows(self):
+        """``(X, sample_weight)`` of the rows this data term sums over.
+
+        ``X`` and ``sample_weight`` themselves, or for a :meth:`subsample`
+        (which shares ``X`` and reads its rows through ``chunks``) a copy of
+        its rows and their weights: what a data term built anew on them needs.
+        """
+        index = getattr(self.chunks, "index", None)
+        if index is None:
+            return self.X, self.sample_weight
+        return self.X[index], self.sw
 
     # -- pieces -------------------------------------------------------------
     def _split(self, coef):

@@ -235,8 +235,9 @@ class Compact(SoftmaxDatafit):
         keep = np.append(index, self.X.shape[1] - 1) if self.coordinates.fit_intercept else index
         sub = object.__new__(Compact)  # the design is already standardised: no rebuild
         sub.coordinates = self.coordinates.columns(index)
-        SoftmaxDatafit.__init__(sub, self.X[:, keep], self.y, self.n_classes, self.sample_weight,
-                                False, self.chunks.n_threads)  # fmt: skip
+        X, weights = self.own_rows()
+        SoftmaxDatafit.__init__(sub, X[:, keep], self.y, self.n_classes, weights, False,
+                                self.chunks.n_threads)  # fmt: skip
         return sub
 
 
