@@ -17,7 +17,7 @@ from sklearn.datasets import load_wine
 from sklearn.preprocessing import StandardScaler
 
 from sk_softmax import SoftmaxClassifier, softmax_path
-from sk_softmax.solvers import prox_newton as prox_newton_module
+from sk_softmax.solvers import _local_model as local_model_module
 
 
 def _data(n, d, n_classes, seed):
@@ -34,15 +34,15 @@ def _support(coef):
 
 @pytest.fixture
 def first_columns(monkeypatch):
-    """The number of feature columns of each fit's first local model, recorded."""
+    """The number of feature columns of every step's local model, recorded."""
     seen = []
-    original = prox_newton_module.LocalModel
+    original = local_model_module.KeptHessians.local_model
 
-    def recording(smooth, coef, grad, index, columns, explicit):
+    def recording(self, curvature, coef, grad, index, columns, explicit, fresh=False):
         seen.append(columns.size)
-        return original(smooth, coef, grad, index, columns, explicit)
+        return original(self, curvature, coef, grad, index, columns, explicit, fresh)
 
-    monkeypatch.setattr(prox_newton_module, "LocalModel", recording)
+    monkeypatch.setattr(local_model_module.KeptHessians, "local_model", recording)
     return seen
 
 
@@ -67,23 +67,24 @@ def test_cold_start_first_working_set_is_ten_columns(first_columns):
 
 @pytest.fixture
 def hessians_built(monkeypatch):
-    """The number of local models whose Hessian was built (not kept), recorded."""
+    """Whether each local model built (not kept) has an explicit Hessian, recorded."""
     built = []
-    original = prox_newton_module.LocalModel
+    original = local_model_module.LocalModel
 
     class Counting(original):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             built.append(self.matrix is not None)
 
-    monkeypatch.setattr(prox_newton_module, "LocalModel", Counting)
+    monkeypatch.setattr(local_model_module, "LocalModel", Counting)
     return built
 
 
-def test_path_carries_the_hessian_to_a_close_C(hessians_built):
+def test_path_carries_the_hessian_to_a_close_C(hessians_built, monkeypatch):
     # two Cs 0.1% apart: the second optimum is so close to the first that a step on the
     # first C's last Hessian shrinks the violation far more than tenfold, and the working set
     # is the same: no Hessian needs building for it (before, every fit built its own)
+    monkeypatch.setattr(local_model_module, "_KEEP_FROM", 0)  # wine's Hessians are small
     X, y = load_wine(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     softmax_path(X, y, l1_ratio=0.5, Cs=[0.1], tol=1e-8)
@@ -117,23 +118,33 @@ def test_patched_hessian_keeps_shared_entries_and_takes_the_new_diagonal():
     _, grad = smooth.loss_gradient(coef)
     columns = np.array([0, 2, 3, 5, 7, 8, 9, 10, 11, 12, n_dof - 1])
     index = np.flatnonzero(np.tile(np.isin(np.arange(n_dof), columns), n_classes))
-    model = prox_newton_module.LocalModel(smooth, coef, grad, index, columns[:-1], True)
+    model = local_model_module.LocalModel(smooth, coef, grad, index, columns[:-1], True)
     # one column joins (4): the shared entries keep the kept Hessian, the new ones get
     # the exact diagonal at the new point, and nothing couples them
     new_columns = np.sort(np.append(columns, 4))
     new_index = np.flatnonzero(np.tile(np.isin(np.arange(n_dof), new_columns), n_classes))
     moved = coef + 0.05
-    patched = prox_newton_module._patched(model, new_index, smooth, moved)
+    _, moved_grad = smooth.loss_gradient(moved)
+    diagonal = smooth.hessian_diagonal(moved)[new_index]
+    patched = model.patched(new_index, moved, moved_grad, diagonal)
     exact = smooth.hessian(moved)[np.ix_(new_index, new_index)]
     shared = np.isin(new_index, index)
     assert np.array_equal(patched.matrix[np.ix_(shared, shared)], model.matrix)
     new = np.flatnonzero(~shared)
     np.testing.assert_allclose(np.diag(patched.matrix)[new], np.diag(exact)[new], rtol=1e-12)
     assert not patched.matrix[np.ix_(new, np.flatnonzero(shared))].any()
-    # fewer than 80% of the new set's entries known (columns 1, 4, 6 join, 0 stays): built
-    # anew instead
-    mostly_new = np.flatnonzero(np.tile(np.isin(np.arange(n_dof), [0, 1, 4, 6]), n_classes))
-    assert prox_newton_module._patched(model, mostly_new, smooth, moved) is None
+    np.testing.assert_array_equal(patched.start, moved[new_index])
+    np.testing.assert_array_equal(patched.grad, moved_grad[new_index])
+    # kept only where the kept set holds 80% of the new one: columns 1, 4, 6 join, 0 stays
+    hessians = local_model_module.KeptHessians(None, smooth)
+    hessians.model, hessians.reuse = model, True
+    keep = [0, 1, 4, 6, n_dof - 1]  # and the intercept
+    mostly_new = np.flatnonzero(np.tile(np.isin(np.arange(n_dof), keep), n_classes))
+    hessians.local_model(smooth, moved, moved_grad, mostly_new, np.array([0, 1, 4, 6]), True)
+    assert not hessians.kept
+    hessians.reuse = True
+    hessians.local_model(smooth, moved, moved_grad, new_index, new_columns[:-1], True)
+    assert not hessians.kept  # the last model (mostly_new) holds too little of this set
 
 
 def _tall(kind):
@@ -161,3 +172,93 @@ def test_tall_data_working_sets_take_the_subsample_rows(kind):
     dense = X.toarray() if sparse.issparse(X) else X
     nonzero = _assert_optimal_entries(clf, dense, y)
     assert 0 < nonzero.sum() < nonzero.size
+
+
+def _wine_smooth(C=0.1, rows=slice(None)):
+    from sk_softmax._fit import Settings, build_problem
+    from sk_softmax._weights import weigh
+    from sk_softmax.backends.numpy import fit_data
+    from sk_softmax.solvers._smooth import SmoothObjective
+
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)[rows]
+    estimator = SoftmaxClassifier(C=C, l1_ratio=0.5)
+    data, sample_weight = fit_data(estimator, X, y[rows], None)
+    problem = build_problem(data, weigh(data, sample_weight, None, C), Settings.of(estimator))
+    return SmoothObjective(problem.datafit, problem.solver_penalty.smooth_part())
+
+
+def test_kept_hessians_rule(hessians_built, monkeypatch):
+    smooth = _wine_smooth()
+    n_classes, n_dof = smooth.shape
+    coef = np.zeros(n_classes * n_dof)
+    _, grad = smooth.loss_gradient(coef)
+    index, columns = np.arange(coef.size), np.arange(n_dof - 1)
+    # wine's whole Hessian (178 x 42^2) is cheaper than the steps a kept one may add
+    small = local_model_module.KeptHessians({}, smooth)
+    small.local_model(smooth, coef, grad, index, columns, True)
+    small.judge(True)
+    small.local_model(smooth, coef, grad, index, columns, True)
+    assert not small.kept and len(hessians_built) == 2
+    hessians_built.clear()
+    monkeypatch.setattr(local_model_module, "_KEEP_FROM", 0)  # as if it were not
+    n_classes, n_dof = smooth.shape
+    coef = np.zeros(n_classes * n_dof)
+    _, grad = smooth.loss_gradient(coef)
+    index = np.arange(coef.size)
+    columns = np.arange(n_dof - 1)
+    memory = {}
+    hessians = local_model_module.KeptHessians(memory, smooth)
+    first = hessians.local_model(smooth, coef, grad, index, columns, True)
+    hessians.judge(True)  # a step that served: kept, at the new point
+    moved = coef + 0.01
+    _, moved_grad = smooth.loss_gradient(moved)
+    kept = hessians.local_model(smooth, moved, moved_grad, index, columns, True)
+    assert hessians.kept and kept.matrix is first.matrix and len(hessians_built) == 1
+    np.testing.assert_array_equal(kept.grad, moved_grad)
+    hessians.judge(False)  # one that did not: a new one
+    hessians.local_model(smooth, moved, moved_grad, index, columns, True)
+    assert not hessians.kept and len(hessians_built) == 2
+    hessians.judge(True)  # served, but the step failed: a new one all the same
+    hessians.local_model(smooth, moved, moved_grad, index, columns, True, fresh=True)
+    assert not hessians.kept and len(hessians_built) == 3
+    # the next fit of a path on the same rows starts from the last Hessian
+    carried = local_model_module.KeptHessians(memory, smooth)
+    carried.local_model(smooth, moved, moved_grad, index, columns, True)
+    assert carried.kept and len(hessians_built) == 3
+    # not on other rows (a different fold, a subsample)
+    other = _wine_smooth(rows=slice(0, 150))
+    _, other_grad = other.loss_gradient(coef)
+    local_model_module.KeptHessians(memory, other).local_model(
+        other, coef, other_grad, index, columns, True
+    )
+    assert len(hessians_built) == 4
+    # Hessian-vector products are neither kept nor carried: they cost nothing to rebuild
+    memory = {}
+    products = local_model_module.KeptHessians(memory, smooth)
+    products.local_model(smooth, coef, grad, index, columns, False)
+    products.judge(True)
+    products.local_model(smooth, moved, moved_grad, index, columns, False)
+    assert not products.kept and "hessian" not in memory
+
+
+def test_failed_step_on_a_kept_hessian_retries_with_a_new_one(monkeypatch):
+    # a kept Hessian whose step the line search refuses: the step is taken again on a new
+    # Hessian, not given up (here every kept model is made useless: a huge matrix, so its
+    # steps are nil)
+    original = local_model_module.LocalModel.moved
+
+    def useless(self, coef, grad):
+        out = original(self, coef, grad)
+        out.matrix = self.matrix * 1e30
+        out.product = out.matrix.__matmul__
+        out.step = None
+        return out
+
+    monkeypatch.setattr(local_model_module.LocalModel, "moved", useless)
+    monkeypatch.setattr(local_model_module, "_KEEP_FROM", 0)  # wine's Hessians kept too
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    clf = SoftmaxClassifier(C=0.1, l1_ratio=0.5, tol=TOL).fit(X, y)
+    assert clf.converged_
+    _assert_optimal_entries(clf, X, y)

@@ -107,9 +107,12 @@ def same_rows(objective, previous):
     full one's differ, while the next ``C`` of a path (the only other case
     where a Newton solver sees a new objective, through ``memory``) is on
     the same rows. The coordinates may differ (the column scales
-    ``sqrt(std^2 + alpha)`` move with ``C``): what is carried over only
-    preconditions exact products, so a stale basis costs products, not
-    accuracy.
+    ``sqrt(std^2 + alpha)`` move with ``C``): for the Newton solvers what is
+    carried over only preconditions exact products, so a stale basis costs
+    products, not accuracy; for "prox-newton" the carried Hessian defines a
+    step, which its line search and the rule of
+    :class:`~._local_model.KeptHessians` judge on the exact objective, so a
+    stale one costs steps, not accuracy.
     """
     return (
         previous is not None

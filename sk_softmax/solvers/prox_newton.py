@@ -37,14 +37,13 @@ most ``tol``: the distance of ``-grad f`` to the subdifferential of ``h``, in
 the same normalised, standardised units as the smooth solvers' ``tol``.
 """
 
-import copy
 import math
 
 import numpy as np
 from scipy import sparse
 
 from ._base import EPS, Solver, SolverResult, max_abs, report
-from ._local_model import LocalModel, active_set, fista, largest_eigenvalue
+from ._local_model import REUSE_RATE, KeptHessians, active_set, fista, largest_eigenvalue
 from ._smooth import SmoothObjective
 from ._subsample import _PRESOLVE_TOL, _SAMPLED_RATE, sample_of
 
@@ -59,15 +58,6 @@ from ._subsample import _PRESOLVE_TOL, _SAMPLED_RATE, sample_of
 # to _SPARSE_EXPLICIT coefficients.
 _EXPLICIT = 2500
 _SPARSE_EXPLICIT = 200
-# A full step that shrinks the optimality violation by this factor or more keeps its Hessian
-# for the next step (see _Hessians). It was once only: keeping it while it serves, carrying
-# it along a path and patching it where the working set changed took a 25-point path of
-# dense-std (bench_sparse.py, 20000 x 100 x 10, l1_ratio 0.5) from 73 Hessians to 36,
-# 24.7 / 16.6 s to 11.8 / 11.6 s (alternating runs on a loaded machine).
-_REUSE_RATE = 0.1
-# Smallest share of a new working set's entries that the kept Hessian must hold to be
-# patched (the rest taking their diagonal) rather than rebuilt.
-_PATCH_SHARE = 0.8
 # Inner iterations at most, per outer iteration.
 _MAX_INNER = 2000
 # Largest working set (coefficients) of the entry-wise norm whose local model is solved by
@@ -140,6 +130,31 @@ def _working_columns(norm, coef, violation, shape, size):
     return np.flatnonzero(columns)
 
 
+def _newton_step(smooth, norm, model, coef, value, grad, size, tol, rng):
+    """The local model's solution as a step, line-searched: ``(coef, value, grad, t)`` or None.
+
+    The local model is solved to ``min(0.5, sqrt(v)) v`` (``v`` the outer
+    violation ``size``): by the active-set search on a small explicit
+    Hessian of the entry-wise norm, else (or if it fails) by FISTA.
+    """
+    n_classes = smooth.shape[0]
+    index = model.index
+    target = max(min(0.5, math.sqrt(size)) * size, 0.5 * tol)
+    solution = None
+    thresholds = norm.restricted_thresholds(index, n_classes)
+    if model.matrix is not None and thresholds is not None and index.size <= _ACTIVE_SET:
+        solution, _ = active_set(model, thresholds, max(_EXACT * target, 0.5 * tol),
+                                 max(_MAX_SOLVES, 2 * index.size))  # fmt: skip
+    if solution is None:
+        if model.step is None:
+            model.step = 1.0 / largest_eigenvalue(model.product, index.size, rng)
+        prox = norm.restricted_prox(index, n_classes)
+        solution, _ = fista(model, prox, model.step, target, _MAX_INNER)
+    direction = np.zeros_like(coef)
+    direction[index] = solution - coef[index]
+    return _composite_line_search(smooth, norm, coef, value, grad, direction, size)
+
+
 def prox_newton(smooth, norm, coef0, *, tol, max_iter, verbose=0, callback=None, presolve=True,
                 label="iter", memory=None):  # fmt: skip
     """Proximal Newton iterations on ``smooth + norm`` from ``coef0`` (module docstring).
@@ -148,7 +163,9 @@ def prox_newton(smooth, norm, coef0, *, tol, max_iter, verbose=0, callback=None,
     Hessian from a random subsample of the rows, the gradient and the
     stopping rule staying exact, until a step shrinks the violation by less
     than half; with ``presolve`` (a cold start) the iterations begin from
-    the subsample's own optimum, as in :func:`~.newton.newton`.
+    the subsample's own optimum, as in :func:`~.newton.newton`. ``memory``:
+    a dict kept across the fits of a path on the same rows, through which the
+    last Hessian serves the next fit (:class:`~._local_model.KeptHessians`).
     """
     rng = np.random.default_rng(0)
     coef = np.array(coef0, dtype=np.float64).ravel()
@@ -170,7 +187,7 @@ def prox_newton(smooth, norm, coef0, *, tol, max_iter, verbose=0, callback=None,
     size = max_abs(violation)
     report(verbose, 0, value, violation, label=label)
     n_iter, ws_size = 0, _first_size(norm, coef, shape)
-    hessians = _Hessians(memory, smooth)
+    hessians = KeptHessians(memory, smooth)
     intercept = np.zeros(shape[1], dtype=bool)
     intercept[norm.n_features :] = True
     while True:
@@ -184,20 +201,11 @@ def prox_newton(smooth, norm, coef0, *, tol, max_iter, verbose=0, callback=None,
         explicit = index.size <= (_SPARSE_EXPLICIT if sparse_data else _EXPLICIT)
         features = np.flatnonzero(columns[: norm.n_features])
         model = hessians.local_model(curvature, coef, grad, index, features, explicit)
-        target = max(min(0.5, math.sqrt(size)) * size, 0.5 * tol)
-        solution = None
-        thresholds = norm.restricted_thresholds(index, shape[0])
-        if model.matrix is not None and thresholds is not None and index.size <= _ACTIVE_SET:
-            solution, _ = active_set(model, thresholds, max(_EXACT * target, 0.5 * tol),
-                                     max(_MAX_SOLVES, 2 * index.size))  # fmt: skip
-        if solution is None:
-            if model.step is None:
-                model.step = 1.0 / largest_eigenvalue(model.product, index.size, rng)
-            prox = norm.restricted_prox(index, shape[0])
-            solution, _ = fista(model, prox, model.step, target, _MAX_INNER)
-        direction = np.zeros_like(coef)
-        direction[index] = solution - coef[index]
-        found = _composite_line_search(smooth, norm, coef, value, grad, direction, size)
+        found = _newton_step(smooth, norm, model, coef, value, grad, size, tol, rng)
+        if found is None and hessians.kept:  # a kept Hessian's step failed: a new one's
+            model = hessians.local_model(curvature, coef, grad, index, features, explicit,
+                                         fresh=True)  # fmt: skip
+            found = _newton_step(smooth, norm, model, coef, value, grad, size, tol, rng)
         if found is None:
             return SolverResult(
                 coef, n_iter, False,
@@ -209,7 +217,7 @@ def prox_newton(smooth, norm, coef0, *, tol, max_iter, verbose=0, callback=None,
         previous, size = size, max_abs(violation)
         if size > _SAMPLED_RATE * previous:  # the sample's curvature no longer serves
             curvature = smooth
-        hessians.judge(explicit and t == 1.0 and size <= _REUSE_RATE * previous)
+        hessians.judge(t == 1.0 and size <= REUSE_RATE * previous)
         outside = np.ones(coef.size, dtype=bool)
         outside[index] = False
         if outside.any() and max_abs(violation[outside]) > 0.5 * size:
@@ -219,62 +227,6 @@ def prox_newton(smooth, norm, coef0, *, tol, max_iter, verbose=0, callback=None,
                label=label)  # fmt: skip
         if callback is not None and callback(n_iter, coef, value, violation):
             return SolverResult(coef, n_iter, size <= tol, "stopped by callback", True)
-
-
-class _Hessians:
-    """The local models' Hessians: a new one, or the last one kept while it serves.
-
-    A full step that shrank the optimality violation tenfold keeps its Hessian
-    for the next step (the Hessian, ``n m^2`` for ``m`` coefficients, is most
-    of a step's cost; near the optimum it changes little, and the step it
-    gives still shrinks the violation by about the same factor times its
-    relative change); a step that did not, or was not full, has the next one
-    build a new Hessian. Through ``memory`` the last Hessian carries over to
-    the next fit on the same rows (the next ``C`` of a path, whose optimum is
-    close). When the working set has changed by a fifth or less, the kept
-    Hessian serves on the entries the two sets share, the new entries taking
-    their exact diagonal (one pass over the data): the entries that join are
-    near zero, and the rule above judges the step either way.
-    """
-
-    def __init__(self, memory, smooth):
-        self.memory = memory
-        self.model, self.reuse = None, False
-        if memory is not None:
-            carried = memory.get("model")
-            if carried is not None and carried[0] == (smooth.shape, smooth.n_samples):
-                self.model, self.reuse = carried[1], True
-
-    def local_model(self, curvature, coef, grad, index, columns, explicit):
-        """The local model on ``index`` at ``coef`` (see :class:`~._local_model.LocalModel`)."""
-        if self.reuse and explicit and not np.array_equal(index, self.model.index):
-            self.model = _patched(self.model, index, curvature, coef)
-        if self.reuse and self.model is not None and np.array_equal(index, self.model.index):
-            self.model = self.model.moved(coef, grad)  # the last Hessian, at the new point
-            return self.model
-        self.model = LocalModel(curvature, coef, grad, index, columns, explicit)
-        if self.memory is not None:
-            self.memory["model"] = ((curvature.shape, curvature.n_samples), self.model)
-        return self.model
-
-    def judge(self, served):
-        """Whether the next step may keep the Hessian: ``served``, the rule above."""
-        self.reuse = served
-
-
-def _patched(model, index, curvature, coef):
-    """``model``'s Hessian on the entries ``index`` (diagonal on new ones), or None."""
-    common = np.isin(index, model.index)
-    if model.matrix is None or common.mean() < _PATCH_SHARE:
-        return None
-    shared, new = np.flatnonzero(common), np.flatnonzero(~common)
-    previous = np.searchsorted(model.index, index[shared])
-    matrix = np.zeros((index.size, index.size))
-    matrix[np.ix_(shared, shared)] = model.matrix[np.ix_(previous, previous)]
-    matrix[new, new] = curvature.hessian_diagonal(coef)[index[new]]
-    out = copy.copy(model)
-    out.index, out.matrix, out.product, out.step = index, matrix, matrix.__matmul__, None
-    return out
 
 
 def restricted_prox_newton(datafit, ridge, norm, coef0, *, tol, max_iter, verbose=0,
@@ -391,4 +343,5 @@ class ProxNewton(Solver):
                        presolve=presolve)  # fmt: skip
         if norm.n_features >= _RESTRICT_FROM and norm.strength > 0:
             return restricted_prox_newton(datafit, ridge, norm, coef0, **options)
+        memory = memory.setdefault(self.name, {})  # the next C's first Hessian (KeptHessians)
         return prox_newton(SmoothObjective(datafit, ridge), norm, coef0, memory=memory, **options)
