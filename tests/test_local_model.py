@@ -68,3 +68,23 @@ def test_active_set_gives_up_rather_than_loop():
     model, thresholds = _problem(30, False, 0)
     u, steps = active_set(model, thresholds, 0.0, 3)  # an unreachable target
     assert u is None and steps == 3
+
+
+@pytest.mark.parametrize("m", [3, 15, 64])
+def test_least_norm_solve_is_numpys_on_singular_blocks(m):
+    # the active-set search's solves: blocks of a Hessian that is flat along the shift of
+    # the free entries; the least-norm solution (not one of its 1e15-sized alternatives)
+    from sk_softmax.solvers._local_model import _least_norm
+
+    model, _ = _problem(m, singular=True, seed=m)
+    rng = np.random.default_rng(m)
+    rhs = model.matrix @ rng.standard_normal(m)  # consistent, as the search's right sides
+    rhs[-2:] += [1.0, -1.0]  # and one that is not: least squares
+    ours = _least_norm(model.matrix, rhs)
+    numpys = np.linalg.lstsq(model.matrix, rhs, rcond=1e-12)[0]
+    # two backward-stable solvers agree to the condition number (on the matrix's range)
+    # times the rounding, relative to the solution
+    singular = np.linalg.svd(model.matrix, compute_uv=False)
+    condition = singular[0] / singular[singular > 1e-12 * singular[0]][-1]
+    bound = 100 * condition * np.finfo(float).eps * np.linalg.norm(numpys)
+    np.testing.assert_allclose(ours, numpys, rtol=0, atol=bound)
