@@ -13,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sk_softmax import SoftmaxClassifier, objective
 from sk_softmax._distinct import distinct_rows
-from sk_softmax.solvers import _online_exact
+from sk_softmax.solvers import _online_exact, _online_guard
 
 
 @pytest.fixture(scope="module")
@@ -181,6 +181,7 @@ def test_online_caps_a_rows_pull_on_its_own_logits(iris, fmt, monkeypatch):
     # logits move by exactly the cap, _SELF_CHANGE (2), under the Kronecker
     # curvature (the cap's model; iris is small enough for the exact one).
     monkeypatch.setattr(_online_exact, "EXACT_DOF", 0)
+    monkeypatch.setattr(_online_guard, "MAX_MOVE", np.inf)  # the row's cap alone
     X, y = iris
     X = StandardScaler().fit_transform(X)
     clf = SoftmaxClassifier(C=np.inf)

@@ -1,4 +1,5 @@
-"""The online rule's guard against steps that raise the batch's own objective.
+"""The online rule's guards: against steps that raise the batch's own objective, and
+against steps that move a logit of the batch by more than ``MAX_MOVE``.
 
 A step of :mod:`sk_softmax.solvers.online` is ``learning_rate`` times the
 batch's share of the weight seen times a Newton step on the curvature it
@@ -16,11 +17,18 @@ starting value) passes; long streams never pay for the check.
 """
 
 import numpy as np
+from scipy import sparse
 
 from ..datafits.numpy import SoftmaxDatafit
 
 GUARD_SHARE = 0.1
 _HALVINGS = 6
+# No step moves a logit of a row of its batch (relative to the row's other classes) by more
+# than this: past it a step only saturates the probabilities, where the curvature (and so
+# the next steps' damping) vanishes. Minibatches of one row on raw data, or without a
+# penalty, sent the coefficients to 1e17 and then NaN before it; steps of streams that
+# converge move logits by far less (a row's own term by at most 2, online.py).
+MAX_MOVE = 20.0
 
 
 def _objective(datafit, coef, strength):
@@ -37,6 +45,7 @@ def guarded_step(state, X, y_codes, weights, C, step, multiple):
     (``learning_rate`` times its share of the weight seen); below
     ``GUARD_SHARE`` the step is taken as it is.
     """
+    step = _capped(step, X, state.fit_intercept)
     if multiple < GUARD_SHARE:  # in place: most steps of a stream
         state.coef -= step
         state.coef -= state.coef.mean(axis=0)
@@ -54,3 +63,27 @@ def guarded_step(state, X, y_codes, weights, C, step, multiple):
         new = state.coef - step
         new -= new.mean(axis=0)
     return new
+
+
+def _capped(step, X, fit_intercept):
+    """``step`` scaled so that it moves no logit of a row of ``X`` by more than ``MAX_MOVE``.
+
+    The moves are bounded first by the norm of the whole batch times the
+    step's (Cauchy-Schwarz; two dot products), then by the largest row's
+    norm: the steps of a long stream stop there.
+    """
+    data = X.data if sparse.issparse(X) else X
+    step_norm = float(np.vdot(step, step))
+    if not (float(np.vdot(data, data)) + fit_intercept) * step_norm > MAX_MOVE**2:
+        return step  # (also for NaN: such a step is caught below)
+    rows = X.multiply(X).sum(axis=1) if sparse.issparse(X) else np.einsum("ij,ij->i", X, X)
+    if not (float(np.max(rows)) + fit_intercept) * step_norm > MAX_MOVE**2:
+        return step
+    with np.errstate(over="ignore", invalid="ignore"):  # a step that overflowed: NaN here
+        moves = np.asarray(X @ step[:, : X.shape[1]].T)
+        if fit_intercept:
+            moves = moves + step[:, -1]
+        largest = float(np.max(moves.max(axis=1) - moves.min(axis=1))) / 2
+    if not np.isfinite(largest):
+        return np.zeros_like(step)  # a step that overflowed: none at all
+    return step * (MAX_MOVE / largest) if largest > MAX_MOVE else step

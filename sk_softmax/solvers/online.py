@@ -47,7 +47,8 @@ Models of moderate size (at most 256 coefficients, or class blocks of at most
 65536 entries in all) take their curvature from the minibatches' Hessians
 instead, with the "auto" multiple 2: :mod:`sk_softmax.solvers._online_exact`.
 The factors above serve the larger ones, and the cap of the exact Hessian.
-Early steps that would raise their batch's objective are halved (``_online_guard``).
+Early steps that would raise their batch's objective are halved, and no step moves a
+logit of a row of its batch by more than ``MAX_MOVE`` (``_online_guard``).
 
 The factors' eigendecompositions are refreshed on the first five steps and
 then whenever the weight seen has grown by 25% (a step in between scales the

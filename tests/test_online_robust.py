@@ -1,0 +1,88 @@
+"""partial_fit on small minibatches, raw features and no penalty: finite, and near the fit.
+
+The online rule's running curvature is an average of its batches' Hessians.
+Averaged half and half at every batch, minibatches of one row made it the
+curvature of the last row or two: near zero once those rows were predicted
+confidently, and the steps it gave ran to 1e17 and NaN (raw breast_cancer one
+row at a time; standardised data with ``C=inf``), until a Cholesky factor of
+NaN raised from inside scipy. Now a batch weighs in proportion to its weight
+(the plain mean of every batch until the average spans 64 rows' weight), and no step
+moves a logit of a row of its batch by more than ``MAX_MOVE``.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer, load_wine
+from sklearn.metrics import log_loss
+
+from sk_softmax import SoftmaxClassifier
+from sk_softmax.solvers import _online_exact, _online_guard
+
+
+def _stream(clf, X, y, batch, epochs, seed=0):
+    order = np.random.default_rng(seed).permutation(len(y))
+    for _ in range(epochs):
+        for start in range(0, len(y), batch):
+            rows = order[start : start + batch]
+            clf.partial_fit(X[rows], y[rows], classes=np.unique(y))
+    return clf
+
+
+@pytest.mark.parametrize("loader", [load_breast_cancer, load_wine])
+@pytest.mark.parametrize("batch", [1, 5])
+def test_small_minibatches_of_raw_data_stay_near_the_fit(loader, batch):
+    X, y = loader(return_X_y=True)  # raw: columns of 1e-3 to 1e3
+    full = SoftmaxClassifier().fit(X, y)
+    clf = _stream(SoftmaxClassifier(), X, y, batch, epochs=3)
+    assert np.isfinite(clf.coef_).all()
+    # three passes count each row three times (C's meaning for streams): about the fit
+    # at 3 C, whose training log-loss is at most the fit's; 25% above it is far from the
+    # diverged streams (log-losses of 10 and more, or NaN) and from a model that learnt
+    # little (the prior's, 0.66 and 1.09)
+    reference = log_loss(y, full.predict_proba(X))
+    assert log_loss(y, clf.predict_proba(X)) <= 1.25 * reference + 0.02
+
+
+def test_no_penalty_one_row_at_a_time_stays_finite():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 5))
+    W = rng.normal(size=(3, 5))
+    y = np.argmax(X @ W.T + rng.gumbel(size=(2000, 3)), axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # C=inf on data that are not separable: no warning due
+        full = SoftmaxClassifier(C=np.inf).fit(X, y)
+    clf = _stream(SoftmaxClassifier(C=np.inf), X, y, batch=1, epochs=1)
+    assert np.isfinite(clf.coef_).all()
+    assert log_loss(y, clf.predict_proba(X)) <= 1.25 * log_loss(y, full.predict_proba(X))
+
+
+def test_a_step_moves_no_logit_of_its_batch_by_more_than_the_cap():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(8, 4))
+    cap = _online_guard.MAX_MOVE
+
+    def largest_move(step):
+        moves = X @ step[:, :4].T + step[:, -1]
+        return np.max(moves.max(axis=1) - moves.min(axis=1)) / 2
+
+    small = rng.normal(size=(3, 5)) * 1e-3
+    np.testing.assert_array_equal(_online_guard._capped(small, X, True), small)
+    large = rng.normal(size=(3, 5)) * 100
+    capped = _online_guard._capped(large, X, True)
+    np.testing.assert_allclose(largest_move(capped), cap, rtol=1e-12)
+    np.testing.assert_allclose(capped / large, capped[0, 0] / large[0, 0])  # only scaled
+    overflowed = np.full((3, 5), np.inf)
+    np.testing.assert_array_equal(_online_guard._capped(overflowed, X, True), 0.0)
+
+
+def test_a_batch_weighs_in_the_curvature_by_its_weight():
+    previous, batch = np.eye(2), np.zeros((2, 2))
+    # a second batch of one row after one row: the mean of the two
+    np.testing.assert_allclose(_online_exact._average(previous, batch, 1, 0.5), 0.5 * previous)
+    # one row after a thousand: 1/128 of the average (half of the share of 64 rows)
+    kept = _online_exact._average(previous, batch, 1, 1 / 1001)
+    np.testing.assert_allclose(kept, (1 - 0.5 / 64) * previous)
+    # a batch of 64 rows or more: half and half, as before (the benchmarks' minibatches)
+    np.testing.assert_allclose(_online_exact._average(previous, batch, 64, 0.01), 0.5 * previous)
