@@ -25,12 +25,13 @@ from sklearn.utils.parallel import Parallel
 from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import SoftmaxClassifier
-from ._cv_search import best, checked_Cs, checked_l1_ratios, final_model, warn_paths
+from ._cv_search import best, checked_l1_ratios, final_model, warn_paths
 from ._path import cv_grids, cv_paths
 from ._scoring import default_scorer, score_paths
 from ._validation import (
     all_or_nothing,
     check_two_classes,
+    checked_Cs,
     checked_sample_weight,
     validated_xy,
 )

@@ -9,7 +9,6 @@ folds.
 """
 
 import warnings
-from numbers import Integral
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -42,22 +41,6 @@ def checked_l1_ratios(l1_ratios):
             f"l1_ratios must be a non-empty 1-D array of numbers in [0, 1]; got {l1_ratios!r}."
         )
     return ratios
-
-
-def checked_Cs(Cs):
-    """``Cs`` as it is if an int, else as a 1-D array of positive numbers."""
-    if isinstance(Cs, Integral):
-        return Cs
-    try:
-        values = np.asarray(Cs, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"Cs must be an int or a 1-D array of numbers; got {Cs!r}.") from exc
-    if values.ndim != 1 or values.size == 0 or not np.all(values > 0):
-        raise ValueError(
-            f"Cs must be a non-empty 1-D array of values of C in (0, inf]; got {Cs!r}. "
-            "Pass e.g. Cs=np.logspace(-4, 4, 10), or an int for that many such values."
-        )
-    return values
 
 
 def warn_paths(grids, converged, present, classes, tol):

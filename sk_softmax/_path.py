@@ -10,12 +10,13 @@ column moments are computed once per fold; each ``C`` builds its problem
 """
 
 from dataclasses import replace
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 
 from ._fit import Settings, build_problem, solve, start_point
 from ._threads import fit_threads
+from ._validation import checked_Cs
 from ._weights import weigh
 from .backends.numpy import NumpyData
 from .solvers._smooth import SmoothObjective
@@ -249,6 +250,7 @@ def softmax_path(
             f"softmax_path follows sparse models (l1_ratio > 0), got l1_ratio={l1_ratio!r}: "
             "for the ridge, fit SoftmaxClassifier at each C, or use SoftmaxClassifierCV."
         )
+    Cs = _checked_grid(Cs, C_ratio)
     data, sample_weight = fit_data(estimator, X, y, sample_weight)
     settings = Settings.of(estimator, C=1.0)
     weights = weigh(data, sample_weight, class_weight, settings.C)
@@ -262,6 +264,20 @@ def softmax_path(
     coefs = np.stack([r.coef for r in results])
     n_nonzero = np.count_nonzero(np.any(coefs[:, :, : data.n_features] != 0, axis=1), axis=1)
     return Cs, coefs, n_nonzero
+
+
+def _checked_grid(Cs, C_ratio):
+    """``Cs`` checked as :class:`SoftmaxClassifierCV` checks it, and ``C_ratio`` if it is used."""
+    Cs = checked_Cs(Cs)
+    if isinstance(Cs, Integral):
+        if Cs < 1:
+            raise ValueError(f"Cs must be at least 1 (the number of values of C); got {Cs}.")
+        if not (isinstance(C_ratio, Real) and 1 <= C_ratio < np.inf):
+            raise ValueError(
+                f"C_ratio must be a finite number of at least 1 (the grid ends at C_0 * C_ratio); "
+                f"got {C_ratio!r}. The default, 1e4, is glmnet's."
+            )
+    return Cs
 
 
 def cv_grids(X, y_codes, classes, sample_weight, params, Cs, l1_ratios):

@@ -6,6 +6,7 @@ and Dask paths, ``SoftmaxClassifierCV``).
 
 import functools
 from contextlib import contextmanager
+from numbers import Integral
 
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
@@ -221,3 +222,19 @@ def validated_xy(estimator, X, y, reset=True):
             dtype=[np.float64, np.float32],
             reset=reset,
         )
+
+
+def checked_Cs(Cs):
+    """``Cs`` as it is if an int, else as a 1-D array of positive numbers."""
+    if isinstance(Cs, Integral):
+        return Cs
+    try:
+        values = np.asarray(Cs, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"Cs must be an int or a 1-D array of numbers; got {Cs!r}.") from exc
+    if values.ndim != 1 or values.size == 0 or not np.all(values > 0):
+        raise ValueError(
+            f"Cs must be a non-empty 1-D array of values of C in (0, inf]; got {Cs!r}. "
+            "Pass e.g. Cs=np.logspace(-4, 4, 10), or an int for that many such values."
+        )
+    return values

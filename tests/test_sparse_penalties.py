@@ -299,6 +299,29 @@ def test_bad_groups_are_clear_errors():
     assert not hasattr(SoftmaxClassifier(l1_ratio=0.5), "partial_fit")
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (dict(Cs=[-1.0]), "Cs must be a non-empty 1-D array of values of C in \\(0, inf\\]"),
+        (dict(Cs=[np.nan]), "Cs must be a non-empty 1-D array"),
+        (dict(Cs=[0.0]), "Cs must be a non-empty 1-D array"),
+        (dict(Cs=[]), "Cs must be a non-empty 1-D array"),
+        (dict(Cs=np.ones((1, 1))), "Cs must be a non-empty 1-D array"),
+        (dict(Cs=0), "Cs must be at least 1"),
+        (dict(Cs=3, C_ratio=-1.0), "C_ratio must be a finite number of at least 1"),
+        (dict(Cs=3, C_ratio=np.inf), "C_ratio must be a finite number of at least 1"),
+        (dict(Cs=3, C_ratio=0.5), "C_ratio must be a finite number of at least 1"),
+    ],
+)
+def test_bad_path_grids_are_clear_errors(options, message):
+    # they once returned an "empty model" (C <= 0, NaN) or raised from inside numpy
+    X, y = _data("iris", False)
+    with pytest.raises(ValueError, match=message):
+        softmax_path(X, y, l1_ratio=1.0, **options)
+    with pytest.raises(TypeError, match="Cs must be an int or a 1-D array of numbers"):
+        softmax_path(X, y, l1_ratio=1.0, Cs="many")
+
+
 @pytest.mark.parametrize("l1_groups", [None, "features", "ids"])
 def test_the_path_starts_where_the_model_is_empty(l1_groups):
     # C_0 in closed form: every weight is zero up to it, and one group enters
