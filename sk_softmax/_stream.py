@@ -33,6 +33,7 @@ from scipy import sparse
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
+from ._diagnostics import separated, separation_message
 from ._distinct import distinct_rows
 from ._fit import FitResult, build_problem, solver_callback, start_point
 from ._weights import Weights, class_weight_vector, weigh
@@ -148,7 +149,13 @@ def fit_sgd(data, sample_weight, settings, stream, *, previous=None, monitor=Non
         problem=problem, state=state, loss_curve=solved.loss_curve,
         validation_curve=solved.validation_curve,
     )  # fmt: skip
-    if not (result.converged or result.stopped):
+    if result.stopped:
+        return result
+    # as every solver's fit says it (_fit.diagnose): separable data and a negligible penalty
+    if separated(problem, coef, train_data, problem.weights, settings.tol):
+        result.separated, result.converged = True, False
+        result.warnings.append(separation_message(settings.C, settings.tol, coef))
+    elif not result.converged:
         result.warnings.append(_sgd_message(settings, stream, solved, problem, coef))
     return result
 

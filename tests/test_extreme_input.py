@@ -222,6 +222,18 @@ def test_separable_data_without_effective_penalty_warns(C, solver, n_classes):
     assert np.all(proba[np.arange(len(y)), y] > 0.5)
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_separable_data_without_penalty_warns_with_sgd_too(n_classes):
+    # fit(solver="sgd") once reported converged_=True there, without a word (found by a
+    # bug hunt): it now diagnoses its result as the other solvers' fits do
+    X, y = _separable(n_classes)
+    with pytest.warns(ConvergenceWarning, match="linearly separable.*Use a finite, smaller C"):
+        clf = SoftmaxClassifier(C=np.inf, solver="sgd", random_state=0).fit(X, y)
+    assert not clf.converged_
+    assert np.all(np.isfinite(clf.coef_))
+    np.testing.assert_array_equal(clf.predict(X), y)
+
+
 @pytest.mark.parametrize("tol", [1e-30, 1e-300])
 def test_separable_data_with_tiny_tol_keeps_finite_coefficients(tol):
     X, y = _separable(3)
