@@ -272,7 +272,7 @@ def _checked_grid(Cs, C_ratio):
     if isinstance(Cs, Integral):
         if Cs < 1:
             raise ValueError(f"Cs must be at least 1 (the number of values of C); got {Cs}.")
-        if not (isinstance(C_ratio, Real) and 1 <= C_ratio < np.inf):
+        if isinstance(C_ratio, bool) or not (isinstance(C_ratio, Real) and 1 <= C_ratio < np.inf):
             raise ValueError(
                 f"C_ratio must be a finite number of at least 1 (the grid ends at C_0 * C_ratio); "
                 f"got {C_ratio!r}. The default, 1e4, is glmnet's."

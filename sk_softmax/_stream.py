@@ -151,8 +151,11 @@ def fit_sgd(data, sample_weight, settings, stream, *, previous=None, monitor=Non
     )  # fmt: skip
     if result.stopped:
         return result
-    # as every solver's fit says it (_fit.diagnose): separable data and a negligible penalty
-    if separated(problem, coef, train_data, problem.weights, settings.tol):
+    # as every solver's fit says it (_fit.diagnose): separable data and a negligible penalty;
+    # not when the validation rows chose the epoch (the coefficients are then theirs, not tol's)
+    if not stream.early_stopping and separated(
+        problem, coef, train_data, problem.weights, settings.tol
+    ):
         result.separated, result.converged = True, False
         result.warnings.append(separation_message(settings.C, settings.tol, coef))
     elif not result.converged:

@@ -226,6 +226,8 @@ def validated_xy(estimator, X, y, reset=True):
 
 def checked_Cs(Cs):
     """``Cs`` as it is if an int, else as a 1-D array of positive numbers."""
+    if isinstance(Cs, bool):
+        raise TypeError(f"Cs must be an int or a 1-D array of numbers; got {Cs!r}.")
     if isinstance(Cs, Integral):
         return Cs
     try:

@@ -457,3 +457,15 @@ def test_pandas_with_and_without_feature_names(overlapping):
     sparse_frame = named.astype(pd.SparseDtype("float64", 0.0))
     clf = SoftmaxClassifier(tol=TOL).fit(sparse_frame, y)
     np.testing.assert_allclose(clf.predict_proba(sparse_frame), ref.predict_proba(X), atol=ATOL)
+
+
+def test_sgd_with_early_stopping_is_not_called_separated():
+    # there the validation rows chose the epoch: the coefficients are theirs, not tol's
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _separable(3)
+    X = StandardScaler().fit_transform(X)
+    with no_convergence_warning():
+        clf = SoftmaxClassifier(C=np.inf, solver="sgd", early_stopping=True, random_state=0)
+        clf.fit(X, y)
+    assert not getattr(clf, "separated_", False)

@@ -45,7 +45,7 @@ def guarded_step(state, X, y_codes, weights, C, step, multiple):
     (``learning_rate`` times its share of the weight seen); below
     ``GUARD_SHARE`` the step is taken as it is.
     """
-    step = _capped(step, X, state.fit_intercept)
+    step = _capped(step, X[weights > 0] if not np.all(weights > 0) else X, state.fit_intercept)
     if multiple < GUARD_SHARE:  # in place: most steps of a stream
         state.coef -= step
         state.coef -= state.coef.mean(axis=0)
@@ -68,10 +68,15 @@ def guarded_step(state, X, y_codes, weights, C, step, multiple):
 def _capped(step, X, fit_intercept):
     """``step`` scaled so that it moves no logit of a row of ``X`` by more than ``MAX_MOVE``.
 
+    ``X``: the batch's rows of positive weight (a row of weight zero is no
+    part of the objective, and must not hold a step back).
+
     The moves are bounded first by the norm of the whole batch times the
     step's (Cauchy-Schwarz; two dot products), then by the largest row's
     norm: the steps of a long stream stop there.
     """
+    if X.shape[0] == 0:
+        return step
     data = X.data if sparse.issparse(X) else X
     step_norm = float(np.vdot(step, step))
     if not (float(np.vdot(data, data)) + fit_intercept) * step_norm > MAX_MOVE**2:
