@@ -1,10 +1,9 @@
-"""SoftmaxClassifier: parameters, tags, and thin fit, partial_fit and predictions.
+"""SoftmaxClassifier: parameters, tags, and thin fit and partial_fit.
 
 The estimator validates its data through the backend that holds them
 (``sk_softmax.backends``), hands them to the fit pipeline (``_fit``, or
 ``_stream`` for the stochastic engine) with its settings, and takes back the
-fitted attributes. Predictions go through the backend to the one prediction
-kernel (``_predict``).
+fitted attributes. Its predictions are :class:`._prediction_methods.PredictionMethods`'.
 """
 
 import warnings
@@ -14,28 +13,18 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
 
 from . import _fit, _fitted, _stream
 from ._callbacks import CallbackSupportMixin, monitor_for
+from ._parameters import MODEL_CONSTRAINTS, streamable
+from ._prediction_methods import PredictionMethods
 from ._validation import all_or_nothing
-from .backends import array_api, backend_of, check_stream_input, is_dask_collection
+from .backends import backend_of, check_stream_input
 from .backends import numpy as numpy_backend
 from .solvers import SOLVERS
 
 
-def _streamable(estimator):
-    """``partial_fit`` exists for the ridge penalty only (an AttributeError says why)."""
-    if estimator.l1_ratio > 0:
-        raise AttributeError(
-            f"partial_fit is not available with l1_ratio={estimator.l1_ratio!r}: its Newton "
-            "steps have no proximal form for the L1 norm. Use fit (solver='auto' fits "
-            "sparse models exactly), or l1_ratio=0 for a stream."
-        )
-    return True
-
-
-class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
+class SoftmaxClassifier(PredictionMethods, CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     """Softmax (multinomial logistic) regression.
 
     The model of the notes: raw outputs ``o = W x + b``, one row of ``W`` and
@@ -231,14 +220,10 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
+        **MODEL_CONSTRAINTS,
         "C": [Interval(Real, 0, None, closed="right")],
-        "fit_intercept": ["boolean"],
-        "class_weight": [dict, StrOptions({"balanced"}), None],
         "solver": [StrOptions({"auto", "sgd", *SOLVERS})],
-        "tol": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
-        "verbose": ["verbose"],
         "random_state": ["random_state"],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
@@ -246,7 +231,6 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-        "l1_groups": [None, StrOptions({"features"}), "array-like"],
     }
 
     def __init__(
@@ -346,7 +330,7 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         _fitted.set_fitted(self, result, data)
         return self
 
-    @available_if(_streamable)
+    @available_if(streamable)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One online Newton step of the softmax objective on a minibatch.
@@ -421,69 +405,3 @@ class SoftmaxClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         )  # fmt: skip
         _fitted.set_streamed(self, result, data)
         return self
-
-    # -- prediction ---------------------------------------------------------------
-    def _predict(self, method, X):
-        if is_dask_collection(X):
-            from .backends import dask
-
-            return dask.predict(self, method, X)
-        if array_api.predicts_here(self, X, method):
-            return array_api.predict(self, method, X)
-        check_is_fitted(self)
-        return numpy_backend.predict(self, method, X)
-
-    def decision_function(self, X):
-        """The raw outputs ``o = W x + b``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples, n_classes), or (n_samples,)
-            For two classes, ``o_1 - o_0``: positive means ``classes_[1]``.
-        """
-        return self._predict("decision_function", X)
-
-    def predict_log_proba(self, X):
-        """Log-probabilities, ``o - logsumexp(o)``: finite for any finite ``o``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
-        """
-        return self._predict("predict_log_proba", X)
-
-    def predict_proba(self, X):
-        """Class probabilities, ``softmax(o)``; rows sum to one.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
-        """
-        return self._predict("predict_proba", X)
-
-    def predict(self, X):
-        """The most probable class, ``argmax_k o_k`` (the first on exact ties).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        return self._predict("predict", X)

@@ -7,7 +7,7 @@ For every fold the model is fitted at every ``C`` by the fit pipeline of
 """
 
 import functools
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import SoftmaxClassifier
 from ._cv_search import best, checked_l1_ratios, final_model, warn_paths
+from ._parameters import MODEL_CONSTRAINTS
 from ._path import cv_grids, cv_paths
 from ._scoring import default_scorer, score_paths
 from ._validation import (
@@ -187,15 +188,10 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         "cv": ["cv_object"],
         "scoring": [StrOptions(set(get_scorer_names())), callable, None],
         "refit": ["boolean"],
-        "fit_intercept": ["boolean"],
-        "class_weight": [dict, StrOptions({"balanced"}), None],
+        **MODEL_CONSTRAINTS,
         "solver": [StrOptions({"auto", *SOLVERS})],
-        "tol": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "verbose": ["verbose"],
         "n_jobs": [Integral, None],
         "l1_ratios": [None, "array-like"],
-        "l1_groups": [None, StrOptions({"features"}), "array-like"],
     }
 
     def __init__(
