@@ -16,7 +16,7 @@ from sklearn.utils.metaestimators import available_if
 
 from . import _fit, _fitted, _stream
 from ._callbacks import CallbackSupportMixin, monitor_for
-from ._parameters import MODEL_CONSTRAINTS, streamable
+from ._parameters import MODEL_CONSTRAINTS, ValidatedOnce, streamable
 from ._prediction_methods import PredictionMethods
 from ._validation import all_or_nothing
 from .backends import backend_of, check_stream_input
@@ -24,7 +24,9 @@ from .backends import numpy as numpy_backend
 from .solvers import SOLVERS
 
 
-class SoftmaxClassifier(PredictionMethods, CallbackSupportMixin, ClassifierMixin, BaseEstimator):
+class SoftmaxClassifier(
+    PredictionMethods, ValidatedOnce, CallbackSupportMixin, ClassifierMixin, BaseEstimator
+):
     """Softmax (multinomial logistic) regression.
 
     The model of the notes: raw outputs ``o = W x + b``, one row of ``W`` and

@@ -420,6 +420,37 @@ def test_invalid_hyperparameter_is_named_in_the_error(name, value, iris):
     assert issubclass(InvalidParameterError, (ValueError, TypeError))
 
 
+def test_settings_are_validated_until_they_have_passed(iris, monkeypatch):
+    # Valid all-scalar settings are checked once and remembered (the check reads
+    # __init__'s signature, a tenth of a small fit); settings holding anything else
+    # are checked at every fit, and invalid ones never pass however often they come.
+    from sklearn.base import BaseEstimator
+
+    X, y = iris
+    calls = []
+    check = BaseEstimator._validate_params
+    monkeypatch.setattr(
+        BaseEstimator, "_validate_params", lambda self: calls.append(1) or check(self)
+    )
+    clf = SoftmaxClassifier(C=0.37, tol=1e-7)  # settings no other test uses
+    clf.fit(X, y)
+    clf.fit(X, y)
+    SoftmaxClassifier(C=0.37, tol=1e-7).fit(X, y)  # a clone: the same settings
+    assert len(calls) == 1
+    clf.set_params(C=0.38).fit(X, y)  # new settings: checked
+    assert len(calls) == 2
+    clf.set_params(C=np.float64(0.38)).fit(X, y)  # another type: checked
+    assert len(calls) == 3
+    weighted = SoftmaxClassifier(C=0.37, tol=1e-7, class_weight={0: 1.0, 1: 2.0, 2: 1.0})
+    weighted.fit(X, y)
+    weighted.fit(X, y)  # a dict (which could change in place): every time
+    assert len(calls) == 5
+    for _ in range(2):
+        with pytest.raises(InvalidParameterError, match="'tol' parameter"):
+            clf.set_params(C=0.37, tol=-1.0).fit(X, y)
+    assert len(calls) == 7
+
+
 def test_every_hyperparameter_has_a_constraint():
     # The generated cases above only cover what _parameter_constraints lists.
     params = set(SoftmaxClassifier().get_params())
