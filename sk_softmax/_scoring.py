@@ -35,11 +35,18 @@ def _accuracy(model, X, y, sample_weight=None):
     Computed as ``accuracy_score`` computes it (``np.average`` of the
     matches), without its and ``predict``'s checks of data already checked:
     on small folds those take longer than the fit (NaN if the test weights
-    sum to zero, as a failed score in GridSearchCV).
+    sum to zero, as a failed score in GridSearchCV). Weights whose sum
+    exceeds the largest float (each below it, as the fit accepts) are
+    divided by the largest first, which changes no average: summed as they
+    are, they made every score NaN.
     """
     predicted = predict_kernel("predict", X, model.coef_, model.intercept_, model.classes_)
-    if sample_weight is not None and not np.sum(sample_weight) > 0:
-        return np.nan
+    if sample_weight is not None:
+        total = np.sum(sample_weight)
+        if not total > 0:
+            return np.nan
+        if np.isinf(total):
+            sample_weight = sample_weight / np.max(sample_weight)
     return float(np.average(y == predicted, weights=sample_weight))
 
 

@@ -188,6 +188,22 @@ def test_default_scorer_is_accuracy_score():
     np.testing.assert_array_equal(weighted.scores_, explicit.scores_)
 
 
+def test_weights_whose_sum_overflows_score_like_small_ones():
+    # Weights of 1e307 (each a float, their sum not) with C 1e307 times smaller
+    # make the same normalised problem as weights of 1: the same fits, so the
+    # same scores; weighted accuracy once summed them and scored every fold NaN.
+    X, y = _synthetic()
+    sw = np.random.default_rng(5).uniform(0.5, 2.0, size=y.size)
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    small = SoftmaxClassifierCV(Cs=MODERATE_CS, cv=cv).fit(X, y, sample_weight=sw)
+    huge = SoftmaxClassifierCV(Cs=np.asarray(MODERATE_CS) * 1e-307, cv=cv)
+    huge.fit(X, y, sample_weight=sw * 1e307)
+    assert np.isinf(np.sum(sw * 1e307))
+    # equal up to the rounding of two weighted averages over a fold's rows
+    np.testing.assert_allclose(huge.scores_, small.scores_, rtol=y.size * np.finfo(float).eps)
+    assert huge.C_ == small.C_ * 1e-307
+
+
 def test_zero_weights_equal_removed_rows():
     X, y = _synthetic()
     sw = np.ones(y.size)
