@@ -42,7 +42,8 @@ def _accuracy(model, X, y, sample_weight=None):
     """
     predicted = predict_kernel("predict", X, model.coef_, model.intercept_, model.classes_)
     if sample_weight is not None:
-        total = np.sum(sample_weight)
+        with np.errstate(over="ignore"):
+            total = np.sum(sample_weight)
         if not total > 0:
             return np.nan
         if np.isinf(total):
