@@ -256,6 +256,26 @@ def test_sampled_direction_meets_the_secant_pairs():
         coef, grad = new_coef, new_grad
 
 
+def test_a_corrected_step_must_shrink_the_gradient_fourfold():
+    # A plain sampled step hands over to the full Hessian if it shrinks max|grad| by
+    # less than half; once secant pairs correct the steps, by less than a quarter
+    # (on nearly separable tall data the corrected steps shrank it 3-fold a step, for
+    # 8 steps in all where the full Hessian took 6).
+    X, y, sw = _tall_problem()
+    loss = _scaled_loss(X, y, sw)
+    v = np.linspace(1.0, 2.0, 15) * 1e-3
+    for plain, corrected, full in [(0.4, 0.3, True), (0.4, 0.2, False), (0.6, None, True)]:
+        direction = SampledDirection(cholesky_direction, sample_of(loss))
+        coef = np.zeros(15)
+        direction(loss, coef, v)
+        coef = coef - 0.1 * v  # a step along -v, its gradient shrunk: s.y > 0, a pair
+        direction(loss, coef, plain * v)
+        assert direction.full == (corrected is None)
+        if corrected is not None:
+            direction(loss, coef - 0.1 * v, corrected * plain * v)
+            assert direction.full == full
+
+
 @pytest.mark.parametrize("solver", SOLVER_NAMES)
 def test_warm_start_at_the_optimum_skips_the_presolve(solver):
     X, y, sw = _tall_problem()

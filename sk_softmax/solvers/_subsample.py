@@ -25,8 +25,10 @@ _PRESOLVE_TOL = 1e-6
 # solver switches to the full Hessian for good.
 _SAMPLED_RATE = 0.5
 # Secant pairs (step, change of the full gradient) that correct the sampled
-# Hessian (see SampledDirection).
+# Hessian (see SampledDirection), and the shrinking of max|grad| a corrected step
+# must reach (else the full Hessian takes over, as for a plain sampled step).
 _SECANT_MEMORY = 10
+_SECANT_RATE = 0.25
 
 
 def sample_of(objective):
@@ -76,7 +78,11 @@ class SampledDirection:
     on 1e6 x 100 x 10 (``make_dense``): from the sample's optimum, the full
     gradient fell about 12-fold a step without the pairs and 13- to 16-fold
     with them, 7 passes over ``X`` to ``tol=1e-8`` instead of 8 (2.15 s
-    instead of 2.53, two threads).
+    instead of 2.53, two threads). A corrected step must shrink ``max|grad|``
+    fourfold, not twofold, or the full Hessian takes over: on nearly
+    separable tall data (30000 x 5 x 3, C=100), where a sample of 900 rows
+    holds few of the rows that shape the Hessian, corrected steps shrank it
+    only threefold and took 8 iterations where the switch takes 5.
     """
 
     def __init__(self, base, sample, memory=_SECANT_MEMORY):
@@ -88,7 +94,9 @@ class SampledDirection:
 
     def __call__(self, objective, coef, grad, tol=0.0):
         size = max_abs(grad)
-        if self._last is not None and size > _SAMPLED_RATE * self._last:
+        # the last step's own bar: a corrected step (pairs in use) must do better
+        rate = _SECANT_RATE if self._pairs else _SAMPLED_RATE
+        if self._last is not None and size > rate * self._last:
             self.full = True
         self._last = size
         if self.full:
