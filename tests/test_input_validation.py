@@ -426,7 +426,10 @@ def test_settings_are_validated_until_they_have_passed(iris, monkeypatch):
     # are checked at every fit, and invalid ones never pass however often they come.
     from sklearn.base import BaseEstimator
 
+    import sk_softmax._parameters
+
     X, y = iris
+    monkeypatch.setattr(sk_softmax._parameters, "_VALID_SETTINGS", set())  # none yet
     calls = []
     check = BaseEstimator._validate_params
     monkeypatch.setattr(
