@@ -152,6 +152,21 @@ def test_two_classes_match_binary_logistic_regression(l1_ratio):
                                rtol=1e-8)  # fmt: skip
 
 
+@pytest.mark.parametrize("params", [
+    {"l1_ratio": 1.0}, {"l1_ratio": 0.5, "C": 10.0}, {"l1_ratio": 1.0, "l1_groups": "features"},
+])  # fmt: skip
+@pytest.mark.parametrize("standardise", [False, True])
+def test_objective_is_the_solvers_value(params, standardise):
+    # objective_ comes from the solver's last evaluation (data term and norm in its
+    # coordinates), not from another pass: it must be the objective at coef_. Both
+    # sum 178 terms of size about 1 into a total of about 10 to 40: a few eps apart.
+    X, y = load_wine(return_X_y=True)
+    if standardise:
+        X = StandardScaler().fit_transform(X)
+    est = SoftmaxClassifier(**params).fit(X, y)
+    assert est.objective_ == pytest.approx(objective(est, X, y), rel=1e-13)
+
+
 def test_l1_against_a_smooth_reformulation():
     # W = P - N with P, N >= 0: the lasso becomes a smooth problem with bounds,
     # which L-BFGS-B solves independently of this package's code.

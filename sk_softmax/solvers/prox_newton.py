@@ -192,9 +192,9 @@ def prox_newton(smooth, norm, coef0, *, tol, max_iter, verbose=0, callback=None,
     intercept[norm.n_features :] = True
     while True:
         if size <= tol:
-            return SolverResult(coef, n_iter, True, "optimality violation <= tol")
+            return SolverResult(coef, n_iter, True, "optimality violation <= tol", value=value)
         if n_iter >= max_iter:
-            return SolverResult(coef, n_iter, False, "max_iter reached")
+            return SolverResult(coef, n_iter, False, "max_iter reached", value=value)
         columns = intercept.copy()
         columns[_working_columns(norm, coef, violation, shape, ws_size)] = True
         index = np.flatnonzero(np.tile(columns, shape[0]))
@@ -210,7 +210,7 @@ def prox_newton(smooth, norm, coef0, *, tol, max_iter, verbose=0, callback=None,
             return SolverResult(
                 coef, n_iter, False,
                 "line search failed: the objective stopped decreasing in float64 with an "
-                f"optimality violation of {size:.2e}",
+                f"optimality violation of {size:.2e}", value=value,
             )  # fmt: skip
         coef, value, grad, t = found
         violation = norm.violation(coef, grad)
@@ -226,7 +226,7 @@ def prox_newton(smooth, norm, coef0, *, tol, max_iter, verbose=0, callback=None,
         report(verbose, n_iter, value, violation, f"  step {t:.3g}  working set {index.size}",
                label=label)  # fmt: skip
         if callback is not None and callback(n_iter, coef, value, violation):
-            return SolverResult(coef, n_iter, size <= tol, "stopped by callback", True)
+            return SolverResult(coef, n_iter, size <= tol, "stopped by callback", True, value)
 
 
 def restricted_prox_newton(datafit, ridge, norm, coef0, *, tol, max_iter, verbose=0,
