@@ -81,11 +81,18 @@ def test_a_batch_weighs_in_the_curvature_by_its_weight():
     previous, batch = np.eye(2), np.zeros((2, 2))
     # a second batch of one row after one row: the mean of the two
     np.testing.assert_allclose(_online_exact._average(previous, batch, 1, 0.5), 0.5 * previous)
-    # one row after a thousand: 1/128 of the average (half of the share of 64 rows)
-    kept = _online_exact._average(previous, batch, 1, 1 / 1001)
+    # one row after two hundred: 1/128 of the average (half of the share of 64 rows)
+    kept = _online_exact._average(previous, batch, 1, 1 / 201)
     np.testing.assert_allclose(kept, (1 - 0.5 / 64) * previous)
-    # a batch of 64 rows or more: half and half, as before (the benchmarks' minibatches)
-    np.testing.assert_allclose(_online_exact._average(previous, batch, 64, 0.01), 0.5 * previous)
+    # a batch of 64 rows or more early in a stream: half and half (the benchmarks' minibatches)
+    np.testing.assert_allclose(_online_exact._average(previous, batch, 64, 0.2), 0.5 * previous)
+    # ... and later at most _SPAN times its share of the weight seen, whatever its rows
+    span = _online_exact._SPAN
+    np.testing.assert_allclose(
+        _online_exact._average(previous, batch, 64, 0.01), (1 - span * 0.01) * previous
+    )
+    kept = _online_exact._average(previous, batch, 1, 1 / 1001)
+    np.testing.assert_allclose(kept, (1 - span / 1001) * previous)
 
 
 def test_rows_of_zero_weight_do_not_hold_a_step_back():

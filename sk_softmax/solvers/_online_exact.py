@@ -14,6 +14,10 @@ half of the previous one per step: the curvature near the current iterate,
 not the sum of the curvature at every iterate since the start (which, taken
 where every class is about equally probable, overstates it). The step solves
 ``(n H + Lambda) delta = G`` (``n`` the weight seen, ``Lambda`` the penalty).
+Once a batch is a small part of the stream it weighs at most five times its
+share of the weight seen: the average then spans the stream's latest part
+(batch ``b`` keeps about ``(n_b / n)^5``), which the ``1/t`` steps move
+little, rather than its last two batches, whose curvature is noisy.
 A step costs ``m (K D)^2`` for the Hessian and ``(K D)^3 / 3`` for its
 Cholesky factor, hence the cap on ``K D``.
 
@@ -47,6 +51,15 @@ EXACT_DOF = 256
 # C=inf on standardised data, sent the coefficients to 1e3-1e17, then NaN).
 _KEEP = 0.5
 _KEEP_WEIGHT = 64.0
+# ... but never more than _SPAN times its share of the weight seen: once the batches are small
+# against the stream, batch b keeps a weight of about (n_b / n)^_SPAN, so the average spans a
+# fixed part of the stream (its last fifth or so, where the 1/t steps move the model little)
+# instead of the last two batches, whose curvature is noisy. Measured (3 repeats, excess
+# held-out log-loss after 1 / 3 / 10 epochs, half per batch -> this): penbased
+# +13.8/+0.9/-3.7 -> +12.7/-1.7/-7.5 (the C = E optima: 0/-6.3/-8.8), optdigits
+# +13.7/+13.4/+34.8 -> +12.9/+9.7/+25.7; the objective gap to the C = E optimum after 10
+# epochs, penbased 5.8% -> 0.7%, satimage 2.0% -> 0.14%. 3 and 8 did no better than 5.
+_SPAN = 5.0
 
 
 def _average(previous, batch, weight, share):
@@ -55,11 +68,13 @@ def _average(previous, batch, weight, share):
     ``previous`` kept as above, but never more than the weight seen before
     the batch: until the average spans its weight it is the plain mean of
     every batch seen (a batch of one row then counts as much as the row
-    before it, whose curvature lies along that row alone).
+    before it, whose curvature lies along that row alone); and a batch
+    counts at most ``_SPAN`` times its share of the weight seen, so that on
+    long streams the average spans their latest part, not their last batches.
     """
     if previous is None:
         return batch
-    new = max((1.0 - _KEEP) * min(1.0, weight / _KEEP_WEIGHT), share)
+    new = max(min((1.0 - _KEEP) * min(1.0, weight / _KEEP_WEIGHT), _SPAN * share), share)
     return (1.0 - new) * previous + new * batch
 
 
@@ -175,7 +190,9 @@ def update_blocks(state, coordinates, Z, proba, weights, C):
         return
     batch = batch_blocks(Z, proba, weights)
     total = float(weights.sum())
-    state.hessian = _average(state.hessian, batch, total, total / state.n_seen)
+    # the estimate stands for the weight seen since the last one (at least the batch's)
+    since = max(state.n_seen - state.block_n, total) if state.hessian is not None else total
+    state.hessian = _average(state.hessian, batch, total, since / state.n_seen)
     penalty = np.zeros(Z.shape[1])
     if np.isfinite(C):
         penalty[: coordinates.n_features] = 1.0 / (C * coordinates.scale**2)
