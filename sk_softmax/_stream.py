@@ -36,6 +36,7 @@ from sklearn.utils import check_random_state
 from ._diagnostics import separated, separation_message
 from ._distinct import distinct_rows
 from ._fit import FitResult, build_problem, solver_callback, start_point
+from ._threads import fit_threads
 from ._weights import Weights, class_weight_vector, weigh
 from .solvers.online import OnlineState, observe, online_step
 from .solvers.sgd import SGD
@@ -122,19 +123,22 @@ def fit_sgd(data, sample_weight, settings, stream, *, previous=None, monitor=Non
         train, valid = _split(data, weights.weights, stream.validation_fraction, rng)
         train_data, train_weights = _part(data, weights, train)
         valid_data, valid_weights = _part(data, weights, valid)
-    problem = build_problem(train_data, train_weights, settings)
-    if stream.early_stopping:
-        validation = valid_data.datafit(valid_weights, problem.coordinates)
-    start = start_point(problem, settings.tol, previous)
-    engine = SGD(
-        batch_size=stream.batch_size, n_iter_no_change=stream.n_iter_no_change, rng=rng,
-        validation=validation,
-    )  # fmt: skip
-    solved = engine.solve(
-        problem.datafit, problem.solver_penalty, problem.to_solver(start), tol=settings.tol,
-        max_iter=settings.max_iter, verbose=settings.verbose,
-        callback=solver_callback(problem, monitor),
-    )  # fmt: skip
+    # every BLAS pool at one thread, as for every full-batch fit (_fit.fit): without it
+    # numpy's and scipy's pools fought, 4 to 13 times slower on bench_online's tables
+    with fit_threads() as n_threads:
+        problem = build_problem(train_data, train_weights, settings, n_threads)
+        if stream.early_stopping:
+            validation = valid_data.datafit(valid_weights, problem.coordinates)
+        start = start_point(problem, settings.tol, previous)
+        engine = SGD(
+            batch_size=stream.batch_size, n_iter_no_change=stream.n_iter_no_change, rng=rng,
+            validation=validation,
+        )  # fmt: skip
+        solved = engine.solve(
+            problem.datafit, problem.solver_penalty, problem.to_solver(start), tol=settings.tol,
+            max_iter=settings.max_iter, verbose=settings.verbose,
+            callback=solver_callback(problem, monitor),
+        )  # fmt: skip
     coef = problem.to_model(solved.coef)
     if monitor is not None:
         monitor.close(lambda: coef)
