@@ -7,21 +7,18 @@ fitted attributes. Its predictions are :class:`._prediction_methods.PredictionMe
 """
 
 import warnings
-from numbers import Integral, Real
 
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 
 from . import _fit, _fitted, _stream
 from ._callbacks import CallbackSupportMixin, monitor_for
-from ._parameters import MODEL_CONSTRAINTS, ValidatedOnce, streamable
+from ._parameters import CLASSIFIER_CONSTRAINTS, ValidatedOnce, streamable
 from ._prediction_methods import PredictionMethods
 from ._validation import all_or_nothing
 from .backends import backend_of, check_stream_input
 from .backends import numpy as numpy_backend
-from .solvers import SOLVERS
 
 
 class SoftmaxClassifier(
@@ -221,19 +218,7 @@ class SoftmaxClassifier(
     0.973
     """
 
-    _parameter_constraints = {
-        **MODEL_CONSTRAINTS,
-        "C": [Interval(Real, 0, None, closed="right")],
-        "solver": [StrOptions({"auto", "sgd", *SOLVERS})],
-        "warm_start": ["boolean"],
-        "random_state": ["random_state"],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-    }
+    _parameter_constraints = CLASSIFIER_CONSTRAINTS
 
     def __init__(
         self,

@@ -11,6 +11,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .solvers import SOLVERS
+
 MODEL_CONSTRAINTS = {
     "fit_intercept": ["boolean"],
     "class_weight": [dict, StrOptions({"balanced"}), None],
@@ -18,6 +20,22 @@ MODEL_CONSTRAINTS = {
     "max_iter": [Interval(Integral, 1, None, closed="left")],
     "verbose": ["verbose"],
     "l1_groups": [None, StrOptions({"features"}), "array-like"],
+}
+
+
+# SoftmaxClassifier's: the model's, and its solvers' and stream's own.
+CLASSIFIER_CONSTRAINTS = {
+    **MODEL_CONSTRAINTS,
+    "C": [Interval(Real, 0, None, closed="right")],
+    "solver": [StrOptions({"auto", "sgd", *SOLVERS})],
+    "warm_start": ["boolean"],
+    "random_state": ["random_state"],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "learning_rate": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "l1_ratio": [Interval(Real, 0, 1, closed="both")],
 }
 
 
