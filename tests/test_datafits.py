@@ -271,3 +271,31 @@ def test_hessian_paths_agree_with_the_formula(monkeypatch, n_classes):
     classes = [2, 0]
     keep = (np.asarray(classes)[:, None] * datafit.shape[1] + np.arange(datafit.shape[1])).ravel()
     _close(datafit.class_hessian(coef, classes), expected[np.ix_(keep, keep)], "class pairs")
+
+
+def test_one_minus_p_keeps_its_digits_when_p_is_near_one():
+    """The Hessian's diagonal weights ``p_k (1 - p_k)`` take ``1 - p_k`` from the other
+    classes: where ``p_k`` is within 1e-13 of one, ``1.0 - p_k`` keeps about three digits,
+    the sum of the others all sixteen. Checked against exactly rounded sums of the others,
+    with the naive subtraction failing the same bound (so the check can fail)."""
+    import math
+
+    from sk_softmax.datafits._second_order import _sum_of_others
+
+    rng = np.random.RandomState(0)
+    n_classes, m = 5, 400
+    raw = rng.normal(scale=12.0, size=(n_classes, m))
+    raw[0, :100] += 40.0  # class 0 all but certain on these samples: p_0 ~ 1 - 1e-17..1e-10
+    raw[2, 100:200] = raw[np.arange(n_classes) != 2, 100:200].max(axis=0)  # ties at the top
+    p = np.exp(raw - raw.max(axis=0))
+    p /= p.sum(axis=0)
+    exact = np.array(
+        [[math.fsum(p[j, i] for j in range(n_classes) if j != k) for i in range(m)]
+         for k in range(n_classes)]
+    )  # fmt: skip
+    eps = np.finfo(np.float64).eps
+    relative = np.abs(_sum_of_others(p) - exact) / exact
+    # each is a sum of at most n_classes positive terms, or that minus one of them
+    # where it is at least 1/2 (so no digits cancel): a few roundings
+    assert relative.max() <= 2 * n_classes * eps
+    assert (np.abs((1.0 - p) - exact) / exact).max() > 1e3 * n_classes * eps

@@ -121,12 +121,16 @@ class RowChunks:
     def __init__(self, X, n_threads=1):
         self.X = X
         self.n_samples = X.shape[0]
-        self._whole = sparse.issparse(X) and X.format != "csr"
+        self._sparse = sparse.issparse(X)
+        self._whole = self._sparse and X.format != "csr"
         self.n_threads = 1 if self._whole else max(1, int(n_threads))
-        if sparse.issparse(X):  # values per row of a block the caller copies
+        if self._sparse:  # values per row of a block the caller copies
             self._row_values = max(1.0, X.nnz / max(1, self.n_samples))
         else:
             self._row_values = max(1, X.shape[1])
+        # slices() by its arguments: computed once (on data that fit in a
+        # millisecond, every pass asks for them)
+        self._slices = {}
 
     def slices(self, width=0, products_only=False):
         """Row slices such that a block holds about ``_BLOCK_VALUES`` values.
@@ -142,9 +146,16 @@ class RowChunks:
         caller's temporaries stay within ``2 * _BLOCK_VALUES`` values. Passes
         that copy or densify a block keep blocks of the usual size.
         """
+        key = (width, products_only)
+        slices = self._slices.get(key)
+        if slices is None:
+            slices = self._slices[key] = self._cut(width, products_only)
+        return slices
+
+    def _cut(self, width, products_only):
         if self._whole:
             return [slice(0, self.n_samples)]
-        if products_only and sparse.issparse(self.X):
+        if products_only and self._sparse:
             per_thread = -(-self.n_samples // self.n_threads)
             rows = min(per_thread, 2 * _BLOCK_VALUES // max(width, 1))
         else:
@@ -157,7 +168,7 @@ class RowChunks:
         """Rows of ``X`` as float64 (dense), or a view of them (sparse)."""
         if self._whole:  # CSC: one block, X itself
             return self.X
-        if sparse.issparse(self.X):
+        if self._sparse:
             return _csr_rows(self.X, rows)
         return np.asarray(self.X[rows], dtype=np.float64)
 
@@ -214,9 +225,10 @@ class _SampledRows(RowChunks):
     """:class:`RowChunks` over the rows ``index`` of ``X``, numbered 0, 1, ..."""
 
     def __init__(self, X, index, n_threads=1):
-        super().__init__(X, n_threads)
         self.index = index
+        super().__init__(X, n_threads)
         self.n_samples = index.size
+        self._slices = {}
 
     def sample(self, n_rows, candidates, seed=0):
         """None: a sample of a sample is not needed (and rows would be renumbered)."""

@@ -24,7 +24,7 @@ import numpy as np
 from scipy import sparse
 from scipy.special import expit
 
-from ._blocks import RowChunks, transposed
+from ._blocks import _MAX_ROWS, RowChunks, transposed
 from ._scores import Scores
 from ._second_order import SecondOrder, proba_rows
 from .base import Datafit, split_intercept
@@ -53,6 +53,25 @@ def raw_prediction(X, weights, intercept=None):
     return raw
 
 
+def _arange(n):
+    """``np.arange(n)`` (intp), read-only: a view of a kept range, grown as needed.
+
+    Every pass over a block indexes its true classes with it; on data that
+    fit in a millisecond, building it anew each time costs as much as the
+    indexing.
+    """
+    global _RANGE
+    if _RANGE.size < n:
+        if n > _MAX_ROWS:  # kept only up to a dense block's rows
+            return np.arange(n)
+        _RANGE = np.arange(max(n, min(2 * _RANGE.size, _MAX_ROWS)), dtype=np.intp)
+        _RANGE.flags.writeable = False
+    return _RANGE[:n]
+
+
+_RANGE = np.arange(0, dtype=np.intp)
+
+
 def _softmax_block(raw, y):
     """Probabilities in place of the class-major ``raw``; returns ``(raw, ce)``.
 
@@ -64,11 +83,10 @@ def _softmax_block(raw, y):
     rows of 2 to 10 values numpy takes 10 to 20 times longer, more than the
     matrix product.
     """
-    samples = np.arange(raw.shape[1])
     row_max = raw.max(axis=0)
     with np.errstate(over="ignore"):  # spreads over 1.8e308 give -inf: p = 0
         raw -= row_max
-    shifted_true = raw[y, samples]
+    shifted_true = raw[y, _arange(raw.shape[1])]
     np.exp(raw, out=raw)
     total = raw.sum(axis=0)
     raw /= total
@@ -205,7 +223,10 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
 
     def _join(self, grad_weights, grad_intercept):
         if self.fit_intercept:
-            return np.hstack([grad_weights, grad_intercept[:, None]]).ravel()
+            grad = np.empty(self.shape)
+            grad[:, :-1] = grad_weights
+            grad[:, -1] = grad_intercept
+            return grad.ravel()
         return grad_weights.ravel()
 
     def _operand(self, weights):
@@ -219,10 +240,10 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
     @staticmethod
     def _raw_block(block, operand, intercept):
         """The block's raw predictions ``W X_b^T + b``, class-major (n_classes, m)."""
-        if sparse.issparse(block):
-            raw = np.ascontiguousarray(np.asarray(block @ operand, dtype=np.float64).T)
-        else:
+        if isinstance(block, np.ndarray):
             raw = operand @ block.T
+        else:  # sparse
+            raw = np.ascontiguousarray(np.asarray(block @ operand, dtype=np.float64).T)
         if intercept is not None:
             raw += intercept[:, None]
         return raw
@@ -230,9 +251,9 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
     @staticmethod
     def _times_block(matrix, block):
         """``matrix @ block`` for a class-major ``matrix`` (n_classes, m): (n_classes, d)."""
-        if sparse.issparse(block):
-            return np.asarray(transposed(block) @ matrix.T).T
-        return matrix @ block
+        if isinstance(block, np.ndarray):
+            return matrix @ block
+        return np.asarray(transposed(block) @ matrix.T).T  # sparse
 
     def _difference(self, weights, intercept):
         """``w_1 - w_0`` and ``b_1 - b_0`` (0 without intercept): two classes' one direction."""
@@ -310,7 +331,7 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
             y, sw = self.y[rows], self.sw[rows]
             residual, ce = _softmax_block(self._raw_block(block, operand, intercept), y)
             proba[:, rows] = residual
-            residual[y, np.arange(residual.shape[1])] -= 1.0
+            residual[y, _arange(residual.shape[1])] -= 1.0
             residual *= sw
             grad_weights = self._times_block(residual, block)
             return sw @ ce, grad_weights, residual.sum(axis=1) if intercept is not None else 0.0
@@ -318,7 +339,8 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
         return self.chunks.map_reduce(work, width=self.n_classes, products_only=True)
 
     def _proba_at(self, coef):
-        if self._cache_coef is None or not np.array_equal(self._cache_coef, coef):
+        cached = self._cache_coef
+        if cached is None or cached.shape != np.shape(coef) or not (cached == coef).all():
             self.loss_gradient(coef)
         return self._proba
 

@@ -31,14 +31,21 @@ class SmoothObjective:
         self._flat_curvature = penalty.flat_curvature(self.shape[0] * self.shape[1])
 
     @functools.cached_property
-    def all_free(self):
-        """Whether every column is free (no penalty): the Newton step's projector, newton.py."""
-        return bool(self.penalty.free_columns().all())
+    def projector_index(self):
+        """Flat positions ``((k, j), (l, j))`` of the Hessian, every class pair, free ``j``.
 
-    @functools.cached_property
-    def free_index(self):
-        """The free columns (the intercept, usually), for the Newton step's projector."""
-        return np.flatnonzero(self.penalty.free_columns())
+        Where the Newton step's projector onto the flat directions (adding
+        the same vector to every class row along the free columns: the
+        intercept, or every column when unpenalised) adds to the Hessian
+        (:func:`~.newton.newton_system`); read-only.
+        """
+        n_classes, n_dof = self.shape
+        free = np.flatnonzero(self.penalty.free_columns())
+        rows = np.arange(n_classes)[:, None] * n_dof + free  # (k, j) for every k
+        size = n_classes * n_dof
+        index = (rows[:, None, :] * size + rows[None, :, :]).ravel()  # (k, j), (l, j)
+        index.flags.writeable = False
+        return index
 
     @property
     def n_samples(self):

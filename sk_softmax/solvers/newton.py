@@ -42,15 +42,14 @@ def line_search(objective, coef, value, grad, direction):
     if not slope < 0:
         return None
     resolution = 64 * EPS * max(1.0, abs(value))
-    g_norm = math.sqrt(grad @ grad)
     t = 1.0
     for _ in range(40):
-        trial = coef + t * direction
+        trial = coef + direction if t == 1.0 else coef + t * direction
         trial_value, trial_grad = objective.loss_gradient(trial)
-        if np.isfinite(trial_value):
+        if math.isfinite(trial_value):
             if trial_value <= value + 1e-4 * t * slope:
                 return trial, trial_value, trial_grad, t
-            if -t * slope <= resolution and math.sqrt(trial_grad @ trial_grad) < g_norm:
+            if -t * slope <= resolution and trial_grad @ trial_grad < grad @ grad:
                 return trial, trial_value, trial_grad, t
         t *= 0.5
     return None
@@ -79,16 +78,11 @@ def newton_system(objective, coef):
     n_classes, n_dof = objective.shape
     if n_classes == 2:
         return _two_class_system(*objective.two_class_parts(coef))
-    hess = np.ascontiguousarray(objective.hessian(coef))  # reshaped as views below
+    hess = np.ascontiguousarray(objective.hessian(coef))  # raveled as a view below
     scale = _diagonal_scale(hess)
     # N = (1 1^T / K) (x) D with D selecting the free columns:
     # hess[(k, j), (l, j)] += scale / K for every free column j
-    hess4 = hess.reshape(n_classes, n_dof, n_classes, n_dof)
-    if objective.all_free:
-        np.einsum("kjlj->klj", hess4)[...] += scale / n_classes  # a writable view
-    else:
-        for j in objective.free_index:  # the intercept, usually
-            hess4[:, j, :, j] += scale / n_classes
+    hess.reshape(-1)[objective.projector_index] += scale / n_classes
     factor = cholesky_factor(hess, scale)
     if factor is None:
         return lambda grad: -grad / scale
