@@ -236,3 +236,32 @@ def test_wide_data_keep_one_diagonal_instead_of_one_a_step(monkeypatch):
     result, blocks, objective = _counted_blocks(monkeypatch, X, y, direction)
     assert cg.block_cost(objective) > cg._DIAGONAL_FIRST and direction.diagonal_cap is None
     assert result.converged and len(diagonals) == blocks < result.n_iter
+
+
+def test_first_step_is_the_secant_minimum_of_the_last_line_when_the_step_fell_short():
+    from sk_softmax.solvers.newton import _LONGEST, _SHORT, first_step
+
+    assert first_step(1.0, -1.0, -0.5 * _SHORT) == 1.0  # near the optimum: a Newton step
+    assert first_step(1.0, -1.0, 0.3) == 1.0  # overshot: the slope changed sign
+    # the slope, linear in t, falls from -1 to -0.25 over the step: zero at t = 4/3
+    assert first_step(1.0, -1.0, -0.25) == pytest.approx(4.0 / 3.0, rel=1e-15)
+    assert first_step(1.5, -2.0, -1.0) == min(3.0, _LONGEST)  # zero at 1.5 / (1 - 1/2)
+    assert first_step(1.0, -1.0, -1.0) == _LONGEST  # no curvature seen: the cap
+
+
+def test_longer_first_steps_save_newton_steps_for_the_same_optimum(monkeypatch):
+    """On raw features the Newton steps from zero stop short (the curvature falls as the
+    probabilities saturate): trying the last line's secant minimum first takes fewer steps
+    to the same optimum than always trying the unit step."""
+    from sk_softmax.solvers import newton as newton_module
+
+    X, y = _table_problem()
+    longer = SoftmaxClassifier(tol=1e-10).fit(X, y)
+    monkeypatch.setattr(newton_module, "first_step", lambda t, slope, end_slope: 1.0)
+    unit = SoftmaxClassifier(tol=1e-10).fit(X, y)
+    assert longer.n_iter_ < unit.n_iter_
+    assert longer.converged_ and unit.converged_
+    # both stop at max|grad| <= 1e-10 of the normalised objective, whose curvature is at
+    # least the penalty's 1 / (C S) = 6.7e-4 on the weights: a gap bound of about
+    # n_coef * 1e-20 / (2 * 6.7e-4) < 1e-15, far below the 1e-9 asked here
+    assert abs(longer.objective_ - unit.objective_) <= 1e-9 * abs(unit.objective_)

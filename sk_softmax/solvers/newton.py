@@ -29,20 +29,21 @@ from ._subsample import SampledDirection, presolve_on, sample_of
 _potrf, _potrs = linalg.lapack.get_lapack_funcs(("potrf", "potrs"), dtype=np.float64)
 
 
-def line_search(objective, coef, value, grad, direction):
+def line_search(objective, coef, value, grad, direction, first=1.0):
     """Backtracking line search that can trust the gradient near the optimum.
 
-    Accepts the first step ``t`` in 1, 1/2, 1/4, ... that satisfies the
-    Armijo condition ``f(x + t d) <= f(x) + 1e-4 t g.d``. When the decrease
-    the step promises is below the float64 resolution of ``f`` (the function
-    can no longer tell), it accepts the step if it shrinks the gradient
-    instead. Returns ``(coef, value, grad, t)``, or ``None`` on failure.
+    Accepts the first step ``t`` in ``first`` (if above 1), 1, 1/2, 1/4, ...
+    that satisfies the Armijo condition ``f(x + t d) <= f(x) + 1e-4 t g.d``.
+    When the decrease the step promises is below the float64 resolution of
+    ``f`` (the function can no longer tell), it accepts the step if it
+    shrinks the gradient instead. Returns ``(coef, value, grad, t)``, or
+    ``None`` on failure.
     """
     slope = float(grad @ direction)
     if not slope < 0:
         return None
     resolution = 64 * EPS * max(1.0, abs(value))
-    t = 1.0
+    t = first
     for _ in range(40):
         trial = coef + direction if t == 1.0 else coef + t * direction
         trial_value, trial_grad = objective.loss_gradient(trial)
@@ -51,8 +52,35 @@ def line_search(objective, coef, value, grad, direction):
                 return trial, trial_value, trial_grad, t
             if -t * slope <= resolution and trial_grad @ trial_grad < grad @ grad:
                 return trial, trial_value, trial_grad, t
-        t *= 0.5
+        t = 1.0 if t > 1.0 else 0.5 * t
     return None
+
+
+def first_step(t, slope, end_slope):
+    """The step to try first along the next Newton direction, from how the last one ended.
+
+    ``slope`` and ``end_slope`` are the derivatives along the last direction
+    at its start and where the accepted step ``t`` ended. Far from the
+    optimum the cross-entropy's curvature falls along a Newton step (the
+    probabilities saturate), so the step stops short: the function still
+    descends there. When more than ``_SHORT`` of the slope is left, the next
+    step tries first the secant estimate of the last line's minimum, ``t /
+    (1 - end_slope / slope)``, at most ``_LONGEST``; near the optimum
+    (quadratic convergence, the slope left about zero) it tries 1. No
+    evaluation is added when that step is accepted; one when it is not.
+    Measured (default fits, 17 tables of bench_fit.py, iterations): 157 ->
+    141 in all, fewer on 12 (iris 8 -> 6, wine and the breast cancer data 9
+    -> 7, texture-like 21 -> 18, optdigits-like 18 -> 16), more on 2
+    (libras-like 8 -> 9, vowel-like 7 -> 8: a longer step overshot).
+    """
+    left = end_slope / slope
+    if not left > _SHORT:
+        return 1.0
+    return min(_LONGEST, t / max(1.0 - left, t / _LONGEST))
+
+
+# The share of the slope left after a step above which the next step tries longer, and its cap.
+_SHORT, _LONGEST = 0.1, 2.0
 
 
 def cholesky_direction(objective, coef, grad, tol=0.0):
@@ -190,14 +218,18 @@ def newton(
         direction = SampledDirection(direction, sample)
     value, grad = objective.loss_gradient(coef)
     report(verbose, 0, value, grad, label=label)
-    n_iter = 0
+    n_iter, first = 0, 1.0
     while True:
         if max_abs(grad) <= tol:
             return SolverResult(coef, n_iter, True, "max|grad| <= tol", value=value)
         if n_iter >= max_iter:
             return SolverResult(coef, n_iter, False, "max_iter reached", value=value)
         step = direction(objective, coef, grad, tol)
-        found = line_search(objective, coef, value, grad, step)
+        found = line_search(objective, coef, value, grad, step, first)
+        if found is not None and not isinstance(direction, SampledDirection):
+            first = first_step(found[3], float(grad @ step), float(found[2] @ step))
+        else:  # a sample's Hessian, not the curvature, sets how short its steps fall
+            first = 1.0
         if found is None and isinstance(direction, SampledDirection) and not direction.full:
             direction.full = True
             found = line_search(objective, coef, value, grad, direction(objective, coef, grad, tol))
@@ -213,7 +245,8 @@ def newton(
             )
         coef, value, grad, t = found
         n_iter += 1
-        report(verbose, n_iter, value, grad, f"  step {t:.3g}", label=label)
+        if verbose:
+            report(verbose, n_iter, value, grad, f"  step {t:.3g}", label=label)
         if callback is not None and callback(n_iter, coef, value, grad):
             converged = max_abs(grad) <= tol
             return SolverResult(coef, n_iter, converged, "stopped by callback", True, value)
