@@ -44,6 +44,7 @@ class L2:
         self._curvature = curvature
         self._flat = None  # the curvature tiled over the classes, for raveled vectors
         self._free = None
+        self._norm = None
 
     is_smooth = True
 
@@ -53,7 +54,10 @@ class L2:
 
     def nonsmooth_part(self):
         """A norm of strength zero: nothing for a proximal operator to do."""
-        return GroupL1(0.0, self.n_features, self.fit_intercept, None, np.ones(self.n_features))
+        if self._norm is None:  # made once: every fit's diagnostics ask for it
+            self._norm = GroupL1(0.0, self.n_features, self.fit_intercept, None,
+                                 np.ones(self.n_features))  # fmt: skip
+        return self._norm
 
     def shared_scales(self, scale):
         """The coordinates' scales as they are: every column alone."""
@@ -135,5 +139,5 @@ class L2:
         weight, which vanishes in float64 for features near 1e300, say.
         """
         coef = np.array(np.reshape(coef, (-1, self.n_dof)), dtype=np.float64, copy=True)
-        coef -= coef.mean(axis=0)
+        coef -= coef.sum(axis=0) / coef.shape[0]  # the mean, as np.mean rounds it
         return coef
