@@ -228,7 +228,6 @@ class _SampledRows(RowChunks):
         self.index = index
         super().__init__(X, n_threads)
         self.n_samples = index.size
-        self._slices = {}
 
     def sample(self, n_rows, candidates, seed=0):
         """None: a sample of a sample is not needed (and rows would be renumbered)."""

@@ -61,12 +61,14 @@ def _arange(n):
     indexing.
     """
     global _RANGE
-    if _RANGE.size < n:
+    kept = _RANGE  # one read: another thread may replace it meanwhile
+    if kept.size < n:
         if n > _MAX_ROWS:  # kept only up to a dense block's rows
             return np.arange(n)
-        _RANGE = np.arange(max(n, min(2 * _RANGE.size, _MAX_ROWS)), dtype=np.intp)
-        _RANGE.flags.writeable = False
-    return _RANGE[:n]
+        kept = np.arange(max(n, min(2 * kept.size, _MAX_ROWS)), dtype=np.intp)
+        kept.flags.writeable = False
+        _RANGE = kept
+    return kept[:n]
 
 
 _RANGE = np.arange(0, dtype=np.intp)

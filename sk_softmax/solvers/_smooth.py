@@ -27,7 +27,8 @@ class SmoothObjective:
         self.shape = datafit.shape
         self._curvature = penalty.curvature()
         self._flat_curvature = penalty.flat_curvature(self.shape[0] * self.shape[1])
-        self._projector_index = None  # made when first asked (a cached_property locks: 10 us)
+        self._projector_index = None  # made when first asked (on Python 3.11 a
+        # functools.cached_property takes a lock: 10 us a fit)
 
     @property
     def projector_index(self):
