@@ -382,7 +382,7 @@ def test_sgd_preconditioner_inverts_the_hessian_off_its_flat_directions(loader):
     rng = np.random.default_rng(0)
     coef = 0.1 * rng.standard_normal(n_classes * n_dof)
     hess = objective.hessian(coef)
-    apply = preconditioner(objective, coef)
+    applies = [preconditioner(objective, coef), preconditioner(objective, coef, uses=10_000)]
     vectors = rng.standard_normal((5, n_classes, n_dof))
     vectors[:, :, -1] -= vectors[:, :, -1].mean(axis=1, keepdims=True)  # off the flat one
     # H + N (N: the flat direction's projector, as the Newton step adds it) is
@@ -392,6 +392,7 @@ def test_sgd_preconditioner_inverts_the_hessian_off_its_flat_directions(loader):
     eigenvalues = np.linalg.eigvalsh(system)
     bound = system.shape[0] * eigenvalues[-1] / eigenvalues[0] * np.finfo(np.float64).eps
     assert bound < 1e-3  # a meaningful check: the singular Hessian's inverse errs by O(1)
-    for vector in vectors.reshape(5, -1):
-        back = apply(hess @ vector)
-        assert np.linalg.norm(back - vector) <= bound * np.linalg.norm(vector)
+    for apply in applies:  # the factor's solves, and the inverse kept for many minibatches
+        for vector in vectors.reshape(5, -1):
+            back = apply(hess @ vector)
+            assert np.linalg.norm(back - vector) <= bound * np.linalg.norm(vector)

@@ -226,10 +226,11 @@ def block_caps(state, Z, residual, factor, cap):
     A_j^{-1}) z_i max_k |r_ik|`` (each ``A_j^{-1}`` is positive semidefinite,
     so the sum bounds every class's leverage): one product instead of ``K``,
     and only the rows that bound lets over the cap get their ``K`` exact
-    leverages. The others' multiplier is 1 either way. Measured on
-    bench_scale.py's stream (256-row batches of 50 features, 10 classes):
-    every row passed the first bound, 0.5% needed the cap, and the ``K``
-    leverages of every row were 40% of a step.
+    leverages. The others' multiplier is 1 either way. Measured on a
+    ``make_classification`` stream (256-row batches of 50 features, 10
+    classes): every row passed the first bound, 0.5% needed the cap, and the
+    ``K`` leverages of every row were 40% of a step (on bench_scale.py's
+    stream most steps stop at the first bound).
     """
     scale = factor * state.block_n / state.n_seen
     norms = np.einsum("ij,ij->i", Z, Z)
