@@ -29,7 +29,7 @@ import numpy as np
 from ._diagnostics import convergence_message, separated, separation_message
 from ._threads import fit_threads
 from ._weights import weigh
-from .datafits.standardized import Coordinates, standard_scales
+from .datafits.standardized import Coordinates, Rescaled, standard_scales
 from .penalties import make_penalty
 from .solvers import SOLVERS, choose_solver
 from .solvers._smooth import SmoothObjective
@@ -118,11 +118,14 @@ class Problem:
         return self.smooth().hessian(self.to_solver(coef))
 
 
-def build_problem(data, weights, settings, n_threads=1, moments=None):
+def build_problem(data, weights, settings, n_threads=1, moments=None, shared=None):
     """The :class:`Problem` of ``data`` weighted by ``weights``, with ``settings``' penalty.
 
     ``moments``: the columns' ``(mean, std)`` under these weights, if known
-    (a path over ``C`` computes them once).
+    (a path over ``C`` computes them once). ``shared``: the data term of a
+    problem on the same rows and weights at another ``C`` (a path's first),
+    whose standardised design this one reuses where it can
+    (:class:`~sk_softmax.datafits.standardized.Rescaled`).
     """
     C, fit_intercept = settings.C, settings.fit_intercept
     penalty = make_penalty(
@@ -131,7 +134,9 @@ def build_problem(data, weights, settings, n_threads=1, moments=None):
     mean, std = moments if moments is not None else data.moments(weights.weights, fit_intercept)
     scale = penalty.shared_scales(standard_scales(std, penalty.scaling_curvature()))
     coordinates = Coordinates(mean, scale, fit_intercept)
-    datafit = data.datafit(weights, coordinates, n_threads)
+    datafit = None if shared is None else Rescaled.of(shared, coordinates)
+    if datafit is None:
+        datafit = data.datafit(weights, coordinates, n_threads)
     return Problem(datafit, penalty, coordinates, weights, C)
 
 

@@ -2,9 +2,10 @@
 
 For the training rows of one fold the model is fitted at every ``C``, from
 the smallest to the largest, each fit starting from the previous ``C``'s
-solution or its secant extrapolation (the optimum moves smoothly with ``log
-C``, so Newton needs a few steps instead of a cold start's many). Weights and
-column moments are computed once per fold; each ``C`` builds its problem
+solution or its extrapolation (the optimum moves smoothly with ``log
+C``, so Newton needs a few steps instead of a cold start's many). Weights,
+column moments and (on small dense data) the standardised design are
+computed once per fold; each ``C`` builds its problem
 (:func:`sk_softmax._fit.build_problem`) and runs the solver
 (:func:`sk_softmax._fit.solve`), exactly as a ``SoftmaxClassifier`` fit would.
 """
@@ -46,47 +47,79 @@ class _Remembered:
         return value, grad
 
 
-def _secant(history, new_log_C):
-    """The line through the last two optima, ``(log C, coef)``, at ``new_log_C``; or None."""
-    if len(history) < 2:
+def tangent(problem, memory, solution):
+    """``d coef / d log C`` at the optimum ``solution`` of ``problem``, or None.
+
+    At the optimum of ``f + alpha/2 ||P theta||^2`` (``alpha = 1 / (C S)``),
+    differentiating ``grad f + alpha P theta = 0`` in ``log C`` gives
+    ``(H + alpha P) theta' = alpha P theta``: the penalty's gradient as the
+    right-hand side of a Newton system. Solved with the factor that the
+    Newton-Cholesky solver left in ``memory`` (a Hessian at one of the last
+    iterates, to within the last step's change): no pass over the data.
+    None when the fit ran another solver, or reused an older ``C``'s factor
+    throughout. In original coordinates, shape (n_classes, n_dof).
+    """
+    direction = memory.get("newton-cholesky")
+    system = None if direction is None else direction.newton_system_of(problem.datafit)
+    if system is None:
         return None
-    (log_C0, coef0), (log_C1, coef1) = history[-2:]
-    if not (np.isfinite([log_C0, log_C1, new_log_C]).all() and log_C1 > log_C0):
-        return None  # C = inf, or a repeated C
-    return coef1 + (coef1 - coef0) * ((new_log_C - log_C1) / (log_C1 - log_C0))
+    rhs = problem.solver_penalty.gradient(problem.to_solver(solution))
+    step = -system(rhs)
+    if not np.isfinite(step).all():
+        return None
+    return problem.coordinates.to_original(step.reshape(problem.shape))
+
+
+def _extrapolated(history, new_log_C):
+    """The optimum at ``new_log_C`` extrapolated from the last two on the path, or None.
+
+    ``history`` holds ``(log C, coef, tangent)`` of the last optima (tangent
+    None where unknown). With the last tangent: the quadratic in ``log C``
+    through the last optimum with that tangent and through the one before
+    (the tangent line if there is none); without it, the secant through the
+    last two. None for ``C = inf`` or a repeated ``C``.
+    """
+    log_C1, coef1, tangent1 = history[-1]
+    step = new_log_C - log_C1
+    if not (np.isfinite(step) and step > 0):
+        return None
+    if len(history) < 2:
+        return None if tangent1 is None else coef1 + step * tangent1
+    log_C0, coef0, _ = history[-2]
+    back = log_C0 - log_C1
+    if not (np.isfinite(back) and back < 0):
+        return None if tangent1 is None else coef1 + step * tangent1
+    if tangent1 is None:
+        return coef1 + (coef1 - coef0) * (step / -back)
+    bend = (coef0 - coef1 - back * tangent1) / back**2
+    return coef1 + step * tangent1 + step**2 * bend
 
 
 def _warm_start(problem, history, new_log_C):
     """The start of the next fit on the path, in original coordinates.
 
-    The last optimum, or the secant through the last two in ``log C`` when
-    its gradient is smaller: the optimum moves smoothly with ``log C``, and
-    where the path bends slowly (large C on nearly separable classes, where
-    the weights grow like ``log C``) the secant starts much closer. One pass
-    over the data per candidate, a fraction of a Newton step; the solver's
-    first evaluation, at the chosen start, is then free (:class:`_Remembered`).
-    On digits, 5 folds x 10 Cs, this takes 167 Newton steps in all, against
-    251 from the last optimum alone and 559 from cold starts (a quadratic
-    through three optima, tried too, did no better; nor did the last
-    optimum's weights scaled by the ratio of the Cs, on 5000 x 20 x 5).
-    The exact tangent of the path, ``d coef / d log C = H^{-1} alpha P coef``
-    at each optimum (solved by conjugate gradients preconditioned with the
-    factor or class blocks the fit left in ``memory``), as the second
-    candidate instead of the secant, took fewer Newton steps (5 folds x 10
-    Cs: iris 190 -> 160, digits 170 -> 146, standardised 188 -> 165, 2310 x
-    19 x 7 standardised 239 -> 206, 5000 x 20 x 5 121 -> 118) but was no
-    faster: the spacing of ``np.logspace(-4, 4, 10)`` (2 units of log C)
-    leaves a second-order error that Newton still needs 3 to 5 steps to
-    remove, while the solve costs a pass for the probabilities plus
-    products (newton-cg's class blocks needed many). Whole searches
-    (``benchmarks/bench_cv.py --repeats 3``, one session): iris 0.044 ->
-    0.051 s, digits 0.716 -> 0.917, standardised 0.667 -> 0.826, 2310 x 19
-    x 7 0.314 -> 0.315, 5000 x 20 x 5 0.223 -> 0.235.
+    The last optimum, or its extrapolation (:func:`_extrapolated`) when the
+    gradient there is smaller: the optimum moves smoothly with ``log C``,
+    and where the path bends slowly (large C on nearly separable classes,
+    where the weights grow like ``log C``) an extrapolation starts much
+    closer. One pass over the data per candidate, a fraction of a Newton
+    step; the solver's first evaluation, at the chosen start, is then free
+    (:class:`_Remembered`).
+
+    Measured (5 folds x 10 Cs of ``np.logspace(-4, 4, 10)``, Newton steps in
+    all): from the last optimum alone digits took 251, the secant 167 (cold
+    starts 559). The exact tangent (:func:`tangent`) in place of the secant:
+    iris 186 -> 161, a 2310 x 19 x 7 table 235 -> 205, 5000 x 20 x 5 126 ->
+    117; the quadratic through the last two optima with the last tangent:
+    156, 199, 116. When the tangent cost conjugate-gradient products it was
+    no faster; from the fit's own factor it costs two triangular solves.
+    Tried, no better: a quadratic through three optima; the last optimum's
+    weights scaled by the ratio of the Cs (5000 x 20 x 5).
     """
     objective = SmoothObjective(problem.datafit, problem.solver_penalty)
     best = history[-1][1]
     _, grad = objective.loss_gradient(problem.to_solver(best))
-    guess = _secant(history, new_log_C)
+    guess = _extrapolated(history, new_log_C)
     if guess is not None:
         value, guess_grad = objective.loss_gradient(problem.to_solver(guess))
         if np.isfinite(value) and np.max(np.abs(guess_grad)) < np.max(np.abs(grad)):
@@ -100,18 +133,20 @@ def run_path(data, weights, settings, Cs, order, n_threads=1, moments=None):
     Returns the :class:`~sk_softmax._fit.FitResult` of each ``C``, in the
     order of ``Cs``. For a sparse penalty the start is the last optimum (its
     zeros are the next fit's first working set); for the ridge the better of
-    it and its secant extrapolation (:func:`_warm_start`). The solver keeps
+    it and its extrapolation (:func:`_warm_start`). The solver keeps
     its ``memory`` from one ``C`` to the next: the Newton solvers try their
     last Hessian factor (or class blocks) first, so that a path of 10 Cs on
     5 folds of 5000 x 20 x 5 builds 27 Hessians instead of 61 (and take
     205 Hessian-vector products instead of 125).
     """
     results = [None] * len(Cs)
-    history = []  # (log C, optimum) along the path, the last two
+    history = []  # (log C, optimum, tangent or None) along the path, the last two
     memory = {}  # the solver's, from one C to the next (its Hessian factor, say)
+    shared = None  # the first C's data term, whose design the others share
     for j in order:
         at_C = replace(settings, C=Cs[j])
-        problem = build_problem(data, weights, at_C, n_threads, moments)
+        problem = build_problem(data, weights, at_C, n_threads, moments, shared)
+        shared = problem.datafit if shared is None else shared
         if not history:
             start = start_point(problem, settings.tol)
         elif problem.penalty.is_smooth:
@@ -120,7 +155,8 @@ def run_path(data, weights, settings, Cs, order, n_threads=1, moments=None):
         else:
             start = history[-1][1]
         results[j] = solve(problem, at_C, start, presolve=not history, memory=memory)
-        history = [*history[-1:], (np.log(Cs[j]), results[j].coef)]
+        slope = tangent(problem, memory, results[j].coef) if problem.penalty.is_smooth else None
+        history = [*history[-1:], (np.log(Cs[j]), results[j].coef, slope)]
     return results
 
 

@@ -1,7 +1,8 @@
 """The data term's contract: every backend gives the same numbers for every method.
 
 One parametrised test over the backends (NumPy dense and sparse, the compact
-standardised copy, array-api-strict, Dask on a local scheduler), each in the
+standardised copy, that copy shared at other column scales, array-api-strict,
+Dask on a local scheduler), each in the
 solvers' standardised coordinates, against the NumPy one: value, gradient,
 Hessian-vector products, Hessian, its diagonal, its class blocks, two
 classes' block, some classes' rows and columns of the Hessian, and the
@@ -27,7 +28,13 @@ from scipy.optimize import check_grad
 from sk_softmax.datafits import base
 from sk_softmax.datafits.moments import column_moments
 from sk_softmax.datafits.numpy import SoftmaxDatafit
-from sk_softmax.datafits.standardized import Compact, Coordinates, Standardized, standard_scales
+from sk_softmax.datafits.standardized import (
+    Compact,
+    Coordinates,
+    Rescaled,
+    Standardized,
+    standard_scales,
+)
 
 EPS = np.finfo(np.float64).eps
 
@@ -43,6 +50,17 @@ def _sparse(X, y, k, sw, coordinates):
 
 def _compact(X, y, k, sw, coordinates):
     return Compact(X, y, k, sw, coordinates)
+
+
+def _rescaled(X, y, k, sw, coordinates):
+    """A compact copy built at other column scales, shared (a path's next ``C``)."""
+    other = Coordinates(coordinates.mean, coordinates.scale * [2.0, 0.5, 3.0, 1.5],
+                        coordinates.fit_intercept)  # fmt: skip
+    shared = Compact(X, y, k, sw, other)
+    shared.hessian(np.zeros(k * shared.n_dof))  # its kept design and outer products
+    datafit = Rescaled.of(shared, coordinates)
+    assert datafit.inner is shared
+    return datafit
 
 
 def _array_api(X, y, k, sw, coordinates):
@@ -94,6 +112,7 @@ BACKENDS = {
     "numpy": _numpy,
     "numpy-csr": _sparse,
     "compact": _compact,
+    "rescaled": _rescaled,
     "array-api-strict": _array_api,
     "dask": _dask,
 }
@@ -226,6 +245,19 @@ def test_columns_is_the_data_term_with_the_other_weights_zero(backend, fit_inter
     _close(nested.loss_gradient(some)[1], direct.loss_gradient(some)[1],
            "columns of columns: gradient")  # fmt: skip
     _close(nested.hessian(some), direct.hessian(some), "columns of columns: Hessian")
+
+
+def test_rescaled_shares_a_compact_design_only_with_the_same_rows_and_centres():
+    """A path's next ``C`` moves the scales only; other centres need their own design."""
+    X, y, sw, coordinates, coef, _ = _problem(3, True, seed=6)
+    shared = Compact(X, y, 3, sw, coordinates)
+    other = Coordinates(coordinates.mean, coordinates.scale * 1.5, True)
+    again = Rescaled.of(Rescaled.of(shared, other), coordinates)  # no chain of maps
+    assert again.inner is shared
+    _close(again.loss_gradient(coef)[1], shared.loss_gradient(coef)[1], "back to the start")
+    assert Rescaled.of(shared, Coordinates(coordinates.mean + 1.0, coordinates.scale, True)) is None
+    assert Rescaled.of(shared, Coordinates(coordinates.mean, coordinates.scale, False)) is None
+    assert Rescaled.of(_numpy(X, y, 3, sw, coordinates), other) is None  # no design to share
 
 
 @pytest.mark.parametrize("n_classes", [2, 4])

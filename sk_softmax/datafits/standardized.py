@@ -109,7 +109,38 @@ class Coordinates:
         return out.reshape(grad.shape)
 
 
-class Standardized(Datafit):
+class _Wrapper(Datafit):
+    """A data term that maps coefficients onto another one, ``inner``, on the same rows."""
+
+    @property
+    def n_samples(self):
+        return self.inner.n_samples
+
+    @property
+    def n_weighted(self):
+        return self.inner.n_weighted
+
+    @property
+    def total_weight(self):
+        return self.inner.total_weight
+
+    def rows(self, index):
+        """The rows ``index`` alone, in the same coordinates, or None if they weigh nothing."""
+        return self._around(self.inner.rows(index))
+
+    def subsample(self, n_rows, seed=0):
+        return self._around(self.inner.subsample(n_rows, seed))
+
+    def _around(self, inner):
+        """This map around ``inner`` (some rows of this one's), or None if ``inner`` is None."""
+        if inner is None:
+            return None
+        other = copy.copy(self)
+        other.inner = inner
+        return other
+
+
+class Standardized(_Wrapper):
     """A datafit in standardised coordinates, ``f'(theta') = f(M theta')``.
 
     Parameters
@@ -124,14 +155,6 @@ class Standardized(Datafit):
         self.coordinates = coordinates
         self.shape = datafit.shape
 
-    @property
-    def n_samples(self):
-        return self.inner.n_samples
-
-    @property
-    def n_weighted(self):
-        return self.inner.n_weighted
-
     def _original(self, coef):
         return self.coordinates.to_original(coef)
 
@@ -139,26 +162,9 @@ class Standardized(Datafit):
         """The data term at coefficients in the original coordinates."""
         return self.inner.loss(coef)
 
-    @property
-    def total_weight(self):
-        return self.inner.total_weight
-
-    def rows(self, index):
-        """The rows ``index`` alone, in the same coordinates, or None if they weigh nothing."""
-        inner = self.inner.rows(index)
-        return None if inner is None else Standardized(inner, self.coordinates)
-
     def columns(self, index):
         """The feature columns ``index`` alone, in the same coordinates."""
         return Standardized(self.inner.columns(index), self.coordinates.columns(index))
-
-    def subsample(self, n_rows, seed=0):
-        inner = self.inner.subsample(n_rows, seed)
-        if inner is None:
-            return None
-        sample = copy.copy(self)
-        sample.inner = inner
-        return sample
 
     def loss(self, coef):
         return self.inner.loss(self._original(coef))
@@ -239,6 +245,111 @@ class Compact(SoftmaxDatafit):
         SoftmaxDatafit.__init__(sub, X[:, keep], self.y, self.n_classes, weights, False,
                                 self.chunks.n_threads)  # fmt: skip
         return sub
+
+
+class Rescaled(_Wrapper):
+    """A :class:`Compact` data term in other column scales, its design shared.
+
+    Along a path over ``C`` the column scales ``sigma = sqrt(std^2 + alpha)``
+    move with ``C`` while the rows, weights and centres stay: the design
+    ``Z' = (X - mu) / sigma'`` is ``Z`` times ``ratio = sigma / sigma'`` per
+    column (1 on the ones column). So ``f'(theta) = f(theta * ratio)``, its
+    gradient ``ratio * g``, its Hessian ``R H R`` (``R = diag(ratio)``):
+    every method maps the small coefficient vector and reads the shared
+    data term, whose kept design and packed outer products
+    (:meth:`~sk_softmax.datafits._second_order.SecondOrder.class_hessian`)
+    are then built once per path instead of once per ``C``. Measured on
+    5 folds x 10 Cs of a 2310 x 19 x 7 table: 51 builds of the outer
+    products were 14% of the search's time.
+
+    Parameters
+    ----------
+    datafit : Compact or Rescaled
+        The data term in its own coordinates (a path's first ``C``).
+    coordinates : Coordinates
+        The new coordinates: the same centres, other scales.
+    """
+
+    def __init__(self, datafit, coordinates):
+        if isinstance(datafit, Rescaled):  # share the original design, not a chain of maps
+            datafit = datafit.inner
+        self.inner = datafit
+        self.coordinates = coordinates
+        self.shape = datafit.shape
+        ratio = datafit.coordinates.scale / coordinates.scale
+        if coordinates.fit_intercept:
+            ratio = np.append(ratio, 1.0)
+        self._dof_ratio = ratio  # per column of a class row
+        self._ratio = np.tile(ratio, self.shape[0])  # per raveled coefficient
+
+    @classmethod
+    def of(cls, datafit, coordinates):
+        """``datafit`` in ``coordinates`` without a new design, or None if it cannot be shared.
+
+        Shared when ``datafit`` is a :class:`Compact` (or a Rescaled one) with
+        the same centres and intercept: a path's next ``C`` on the same rows.
+        """
+        base = datafit.inner if isinstance(datafit, Rescaled) else datafit
+        if not isinstance(base, Compact):
+            return None
+        own = base.coordinates
+        if own.fit_intercept != coordinates.fit_intercept or not np.array_equal(
+            own.mean, coordinates.mean
+        ):
+            return None
+        return cls(base, coordinates)
+
+    def loss_original(self, coef):
+        """The data term at coefficients in the original coordinates."""
+        return self.inner.loss_original(coef)
+
+    def _classes_ratio(self, classes):
+        return np.tile(self._dof_ratio, len(classes))
+
+    def columns(self, index):
+        """The feature columns ``index`` alone, in the same coordinates."""
+        return Rescaled(self.inner.columns(index), self.coordinates.columns(index))
+
+    def loss(self, coef):
+        return self.inner.loss(coef * self._ratio)
+
+    def loss_gradient(self, coef):
+        value, grad = self.inner.loss_gradient(coef * self._ratio)
+        return value, grad * self._ratio
+
+    def hessp(self, coef):
+        product, ratio = self.inner.hessp(coef * self._ratio), self._ratio
+        return lambda vector: product(vector * ratio) * ratio
+
+    @staticmethod
+    def _both_sides(matrix, ratio):
+        return matrix * np.outer(ratio, ratio)  # a new array: the inner one may keep its own
+
+    def hessian(self, coef):
+        return self._both_sides(self.inner.hessian(coef * self._ratio), self._ratio)
+
+    def hessian_diagonal(self, coef):
+        return self.inner.hessian_diagonal(coef * self._ratio) * self._ratio**2
+
+    def class_blocks(self, coef, max_rows=None):
+        blocks = self.inner.class_blocks(coef * self._ratio, max_rows=max_rows)
+        return blocks * np.outer(self._dof_ratio, self._dof_ratio)
+
+    def two_class_hessian(self, coef):
+        data = self.inner.two_class_hessian(coef * self._ratio)
+        return self._both_sides(data, self._dof_ratio)
+
+    def class_hessian(self, coef, classes):
+        hess = self.inner.class_hessian(coef * self._ratio, classes)
+        return self._both_sides(hess, self._classes_ratio(classes))
+
+    def score_outer(self, coef, classes, class_factor=None):
+        outer = self.inner.score_outer(coef * self._ratio, classes, class_factor)
+        return self._both_sides(outer, self._classes_ratio(classes))
+
+    def score_sums(self, coef, classes, groups, n_groups):
+        sums = self.inner.score_sums(coef * self._ratio, classes, groups, n_groups)
+        return sums * self._classes_ratio(classes)
 
 
 def in_coordinates(X, y, n_classes, sample_weight, coordinates, n_threads=1):

@@ -297,12 +297,14 @@ class ReusedFactor:
         self.objective = self.system = None
         self.budget = 0
         self.stale = True
+        self.fresh = False  # whether ``system`` was factored for ``objective``
 
     def __call__(self, objective, coef, grad, tol=0.0):
         if objective is not self.objective:
             self.stale = self.stale or not same_rows(objective, self.objective)
             self.objective, self.budget = objective, reuse_budget(objective)
             self.stale = self.stale or self.budget == 0
+            self.fresh = False
         if not self.stale:
             system = self.system
             step, count, reached = cg_direction(
@@ -314,7 +316,19 @@ class ReusedFactor:
                 return step
         self.system = newton_system(objective, coef)
         self.stale = self.budget == 0
+        self.fresh = True
         return self.system(grad)
+
+    def newton_system_of(self, datafit):
+        """``g -> -(H + N)^{-1} g`` factored during the last fit, if that fit was on ``datafit``.
+
+        The Hessian of that fit's objective at one of its last iterates, or
+        None (another data term, or every step of the fit reused an older
+        factor). A path's tangent at the optimum (:func:`sk_softmax._path.tangent`).
+        """
+        if self.fresh and self.objective is not None and self.objective.datafit is datafit:
+            return self.system
+        return None
 
 
 def reuse_budget(objective):
