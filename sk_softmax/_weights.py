@@ -118,6 +118,12 @@ class Weights:
             total = self.scale * self.total
             return float(value * total * (1.0 if np.isinf(C) else C))
 
+    def normalise(self, objective, C):
+        """``F / (C S)`` from ``F``, the inverse of :meth:`unnormalise` (NaN if it overflowed)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = self.scale * self.total * (1.0 if np.isinf(C) else C)
+            return float(objective / total) if np.isfinite(total) else np.nan
+
 
 def weigh(data, sample_weight, class_weight, C, *, scale=None):
     """The fit's :class:`Weights`: ``sample_weight`` times the class weights, checked.

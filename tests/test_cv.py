@@ -398,3 +398,45 @@ def test_path_tangent_is_the_derivative_of_the_optimum_in_log_C(data):
     problem = build_problem(data, weights, settings)
     solve(problem, Settings(C=0.7, solver="newton-cg"), start_point(problem, 1e-8), memory=memory)
     assert tangent(problem, memory, coef) is None
+
+
+@pytest.mark.parametrize("C", [2.0, 30.0, np.inf])
+def test_path_start_is_chosen_by_the_objective_known_without_a_pass(C):
+    """The last optimum's objective at the next ``C`` is its kept data term plus the new
+    penalty (to rounding: the fit's ``F`` divided back by ``C S``); the extrapolation is
+    taken where its objective is lower, and not where it points the wrong way."""
+    from sk_softmax._fit import Settings, build_problem, solve, start_point
+    from sk_softmax._path import _Optimum, _warm_start, tangent
+    from sk_softmax._weights import weigh
+    from sk_softmax.backends.numpy import NumpyData
+
+    X, y = _wine()
+    data = NumpyData(X, y, np.unique(y))
+    weights = weigh(data, np.full(len(y), 2.5), None, 1.0)
+    memory = {}
+    first = build_problem(data, weights, Settings(C=0.5))
+    fit = solve(first, Settings(C=0.5), start_point(first, 1e-8), memory=memory)
+    loss = weights.normalise(fit.objective, 0.5) - first.penalty.value(fit.coef)
+    direct = first.datafit.loss_original(fit.coef.ravel())
+    assert abs(loss - direct) <= 1e-14 * max(1.0, abs(direct))
+    slope = tangent(first, memory, fit.coef)
+    if np.isinf(C):  # no log C to extrapolate to: the last optimum
+        problem = build_problem(data, weights, Settings(C=C))
+        history = [_Optimum(np.log(0.5), fit.coef, slope, loss)]
+        assert _warm_start(problem, history, np.log(C)) is fit.coef
+        return
+    problem = build_problem(data, weights, Settings(C=C))
+    objective = problem.smooth()
+
+    def value(coef):
+        return objective.loss_gradient(problem.to_solver(coef))[0]
+
+    for sign in (1.0, -1.0):
+        history = [_Optimum(np.log(0.5), fit.coef, sign * slope, loss)]
+        start = _warm_start(problem, history, np.log(C))
+        guess = fit.coef + (np.log(C) - np.log(0.5)) * sign * slope
+        expected = guess if value(guess) < value(fit.coef) else fit.coef
+        np.testing.assert_array_equal(start, expected)
+        if sign > 0:
+            assert start is not fit.coef  # along the tangent, up the path: lower
+    assert abs(weights.normalise(weights.unnormalise(0.75, C), C) - 0.75) <= 4e-16
