@@ -406,7 +406,7 @@ def test_path_start_is_chosen_by_the_objective_known_without_a_pass(C):
     penalty (to rounding: the fit's ``F`` divided back by ``C S``); the extrapolation is
     taken where its objective is lower, and not where it points the wrong way."""
     from sk_softmax._fit import Settings, build_problem, solve, start_point
-    from sk_softmax._path import _Optimum, _warm_start, tangent
+    from sk_softmax._path import _Optimum, _warm_start, data_loss, tangent
     from sk_softmax._weights import weigh
     from sk_softmax.backends.numpy import NumpyData
 
@@ -416,7 +416,7 @@ def test_path_start_is_chosen_by_the_objective_known_without_a_pass(C):
     memory = {}
     first = build_problem(data, weights, Settings(C=0.5))
     fit = solve(first, Settings(C=0.5), start_point(first, 1e-8), memory=memory)
-    loss = weights.normalise(fit.objective, 0.5) - first.penalty.value(fit.coef)
+    loss = data_loss(fit)
     direct = first.datafit.loss_original(fit.coef.ravel())
     assert abs(loss - direct) <= 1e-14 * max(1.0, abs(direct))
     slope = tangent(first, memory, fit.coef)
@@ -440,3 +440,62 @@ def test_path_start_is_chosen_by_the_objective_known_without_a_pass(C):
         if sign > 0:
             assert start is not fit.coef  # along the tangent, up the path: lower
     assert abs(weights.normalise(weights.unnormalise(0.75, C), C) - 0.75) <= 4e-16
+
+
+def test_path_tangent_is_none_when_the_fit_reused_another_Cs_factor():
+    """A fit that starts at the last optimum and reuses the last C's factor throughout has
+    no factor of its own objective: no tangent from it (the secant instead)."""
+    from sk_softmax._fit import Settings, build_problem, solve, start_point
+    from sk_softmax._path import tangent
+    from sk_softmax._weights import weigh
+    from sk_softmax.backends.numpy import NumpyData
+
+    X, y = _wine()
+    data = NumpyData(X, y, np.unique(y))
+    weights = weigh(data, np.ones(len(y)), None, 1.0)
+    memory = {}
+    first = build_problem(data, weights, Settings(C=1.0))
+    fit = solve(first, Settings(C=1.0), start_point(first, 1e-8), memory=memory)
+    assert tangent(first, memory, fit.coef) is not None
+    near = build_problem(data, weights, Settings(C=1.0 + 1e-9), shared=first.datafit)
+    again = solve(near, Settings(C=1.0 + 1e-9), fit.coef, memory=memory)
+    assert again.n_iter <= 1  # conjugate gradients on the kept factor, if anything
+    assert tangent(near, memory, again.coef) is None
+
+
+def test_a_fold_path_builds_its_standardised_design_once(monkeypatch):
+    """Every C of a fold's path shares the first C's compact design (Rescaled)."""
+    from sk_softmax.datafits import standardized
+
+    built = []
+    original = standardized.Compact.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(standardized.Compact, "__init__", counting)
+    X, y = _wine()
+    SoftmaxClassifierCV(Cs=6, cv=StratifiedKFold(3), refit=False).fit(X, y)
+    assert len(built) == 3  # one per fold, not one per (fold, C)
+
+
+def test_path_with_a_tiny_column_at_C_inf_matches_independent_fits():
+    """At C=inf a column of 1e-160 is beyond the compact form, though the path's first C
+    was not: that fit takes its own data term, not the first C's design rescaled by 1e160
+    (whose Hessian overflowed: every C=inf fold fit ran out of iterations)."""
+    from scipy.special import softmax
+
+    X, y = make_classification(400, 6, n_informative=4, n_classes=3, flip_y=0.1, random_state=0)
+    X[:, 5] *= 1e-160
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf = SoftmaxClassifierCV(Cs=[1e-4, 1.0, np.inf], cv=cv).fit(X, y)
+    for fold, (train, _) in enumerate(cv.split(X, y)):
+        direct = SoftmaxClassifier(C=np.inf).fit(X[train], y[train])
+        coef = clf.coefs_paths_[fold, 2]
+        proba = softmax(X @ coef[:, :-1].T + coef[:, -1], axis=1)
+        # both meet tol=1e-8 on a curvature of order 0.1: probabilities agree far closer than 1e-6
+        np.testing.assert_allclose(proba, direct.predict_proba(X), atol=1e-6)
+        assert clf.n_iter_[fold, 2] <= direct.n_iter_

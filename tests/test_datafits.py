@@ -258,6 +258,14 @@ def test_rescaled_shares_a_compact_design_only_with_the_same_rows_and_centres():
     assert Rescaled.of(shared, Coordinates(coordinates.mean + 1.0, coordinates.scale, True)) is None
     assert Rescaled.of(shared, Coordinates(coordinates.mean, coordinates.scale, False)) is None
     assert Rescaled.of(_numpy(X, y, 3, sw, coordinates), other) is None  # no design to share
+    # scales beyond the compact form (a column of 1e-160 at C=inf), or ratios whose
+    # square overflows: no shared design (in_coordinates would not make a compact one)
+    tiny = coordinates.scale.copy()
+    tiny[1] = 1e-160
+    assert Rescaled.of(shared, Coordinates(coordinates.mean, tiny, True)) is None
+    wide = Compact(X, y, 3, sw, Coordinates(coordinates.mean, coordinates.scale * 1e10, True))
+    tiny[1] = 1e-149  # tame, but the ratio to 1e10 times a spread, squared, overflows
+    assert Rescaled.of(wide, Coordinates(coordinates.mean, tiny, True)) is None
 
 
 @pytest.mark.parametrize("n_classes", [2, 4])

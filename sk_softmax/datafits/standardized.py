@@ -287,15 +287,23 @@ class Rescaled(_Wrapper):
         """``datafit`` in ``coordinates`` without a new design, or None if it cannot be shared.
 
         Shared when ``datafit`` is a :class:`Compact` (or a Rescaled one) with
-        the same centres and intercept: a path's next ``C`` on the same rows.
+        the same centres and intercept (a path's next ``C`` on the same rows),
+        and the new coordinates are ones a Compact may hold: at ``C = inf``
+        the scales fall to the columns' spreads, which for a column of 1e-160
+        are beyond the compact form (see :func:`in_coordinates`), while the
+        path's first ``C`` was not.
         """
         base = datafit.inner if isinstance(datafit, Rescaled) else datafit
-        if not isinstance(base, Compact):
+        if not isinstance(base, Compact) or not _tame(coordinates):
             return None
         own = base.coordinates
         if own.fit_intercept != coordinates.fit_intercept or not np.array_equal(
             own.mean, coordinates.mean
         ):
+            return None
+        with np.errstate(over="ignore", under="ignore"):
+            squared = (own.scale / coordinates.scale) ** 2  # the Hessian's factor
+        if not np.all(np.isfinite(squared) & (squared > 0)):
             return None
         return cls(base, coordinates)
 
@@ -352,6 +360,18 @@ class Rescaled(_Wrapper):
         return sums * self._classes_ratio(classes)
 
 
+def _tame(coordinates):
+    """Whether the compact form may hold data in ``coordinates`` (no extreme columns).
+
+    The compact form never maps coefficients back while solving, so it
+    would not see an optimum whose original coefficients overflow (features
+    of 1e-310 need weights of 1e310): with such extreme columns, the
+    general form, which evaluates ``f`` at the original coefficients.
+    """
+    scale, mean = coordinates.scale, coordinates.mean
+    return bool(np.all(scale > 1e-150) and np.all(np.abs(mean) / 1e150 < scale))
+
+
 def in_coordinates(X, y, n_classes, sample_weight, coordinates, n_threads=1):
     """The NumPy data term in the solvers' standardised coordinates.
 
@@ -362,14 +382,8 @@ def in_coordinates(X, y, n_classes, sample_weight, coordinates, n_threads=1):
     """
     fit_intercept = coordinates.fit_intercept
     n_dof = X.shape[1] + int(fit_intercept)
-    scale, mean = coordinates.scale, coordinates.mean
-    # The compact form never maps coefficients back while solving, so it
-    # would not see an optimum whose original coefficients overflow (features
-    # of 1e-310 need weights of 1e310): with such extreme columns, the
-    # general form, which evaluates f at the original coefficients.
-    tame = np.all(scale > 1e-150) and np.all(np.abs(mean) / 1e150 < scale)
     small = X.shape[0] * (n_dof + n_classes) <= _BLOCK_VALUES
-    if small and tame and not sparse.issparse(X):
+    if small and _tame(coordinates) and not sparse.issparse(X):
         return Compact(X, y, n_classes, sample_weight, coordinates, n_threads)
     inner = SoftmaxDatafit(X, y, n_classes, sample_weight, fit_intercept, n_threads)
     return Standardized(inner, coordinates)
