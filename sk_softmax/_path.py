@@ -27,8 +27,9 @@ from .solvers._smooth import SmoothObjective
 class _Remembered:
     """A data term that remembers its last few values and gradients.
 
-    :func:`_warm_start` evaluates the gradient at each candidate start; the
-    solver's first evaluation, at the chosen one, is then free.
+    :func:`_warm_start` evaluates the extrapolated start (and the last
+    optimum, when its value was not kept); the solver's first evaluation,
+    at the chosen one, is then free.
     """
 
     def __init__(self, datafit, size=3):

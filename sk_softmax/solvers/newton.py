@@ -322,8 +322,9 @@ class ReusedFactor:
     def newton_system_of(self, datafit):
         """``g -> -(H + N)^{-1} g`` factored during the last fit, if that fit was on ``datafit``.
 
-        The Hessian of that fit's objective at one of its last iterates, or
-        None (another data term, or every step of the fit reused an older
+        The last factor that fit built, of its objective's Hessian at one of
+        its iterates (the first, if the later steps reused it), or None
+        (another data term, or every step of the fit reused an older
         factor). A path's tangent at the optimum (:func:`sk_softmax._path.tangent`).
         """
         if self.fresh and self.objective is not None and self.objective.datafit is datafit:
