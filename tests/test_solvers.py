@@ -16,6 +16,7 @@ from sk_softmax.penalties import L2
 from sk_softmax.solvers import SOLVERS, choose_solver
 from sk_softmax.solvers._smooth import SmoothObjective
 from sk_softmax.solvers._subsample import SampledDirection, sample_of
+from sk_softmax.solvers.cg import ReusedPreconditioner
 from sk_softmax.solvers.newton import cholesky_direction
 
 SOLVER_NAMES = sorted(SOLVERS)
@@ -257,6 +258,33 @@ def test_sampled_direction_meets_the_secant_pairs():
         sampled = -cholesky_direction(sample, new_coef, change)
         assert np.abs(sampled - step).max() > 1e-3 * scale
         coef, grad = new_coef, new_grad
+
+
+def test_sampled_system_is_solved_to_the_samples_own_accuracy():
+    # The sample's Hessian stands for the full one to about 0.1, so conjugate
+    # gradients on it stop at a relative residual of 0.1 (cg_direction's target is
+    # max(eta |g|, tol / 2)), not at the truncated Newton target sqrt(|g|) |g|; a
+    # larger tol asked by the caller still wins.
+    X, y, sw = _tall_problem()
+    loss = _scaled_loss(X, y, sw)
+    sample = sample_of(loss)
+    seen = []
+
+    def recording(objective, coef, grad, tol=0.0):
+        seen.append(tol)
+        return ReusedPreconditioner()(objective, coef, grad, tol)
+
+    coef = np.random.RandomState(0).standard_normal(15) * 0.1
+    _, grad = loss.loss_gradient(coef)
+    grad = grad * (1e-6 / np.abs(grad).max())  # near the optimum: eta = sqrt(|g|) ~ 2e-3
+    norm = np.linalg.norm(grad)
+    step = SampledDirection(recording, sample)(loss, coef, grad, tol=1e-12)
+    assert seen[-1] == pytest.approx(0.2 * norm, rel=1e-12)
+    residual = np.linalg.norm(sample.hessp(coef)(step) + grad)
+    assert residual <= 0.1 * norm
+    assert residual > 2e-3 * norm  # not the exact Hessian's target
+    SampledDirection(recording, sample)(loss, coef, grad, tol=norm)
+    assert seen[-1] == norm
 
 
 def test_a_corrected_step_must_shrink_the_gradient_fourfold():
