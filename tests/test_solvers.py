@@ -359,7 +359,18 @@ def test_the_subsample_is_drawn_from_weighted_rows():
     assert sample is not None
     index = sample.datafit.inner.chunks.index
     assert np.all(sw2[index] > 0)
-    assert sample.datafit.subsample(10) is None  # no sample of a sample
+    # a sample of the sample (the presolve's): some of its rows, numbered in X again,
+    # with their own labels and weights
+    inner = sample.datafit.inner
+    smaller = inner.subsample(50)
+    rows = smaller.chunks.index
+    assert smaller.n_samples == 50 and np.isin(rows, index).all()
+    np.testing.assert_array_equal(smaller.y, y2[rows])
+    np.testing.assert_allclose(smaller.sw, sw2[rows] / sw2[rows].sum(), rtol=1e-12)
+    direct = SoftmaxDatafit(X2[rows], y2[rows], 3, sw2[rows], True)
+    coef = np.random.RandomState(0).standard_normal(15) * 0.1
+    np.testing.assert_allclose(smaller.loss_gradient(coef)[1], direct.loss_gradient(coef)[1],
+                               rtol=1e-10, atol=1e-14)  # fmt: skip
 
 
 @pytest.mark.parametrize("solver", SOLVER_NAMES)

@@ -222,16 +222,29 @@ class RowChunks:
 
 
 class _SampledRows(RowChunks):
-    """:class:`RowChunks` over the rows ``index`` of ``X``, numbered 0, 1, ..."""
+    """:class:`RowChunks` over the rows ``index`` of ``X``, numbered 0, 1, ...
 
-    def __init__(self, X, index, n_threads=1):
+    ``drawn``: the same rows in the numbering of the chunks they were drawn
+    from (``index`` itself when drawn from all of ``X``), where the caller's
+    labels and weights are.
+    """
+
+    def __init__(self, X, index, n_threads=1, drawn=None):
         self.index = index
+        self.drawn = index if drawn is None else drawn
         super().__init__(X, n_threads)
         self.n_samples = index.size
 
     def sample(self, n_rows, candidates, seed=0):
-        """None: a sample of a sample is not needed (and rows would be renumbered)."""
-        return None
+        """A sample of this sample: ``n_rows`` of ``candidates`` (numbered 0, 1, ...), or None.
+
+        A uniform random subset of a uniform random sample of ``X``'s rows is
+        one of ``X``'s rows: its rows are numbered in ``X`` again.
+        """
+        if n_rows >= candidates.size:
+            return None
+        drawn = random_rows(candidates, n_rows, seed)
+        return _SampledRows(self.X, self.index[drawn], self.n_threads, drawn)
 
     def block(self, rows):
         block = self.X[self.index[rows]]

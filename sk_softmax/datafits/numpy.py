@@ -169,11 +169,11 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
         chunks = self.chunks.sample(n_rows, np.flatnonzero(self.sw > 0), seed)
         if chunks is None:
             return None
-        sw = self.sw[chunks.index]
+        sw = self.sw[chunks.drawn]
         sample = copy.copy(self)
         sample.chunks = chunks
         sample.n_samples = sample.n_weighted = chunks.n_samples
-        sample.y = self.y[chunks.index]
+        sample.y = self.y[chunks.drawn]
         sample.sw = sw / sw.sum()
         sample._cache_coef = sample._proba = None
         sample._whole_augmented = sample._whole_outer = None

@@ -21,6 +21,9 @@ _MIN_SAMPLE_RATIO = 8
 # optimum is within the sampling error, about 1e-2 in the gradient for
 # 50 rows per coefficient, of the full one, so more digits would be wasted.
 _PRESOLVE_TOL = 1e-6
+# The presolve's own rows per coefficient, and the fewest (see presolve_on).
+_PRESOLVE_ROWS_PER_COEF = 10
+_PRESOLVE_MIN_ROWS = 2000
 # A sampled-Hessian step must shrink max|grad| at least this much, or the
 # solver switches to the full Hessian for good.
 _SAMPLED_RATE = 0.5
@@ -50,10 +53,25 @@ def sample_of(objective):
 
 
 def presolve_on(solver, sample, coef, tol, max_iter, verbose):
-    """The subsample's optimum, by ``solver``, from ``coef``: a cold start's better start."""
+    """A smaller sample's optimum, by ``solver``, from ``coef``: a cold start's better start.
+
+    The presolve runs on ``_PRESOLVE_ROWS_PER_COEF n_coef`` rows (at least
+    ``_PRESOLVE_MIN_ROWS``) drawn from ``sample`` (whose ``50 n_coef`` rows
+    serve the Hessian): its optimum is a start, whose error the full steps
+    then shrink about tenfold each, and a sample five times smaller leaves
+    it only about ``sqrt(5)`` times farther (a third of a full step) for a
+    fifth of the presolve's cost. Measured on 1e6 x 100 x 10 (one core,
+    medians of 3): the same 6 iterations on all rows, float64 3.32 -> 2.96
+    s, float32 2.52 -> 2.29 s; with 5 rows per coefficient 7 iterations, 2:
+    13 s (the presolve's optimum too far off).
+    """
+    n_rows = max(_PRESOLVE_ROWS_PER_COEF * sample.shape[0] * sample.shape[1], _PRESOLVE_MIN_ROWS)
+    smaller = sample.subsample(n_rows) if n_rows < sample.n_samples else None
+    if smaller is not None and verbose:
+        print(f"presolve on {smaller.n_samples} of those rows")
     return solver(
-        sample, coef, tol=max(tol, _PRESOLVE_TOL), max_iter=max_iter, verbose=verbose,
-        label="sample",
+        sample if smaller is None else smaller, coef, tol=max(tol, _PRESOLVE_TOL),
+        max_iter=max_iter, verbose=verbose, label="sample",
     ).coef  # fmt: skip
 
 

@@ -45,7 +45,7 @@ from scipy import sparse
 from ._base import EPS, Solver, SolverResult, max_abs, report
 from ._local_model import REUSE_RATE, KeptHessians, active_set, fista, largest_eigenvalue
 from ._smooth import SmoothObjective
-from ._subsample import _PRESOLVE_TOL, _SAMPLED_RATE, sample_of
+from ._subsample import _SAMPLED_RATE, presolve_on, sample_of
 
 # Largest working set (coefficients) whose Hessian is built as a matrix: building it
 # costs n m^2 in matrix-matrix products, against about 4 n m for each of the ~150 to
@@ -176,10 +176,11 @@ def prox_newton(smooth, norm, coef0, *, tol, max_iter, verbose=0, callback=None,
         if verbose:
             print(f"subsample of {sample.n_samples} rows for the Hessian")
         if presolve:
-            coef = prox_newton(
-                sample, norm, coef, tol=max(tol, _PRESOLVE_TOL), max_iter=max_iter,
-                verbose=verbose, presolve=False, label="sample",
-            ).coef  # fmt: skip
+
+            def solver(objective, start, **options):
+                return prox_newton(objective, norm, start, presolve=False, **options)
+
+            coef = presolve_on(solver, sample, coef, tol, max_iter, verbose)
     curvature = smooth if sample is None else sample
     value, grad = smooth.loss_gradient(coef)
     value += norm.value(coef)
