@@ -8,9 +8,10 @@ optimum.
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification
+from sklearn.datasets import load_wine, make_classification
 
 from sk_softmax import SoftmaxClassifier
+from sk_softmax.solvers._smooth import SmoothObjective
 from sk_softmax.solvers.newton import cholesky_direction
 
 
@@ -216,6 +217,36 @@ def test_objective_is_the_objective_at_the_returned_model(solver, shape, C):
     rounding = 2 * (d + 1) * np.finfo(np.float64).eps * raw * n * (C if np.isfinite(C) else 1.0)
     expected = objective(clf, X, y)
     assert abs(clf.objective_ - expected) <= rounding + 1e-13 * abs(expected)
+
+
+def test_objective_of_a_solver_point_off_canonical_is_the_models():
+    # A solver's rows need not sum to zero (its tolerance hardly sees the
+    # ridge's weight along that direction); the model is the canonical form, whose
+    # penalty is smaller: objective_ is F at the model, not at the solver's point.
+    # (The elastic net's canonical form centres only the unpenalised intercepts:
+    # the same F, checked by test_sparse_penalties.)
+    from sk_softmax._fit import Settings, build_problem, objective_at, solve, start_point
+    from sk_softmax._weights import weigh
+    from sk_softmax.backends.numpy import NumpyData
+    from sk_softmax.solvers._base import SolverResult
+
+    X, y = load_wine(return_X_y=True)
+    classes, codes = np.unique(y, return_inverse=True)
+    data = NumpyData(X, codes, classes)
+    settings = Settings(C=0.3)
+    weights = weigh(data, np.ones(len(y)), None, settings.C)
+    problem = build_problem(data, weights, settings)
+    solution = solve(problem, settings, start_point(problem, settings.tol)).coef
+    point = problem.to_solver(solution).reshape(problem.shape)
+    point += np.linspace(0.5, 1.5, point.shape[1])  # the same vector on every class row
+    point = point.ravel()
+    value = SmoothObjective(problem.datafit, problem.solver_penalty).loss(point)
+    model = problem.to_model(point)
+    reported = objective_at(problem, model, SolverResult(point, 1, True, "", value=value))
+    expected = problem.objective(model)
+    shift = abs(problem.weights.unnormalise(value, problem.C) - expected)
+    assert shift > 1e-6 * expected  # the point's own objective is visibly higher
+    assert reported == pytest.approx(expected, rel=1e-12)
 
 
 def test_wide_data_keep_one_diagonal_instead_of_one_a_step(monkeypatch):
