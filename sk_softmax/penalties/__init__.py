@@ -16,7 +16,8 @@ the solvers (a solver lists the methods it needs in ``penalty_methods``):
   a shift of any column (the softmax is), so these are the directions that
   change nothing at all: the Newton solvers project them out;
 - ``canonical(coef)``: the representative of the model that the fit returns
-  among those giving the same probabilities;
+  among those giving the same probabilities (for a smooth penalty, where it
+  is smallest: the Newton solvers end every step there);
 - ``in_coordinates(scale)``: the same penalty on the coefficients of the
   standardised features (``W = W' / scale``);
 - ``scaling_curvature()``: the curvature the standardised coordinates add

@@ -62,6 +62,25 @@ class SmoothObjective:
         """The columns whose shift across classes changes nothing (see ``sk_softmax.penalties``)."""
         return self.penalty.free_columns()
 
+    def canonical_step(self, coef, grad, step):
+        """``step`` with its part along the shifts of the rows across classes made exact.
+
+        Adding one vector to every class row leaves the data term as it is
+        and changes only the penalty, a quadratic whose minimum is the rows
+        summing to zero (``penalty.canonical``, which centres the free
+        columns by convention): the exact step along those directions ends
+        there. A step of conjugate gradients preconditioned by the class
+        blocks (which differ from class to class), or on a subsample's
+        Hessian corrected by secant pairs, leaves them nearly untouched:
+        their curvature, the penalty's ``1 / (C S)``, is below what its
+        residual target sees, and the rows then carry a class-mean part
+        that later steps pay to remove. A descent direction stays one (the
+        part replaced is a step to the minimum of a quadratic); a step that
+        was none is returned as it came.
+        """
+        exact = self.penalty.canonical(coef + step).ravel() - coef
+        return exact if grad @ exact < 0 else step
+
     def subsample(self, n_rows, seed=0):
         """The same objective with the data term of ``n_rows`` random rows, or None."""
         sample = self.datafit.subsample(n_rows, seed)

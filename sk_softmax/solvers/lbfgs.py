@@ -99,7 +99,9 @@ class LBFGS(Solver):
 
     name = "lbfgs"
     datafit_methods = ("loss_gradient", "subsample", "hessp", "class_blocks", "hessian_diagonal")
-    penalty_methods = ("value", "value_add_gradient", "curvature", "flat_curvature", "free_columns")
+    penalty_methods = (
+        "value", "value_add_gradient", "curvature", "flat_curvature", "free_columns", "canonical",
+    )  # fmt: skip
 
     def _solve(self, datafit, penalty, coef0, *, memory, **options):
         return lbfgs(SmoothObjective(datafit, penalty), coef0, **options)

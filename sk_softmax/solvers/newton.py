@@ -227,6 +227,8 @@ def newton(
         if n_iter >= max_iter:
             return SolverResult(coef, n_iter, False, "max_iter reached", value=value)
         step = direction(objective, coef, grad, tol)
+        if not isinstance(direction, ReusedFactor):  # whose steps solve the shifts exactly
+            step = objective.canonical_step(coef, grad, step)
         found = line_search(objective, coef, value, grad, step, first)
         if found is not None and not isinstance(direction, SampledDirection):
             first = first_step(found[3], float(grad @ step), float(found[2] @ step))
@@ -361,7 +363,9 @@ class NewtonCholesky(Solver):
 
     name = "newton-cholesky"
     datafit_methods = ("loss_gradient", "hessian", "two_class_hessian", "hessp", "subsample")
-    penalty_methods = ("value", "value_add_gradient", "curvature", "flat_curvature", "free_columns")
+    penalty_methods = (
+        "value", "value_add_gradient", "curvature", "flat_curvature", "free_columns", "canonical",
+    )  # fmt: skip
 
     def _solve(self, datafit, penalty, coef0, *, memory, **options):
         direction = memory.setdefault(self.name, ReusedFactor())
