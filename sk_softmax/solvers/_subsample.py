@@ -61,9 +61,12 @@ def presolve_on(solver, sample, coef, tol, max_iter, verbose):
     then shrink about tenfold each, and a sample five times smaller leaves
     it only about ``sqrt(5)`` times farther (a third of a full step) for a
     fifth of the presolve's cost. Measured on 1e6 x 100 x 10 (one core,
-    medians of 3): the same 6 iterations on all rows, float64 3.32 -> 2.96
-    s, float32 2.52 -> 2.29 s; with 5 rows per coefficient 7 iterations, 2:
-    13 s (the presolve's optimum too far off).
+    ``benchmarks/bench_tall.py``, medians of 3): the same 6 iterations on
+    all rows, float64 3.28 -> 3.08 s, float32 2.51 -> 2.23 s; on five
+    smaller tall tables 0.92 to 1.07 times the time (one more iteration on
+    four). In a trial drawing them from all rows: 3.32 -> 2.96 s; with 5
+    rows per coefficient 7 iterations, with 2 13 s instead of 3 (the
+    presolve's optimum too far off).
     """
     n_rows = max(_PRESOLVE_ROWS_PER_COEF * sample.shape[0] * sample.shape[1], _PRESOLVE_MIN_ROWS)
     smaller = sample.subsample(n_rows) if n_rows < sample.n_samples else None
@@ -110,11 +113,14 @@ class SampledDirection:
     (0.1) at least, not to the truncated Newton accuracy of an exact
     Hessian (``sqrt(|g|)``, 1e-3 near the optimum): ``H_S`` stands for
     ``H`` only to about 0.1, so a more exact solve buys no better step.
-    Measured on 1e6 x 100 x 10 (two threads, medians of 3): the same 6
-    iterations, 2.09 -> 1.91 s in float64 and 1.72 -> 1.53 s in float32;
-    on four smaller tall tables 0.89 to 1.01 times the time; over
-    ``benchmarks/bench_subsample.py``'s 160 problems 926 iterations on all
-    rows instead of 919 in the same total time.
+    Measured on 1e6 x 100 x 10 (one core, ``benchmarks/bench_tall.py``,
+    medians of 3): the same 6 iterations, float64 3.58 -> 3.28 s, float32
+    2.79 -> 2.51 s; on four smaller tall tables 0.89 to 1.01 times the
+    time; over ``benchmarks/bench_subsample.py``'s 160 problems 926
+    iterations on all rows instead of 919 in the same total time. A
+    residual of 0.2 tipped a step of that table under the fourfold
+    shrinking a corrected step must reach, and the full Hessian took over
+    (3.2 s instead of 1.9, two threads).
     """
 
     def __init__(self, base, sample, memory=_SECANT_MEMORY):
