@@ -505,6 +505,7 @@ def test_plain_arrays_skip_only_checks_they_would_pass(method):
     # one row against the same row as a list (a product of one row and one of many may
     # round differently in BLAS: against expected[:1] this held only by luck)
     assert_array_equal(call(X[:1]), call(X[:1].tolist()))
+    np.testing.assert_allclose(call(X[:1]), expected[:1], rtol=1e-12, atol=1e-14)
     assert_array_equal(call(X.astype(">f8")), expected)  # byte-swapped: converted
     assert_array_equal(call(X.astype(np.float32)), call(X.astype(np.float32).tolist()))
     for dtype in (np.float64, np.float32):

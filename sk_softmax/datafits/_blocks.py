@@ -239,7 +239,8 @@ class _SampledRows(RowChunks):
         """A sample of this sample: ``n_rows`` of ``candidates`` (numbered 0, 1, ...), or None.
 
         A uniform random subset of a uniform random sample of ``X``'s rows is
-        one of ``X``'s rows: its rows are numbered in ``X`` again.
+        a uniform random sample of ``X``'s rows: its rows are numbered in
+        ``X`` again (``index``), and in this sample (``drawn``).
         """
         if n_rows >= candidates.size:
             return None

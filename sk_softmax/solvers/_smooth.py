@@ -74,9 +74,11 @@ class SmoothObjective:
         Hessian corrected by secant pairs, leaves them nearly untouched:
         their curvature, the penalty's ``1 / (C S)``, is below what its
         residual target sees, and the rows then carry a class-mean part
-        that later steps pay to remove. A descent direction stays one (the
-        part replaced is a step to the minimum of a quadratic); a step that
-        was none is returned as it came.
+        that later steps pay to remove. From rows that sum to zero (where
+        the steps leave them) a descent direction stays one: the part
+        replaced is then a step to the minimum of a quadratic. A step that
+        the replacement would make no descent direction is returned as it
+        came.
         """
         exact = self.penalty.canonical(coef + step).ravel() - coef
         return exact if grad @ exact < 0 else step

@@ -1,10 +1,11 @@
 """Subsampled Newton on tall data: a sample's Hessian with the full gradient.
 
 On tall data (at least ``400 n_coef`` rows of positive weight) the Newton
-solvers first solve the problem of ``50 n_coef`` random rows (a cold start's
-better start), then take their Hessian from those rows while the gradient,
+solvers take their Hessian from ``50 n_coef`` random rows while the gradient,
 and ``tol``, stay exact: the same optimum at a fraction of the passes over
-``X``. The data term draws the rows (its ``subsample`` method).
+``X``. A cold start first solves the problem of a fifth of those rows (a
+better start, :func:`presolve_on`). The data term draws the rows (its
+``subsample`` method).
 """
 
 from collections import deque
@@ -17,9 +18,9 @@ from ._base import max_abs
 # all rows to sampled rows for which the sample is used.
 _SAMPLE_ROWS_PER_COEF = 50
 _MIN_SAMPLE_RATIO = 8
-# The presolve on the sample stops at this max|grad| (or tol, if larger): its
-# optimum is within the sampling error, about 1e-2 in the gradient for
-# 50 rows per coefficient, of the full one, so more digits would be wasted.
+# The presolve stops at this max|grad| (or tol, if larger): its optimum is
+# within the sampling error, about 1e-2 in the gradient for 10 to 50 rows per
+# coefficient, of the full one, so more digits would be wasted.
 _PRESOLVE_TOL = 1e-6
 # The presolve's own rows per coefficient, and the fewest (see presolve_on).
 _PRESOLVE_ROWS_PER_COEF = 10
@@ -57,7 +58,9 @@ def presolve_on(solver, sample, coef, tol, max_iter, verbose):
 
     The presolve runs on ``_PRESOLVE_ROWS_PER_COEF n_coef`` rows (at least
     ``_PRESOLVE_MIN_ROWS``) drawn from ``sample`` (whose ``50 n_coef`` rows
-    serve the Hessian): its optimum is a start, whose error the full steps
+    serve the Hessian), if that is at most half of them (else on all of
+    them: at 2000 of 3000 rows, 40000 x 14 x 4 took 7 full iterations
+    instead of 6): its optimum is a start, whose error the full steps
     then shrink about tenfold each, and a sample five times smaller leaves
     it only about ``sqrt(5)`` times farther (a third of a full step) for a
     fifth of the presolve's cost. Measured on 1e6 x 100 x 10 (one core,
@@ -69,7 +72,7 @@ def presolve_on(solver, sample, coef, tol, max_iter, verbose):
     presolve's optimum too far off).
     """
     n_rows = max(_PRESOLVE_ROWS_PER_COEF * sample.shape[0] * sample.shape[1], _PRESOLVE_MIN_ROWS)
-    smaller = sample.subsample(n_rows) if n_rows < sample.n_samples else None
+    smaller = sample.subsample(n_rows) if 2 * n_rows <= sample.n_samples else None
     if smaller is not None and verbose:
         print(f"presolve on {smaller.n_samples} of those rows")
     return solver(
@@ -108,11 +111,13 @@ class SampledDirection:
     holds few of the rows that shape the Hessian, corrected steps shrank it
     only threefold and took 8 iterations where the switch takes 5.
 
-    The system ``H_S r = q`` itself is solved (by the base direction's
-    conjugate gradients) to a relative residual of ``_SAMPLED_FORCING``
-    (0.1) at least, not to the truncated Newton accuracy of an exact
-    Hessian (``sqrt(|g|)``, 1e-3 near the optimum): ``H_S`` stands for
-    ``H`` only to about 0.1, so a more exact solve buys no better step.
+    The system ``H_S r = q`` itself is solved by newton-cg's conjugate
+    gradients to a relative residual of ``_SAMPLED_FORCING`` (0.1) at
+    least, not to the truncated Newton accuracy of an exact Hessian
+    (``sqrt(|g|)``, 1e-3 near the optimum): ``H_S`` stands for ``H`` only
+    to about 0.1, so a more exact solve buys no better step. (newton-cholesky
+    solves it exactly with a fresh factor, and on a reused one to a fiftieth
+    of the tolerance it is handed, ``_POLISH``: 0.002.)
     Measured on 1e6 x 100 x 10 (one core, ``benchmarks/bench_tall.py``,
     medians of 3): the same 6 iterations, float64 3.58 -> 3.28 s, float32
     2.79 -> 2.51 s; on four smaller tall tables 0.89 to 1.01 times the
@@ -120,7 +125,11 @@ class SampledDirection:
     iterations on all rows instead of 919 in the same total time. A
     residual of 0.2 tipped a step of that table under the fourfold
     shrinking a corrected step must reach, and the full Hessian took over
-    (3.2 s instead of 1.9, two threads).
+    (3.2 s instead of 1.9, two threads). The other way round, a corrected
+    step may now shrink the gradient just over fourfold where it fell just
+    short before: bench_subsample's 30000 x 5 x 5 at C=inf takes 9 full
+    iterations instead of 5 (two of them on the full Hessian), in the same
+    time.
     """
 
     def __init__(self, base, sample, memory=_SECANT_MEMORY):
@@ -161,7 +170,7 @@ class SampledDirection:
             q -= alpha * y
             alphas.append(alpha)
         # conjugate gradients on H_S need not go below the residual 0.1 |q|
-        # (cg_direction's target is max(eta |q|, tol / 2))
+        # (newton-cg's cg_direction targets max(eta |q|, tol / 2))
         loose = max(tol, 2 * _SAMPLED_FORCING * float(np.linalg.norm(q)))
         r = -self.base(self.sample, coef, q, loose)
         for (s, y, rho), alpha in zip(self._pairs, reversed(alphas), strict=True):

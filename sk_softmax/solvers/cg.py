@@ -137,7 +137,9 @@ class NewtonCG(Solver):
     datafit_methods = (
         "loss_gradient", "hessp", "class_blocks", "hessian_diagonal", "subsample",
     )  # fmt: skip
-    penalty_methods = ("value", "value_add_gradient", "curvature", "flat_curvature", "free_columns")
+    penalty_methods = (
+        "value", "value_add_gradient", "curvature", "flat_curvature", "free_columns", "canonical",
+    )  # fmt: skip
 
     def _solve(self, datafit, penalty, coef0, *, memory, **options):
         direction = memory.setdefault(self.name, ReusedPreconditioner())
