@@ -313,6 +313,22 @@ def test_column_moments_any_magnitude(magnitude):
         np.testing.assert_allclose(std / magnitude, base.std(axis=0), rtol=1e-10)
 
 
+@pytest.mark.parametrize("magnitude", [1e-40, 1.0, 1e37])  # float32's subnormals to near its max
+def test_column_moments_of_float32_need_no_magnitudes(magnitude):
+    # float32 values squared in float64 neither overflow nor underflow: the moments
+    # take one pass, and equal those of the same values in float64 (which are
+    # divided by their magnitudes) to float64 rounding
+    rng = np.random.RandomState(0)
+    X = (rng.normal(size=(50, 3)) + 2).astype(np.float32) * np.float32(magnitude)
+    assert np.isfinite(X).all() and np.all(X != 0)
+    sw = rng.uniform(0.5, 2.0, 50)
+    for data in (X, sparse.csr_matrix(X)):
+        mean, std = column_moments(data, sw, center=True)
+        expected_mean, expected_std = column_moments(X.astype(np.float64), sw, center=True)
+        np.testing.assert_allclose(mean, expected_mean, rtol=1e-12)
+        np.testing.assert_allclose(std, expected_std, rtol=1e-10)
+
+
 def test_constant_columns_have_no_spread():
     X = np.column_stack([np.full(20, 3.0), np.arange(20.0), np.zeros(20)])
     mean, std = column_moments(X, np.ones(20), center=True)

