@@ -1,5 +1,7 @@
 """The maths layer: the data term, the penalty, their sum, coordinates, overflow."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy import sparse
@@ -327,6 +329,32 @@ def test_column_moments_of_float32_need_no_magnitudes(magnitude):
         expected_mean, expected_std = column_moments(X.astype(np.float64), sw, center=True)
         np.testing.assert_allclose(mean, expected_mean, rtol=1e-12)
         np.testing.assert_allclose(std, expected_std, rtol=1e-10)
+
+
+def test_column_moments_mixed_magnitudes_leave_x_and_warnings_alone():
+    # one pass for ordinary columns; a column whose squares overflow (1e200) or
+    # underflow (1e-160) sends the sums to the scaled passes, silently (no numpy
+    # warning escapes) and without touching the caller's array
+    rng = np.random.RandomState(1)
+    base = rng.normal(size=(40, 4)) + 1.5
+    for scales in ([1.0, 1e200, 1.0, 1.0], [1.0, 1e-160, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0]):
+        X = base * scales
+        X[:, -1] = 0.0  # a column without spread
+        before = X.copy()
+        sw = rng.uniform(0.5, 2.0, X.shape[0])
+        for data in (X, sparse.csr_matrix(X)):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                mean, std = column_moments(data, sw, center=True)
+            np.testing.assert_array_equal(X, before)
+            w = sw / sw.sum()
+            unit = X / np.where(X.any(axis=0), np.abs(X).max(axis=0), 1.0)
+            expected_mean = w @ unit
+            expected_std = np.sqrt(w @ (unit - expected_mean) ** 2)
+            magnitude = np.abs(X).max(axis=0)
+            np.testing.assert_allclose(mean[:-1] / magnitude[:-1], expected_mean[:-1], rtol=1e-12)
+            np.testing.assert_allclose(std[:-1] / magnitude[:-1], expected_std[:-1], rtol=1e-10)
+            assert mean[-1] == 0.0 and std[-1] == 0.0
 
 
 def test_constant_columns_have_no_spread():

@@ -17,40 +17,63 @@ def column_moments(X, sample_weight, center):
 
     Returns ``(mean, std)``: the weighted mean (zeros if not ``center``)
     and the weighted standard deviation (root mean square if not
-    ``center``) of each column; zero for columns without spread. Values
-    are divided by the column's largest magnitude before squaring, so
-    features of 1e-300 or 1e300 neither underflow nor overflow (float32
-    values need no such division: their squares are computed in float64).
+    ``center``) of each column; zero for columns without spread. One pass
+    sums the values and their squares in float64; where a square overflowed
+    or a column's mean square fell below ``_TINY`` (its squares near or
+    below the smallest normal float64), a second pass finds each column's
+    largest magnitude and a third divides by it before squaring, so that
+    features of 1e-300 or 1e300 neither underflow nor overflow. float32
+    values never need it (3.4e38 squared is 1.2e77, 1.4e-45 squared 2e-90).
+    On 1e6 x 100 (one core): float64 0.195 -> 0.108 s against always
+    scaling (2.9 s fits), float32 0.173 -> 0.065 s (2.1 s fits).
     """
     n_features = X.shape[1]
     sw = sample_weight / sample_weight.sum()
     chunks = RowChunks(X)
-    magnitude = np.ones(n_features)
-    if X.dtype != np.float32:
-        # float32 values squared in float64 neither overflow nor underflow
-        # (3.4e38 squared is 1.2e77, 1.4e-45 squared 2e-90): no pass for the
-        # magnitudes (on 1e6 x 100, 0.06 s of a 2.2 s fit, one core)
-        magnitude[:] = 0.0
-        for rows in chunks.slices():
-            block_max = abs(X[rows]).max(axis=0)
-            block_max = block_max.toarray().ravel() if sparse.issparse(block_max) else block_max
-            np.maximum(magnitude, block_max, out=magnitude)
-        magnitude[~(magnitude > 0)] = 1.0
+    first, second = chunks.map_reduce(_sums(sw, None), width=n_features)
+    tiny = (second < _TINY) & ((second != 0) | (first != 0))
+    if np.isfinite(second).all() and not tiny.any():
+        return moments_to_mean_std(first, second, np.ones(n_features), center)
+    magnitude = np.zeros(n_features)
+    for rows in chunks.slices():
+        block_max = abs(X[rows]).max(axis=0)
+        block_max = block_max.toarray().ravel() if sparse.issparse(block_max) else block_max
+        np.maximum(magnitude, block_max, out=magnitude)
+    magnitude[~(magnitude > 0)] = 1.0
+    first, second = chunks.map_reduce(_sums(sw, magnitude), width=n_features)
+    return moments_to_mean_std(first, second, magnitude, center)
+
+
+# A mean square below this may have lost digits to squares below the smallest
+# normal float64 (2.2e-308); the column's sums are then taken again, scaled.
+_TINY = 1e-250
+
+
+def _sums(sw, magnitude):
+    """``(rows, block) -> (sum w x / m, sum w (x / m)^2)`` per column (``m`` 1 if None)."""
 
     def work(rows, block):
+        # unscaled, a square may overflow or underflow: the caller looks (per thread)
+        with np.errstate(over="ignore", under="ignore"):
+            return _block_sums(rows, block)
+
+    def _block_sums(rows, block):
         if sparse.issparse(block):
-            # divide the stored entries (a copy): 1 / magnitude overflows for
+            # the stored entries, divided (a copy): 1 / magnitude overflows for
             # subnormal columns
             scaled = sparse.csr_matrix(block, dtype=np.float64, copy=True)
-            scaled.data /= magnitude[scaled.indices]
+            if magnitude is not None:
+                scaled.data /= magnitude[scaled.indices]
             first = np.asarray(scaled.T @ sw[rows]).ravel()
             scaled.data **= 2
             return first, np.asarray(scaled.T @ sw[rows]).ravel()
-        scaled = block / magnitude
-        return sw[rows] @ scaled, sw[rows] @ (scaled * scaled)
+        scaled = np.asarray(block, dtype=np.float64) if magnitude is None else block / magnitude
+        first = sw[rows] @ scaled
+        if scaled is block:  # the caller's float64 array: square a copy
+            return first, sw[rows] @ (scaled * scaled)
+        return first, sw[rows] @ np.multiply(scaled, scaled, out=scaled)
 
-    first, second = chunks.map_reduce(work, width=n_features)
-    return moments_to_mean_std(first, second, magnitude, center)
+    return work
 
 
 def moments_to_mean_std(first, second, magnitude, center):
