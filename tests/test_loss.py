@@ -357,6 +357,46 @@ def test_column_moments_mixed_magnitudes_leave_x_and_warnings_alone():
             assert mean[-1] == 0.0 and std[-1] == 0.0
 
 
+def test_column_moments_of_what_the_unscaled_sums_lose():
+    # entries of 1e-321 whose weighted sums underflow to exactly zero (not a column
+    # of zeros), a zero weight on a 1e200 entry (0 * inf is NaN: no warning), a
+    # column near sqrt(float max) whose mean squared would overflow: each against
+    # exact rational arithmetic, silently, dense and CSR
+    import math
+    from fractions import Fraction
+
+    rng = np.random.RandomState(2)
+    n = 200
+    columns = [
+        np.where(rng.uniform(size=n) < 0.5, 1e-321, 2e-321),
+        np.where(np.arange(n) == 0, 1e200, rng.normal(size=n) + 3),
+        1.3e154 * (1 + 1e-3 * rng.uniform(size=n)),
+        np.zeros(n),
+    ]
+    X = np.column_stack(columns)
+    sw = rng.uniform(0.5, 2.0, n)
+    sw[0] = 0.0
+    weights = [Fraction(w) for w in sw]
+    total = sum(weights)
+    for data in (X, sparse.csr_matrix(X)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            mean, std = column_moments(data, sw, center=True)
+        for j, column in enumerate(columns):
+            values = [Fraction(x) for x in column]
+            exact_mean = sum(w * x for w, x in zip(weights, values, strict=True)) / total
+            exact_var = (
+                sum(w * (x - exact_mean) ** 2 for w, x in zip(weights, values, strict=True)) / total
+            )
+            # the square root of a variance perhaps outside the float64 range: of
+            # the variance times 4**k near one, then divided by 2**k
+            exponent = exact_var.numerator.bit_length() - exact_var.denominator.bit_length()
+            k = -(exponent // 2) if exact_var else 0
+            exact_std = math.ldexp(float(exact_var * Fraction(2) ** (2 * k)) ** 0.5, -k)
+            assert mean[j] == pytest.approx(float(exact_mean), rel=1e-12, abs=0)
+            assert std[j] == pytest.approx(exact_std, rel=1e-6, abs=0)
+
+
 def test_constant_columns_have_no_spread():
     X = np.column_stack([np.full(20, 3.0), np.arange(20.0), np.zeros(20)])
     mean, std = column_moments(X, np.ones(20), center=True)

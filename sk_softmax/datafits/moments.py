@@ -18,9 +18,10 @@ def column_moments(X, sample_weight, center):
     Returns ``(mean, std)``: the weighted mean (zeros if not ``center``)
     and the weighted standard deviation (root mean square if not
     ``center``) of each column; zero for columns without spread. One pass
-    sums the values and their squares in float64; where a square overflowed
-    or a column's mean square fell below ``_TINY`` (its squares near or
-    below the smallest normal float64), a second pass finds each column's
+    sums the values and their squares in float64; where a square overflowed,
+    a column's mean square fell below ``_TINY`` (its squares near or below
+    the smallest normal float64) or above ``_HUGE``, or a column with
+    entries summed to exactly zero (:func:`_representable`), a second pass finds each column's
     largest magnitude and a third divides by it before squaring, so that
     features of 1e-300 or 1e300 neither underflow nor overflow. float32
     values never need it (3.4e38 squared is 1.2e77, 1.4e-45 squared 2e-90).
@@ -31,47 +32,82 @@ def column_moments(X, sample_weight, center):
     sw = sample_weight / sample_weight.sum()
     chunks = RowChunks(X)
     first, second = chunks.map_reduce(_sums(sw, None), width=n_features)
-    tiny = (second < _TINY) & ((second != 0) | (first != 0))
-    if np.isfinite(second).all() and not tiny.any():
+    if _representable(X, first, second):
         return moments_to_mean_std(first, second, np.ones(n_features), center)
+    # rows of zero weight count for nothing, nor set a column's magnitude (a 1e200
+    # there would leave the others' spread below float64's resolution)
+    weighted = None if np.all(sw > 0) else sw > 0
     magnitude = np.zeros(n_features)
     for rows in chunks.slices():
-        block_max = abs(X[rows]).max(axis=0)
+        block = X[rows] if weighted is None else X[rows][weighted[rows]]
+        if block.shape[0] == 0:
+            continue
+        block_max = abs(block).max(axis=0)
         block_max = block_max.toarray().ravel() if sparse.issparse(block_max) else block_max
         np.maximum(magnitude, block_max, out=magnitude)
     magnitude[~(magnitude > 0)] = 1.0
-    first, second = chunks.map_reduce(_sums(sw, magnitude), width=n_features)
+    first, second = chunks.map_reduce(_sums(sw, magnitude, weighted), width=n_features)
     return moments_to_mean_std(first, second, magnitude, center)
 
 
-# A mean square below this may have lost digits to squares below the smallest
-# normal float64 (2.2e-308); the column's sums are then taken again, scaled.
-_TINY = 1e-250
+# A mean square below _TINY may have lost digits to squares below the smallest
+# normal float64 (2.2e-308); one above _HUGE leaves first**2 near overflow. The
+# sums are then taken again, scaled.
+_TINY, _HUGE = 1e-250, 1e300
 
 
-def _sums(sw, magnitude):
-    """``(rows, block) -> (sum w x / m, sum w (x / m)^2)`` per column (``m`` 1 if None)."""
+def _representable(X, first, second):
+    """Whether the unscaled sums hold every column's moments to float64 rounding.
+
+    Not if a square overflowed (or a zero weight met it: NaN), a mean square
+    is tiny or huge, or a column summed to exactly zero although it has
+    entries (each ``w x`` can underflow to zero: entries of 1e-321, say).
+    """
+    if not (np.isfinite(second).all() and np.all(second <= _HUGE)):
+        return False
+    if np.any((second < _TINY) & ((second != 0) | (first != 0))):
+        return False
+    empty = np.flatnonzero((first == 0) & (second == 0))
+    if empty.size == 0:
+        return True
+    if sparse.issparse(X):  # CSR: the non-zero entries stored per column, one O(nnz) count
+        stored = sparse.csr_matrix(X)
+        counts = np.bincount(stored.indices, weights=stored.data != 0, minlength=X.shape[1])
+        return not np.any(counts[empty])
+    return not np.any(X[:, empty] != 0)
+
+
+def _sums(sw, magnitude, weighted=None):
+    """``(rows, block) -> (sum w x / m, sum w (x / m)^2)`` per column (``m`` 1 if None).
+
+    ``weighted``: a mask of the rows of positive weight, the only ones taken
+    (None: all rows).
+    """
 
     def work(rows, block):
-        # unscaled, a square may overflow or underflow: the caller looks (per thread)
-        with np.errstate(over="ignore", under="ignore"):
+        # unscaled, a square may overflow or underflow, and a zero weight times an
+        # overflowed square is NaN: the caller looks (errstate is per thread)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
             return _block_sums(rows, block)
 
     def _block_sums(rows, block):
+        w = sw[rows]
+        if weighted is not None:
+            block, w = block[weighted[rows]], w[weighted[rows]]
         if sparse.issparse(block):
             # the stored entries, divided (a copy): 1 / magnitude overflows for
             # subnormal columns
             scaled = sparse.csr_matrix(block, dtype=np.float64, copy=True)
             if magnitude is not None:
                 scaled.data /= magnitude[scaled.indices]
-            first = np.asarray(scaled.T @ sw[rows]).ravel()
+            first = np.asarray(scaled.T @ w).ravel()
             scaled.data **= 2
-            return first, np.asarray(scaled.T @ sw[rows]).ravel()
+            return first, np.asarray(scaled.T @ w).ravel()
         scaled = np.asarray(block, dtype=np.float64) if magnitude is None else block / magnitude
-        first = sw[rows] @ scaled
-        if scaled is block:  # the caller's float64 array: square a copy
-            return first, sw[rows] @ (scaled * scaled)
-        return first, sw[rows] @ np.multiply(scaled, scaled, out=scaled)
+        first = w @ scaled
+        if scaled is block:  # perhaps the caller's float64 array: square a copy
+            return first, w @ (scaled * scaled)
+        return first, w @ np.multiply(scaled, scaled, out=scaled)
 
     return work
 
