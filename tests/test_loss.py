@@ -318,15 +318,20 @@ def test_column_moments_any_magnitude(magnitude):
 @pytest.mark.parametrize("magnitude", [1e-40, 1.0, 1e37])  # float32's subnormals to near its max
 def test_column_moments_of_float32_need_no_magnitudes(magnitude):
     # float32 values squared in float64 neither overflow nor underflow: the moments
-    # take one pass, and equal those of the same values in float64 (which are
-    # divided by their magnitudes) to float64 rounding
+    # take one pass, and equal the scaled formula on the same values in float64 to
+    # float64 rounding
     rng = np.random.RandomState(0)
     X = (rng.normal(size=(50, 3)) + 2).astype(np.float32) * np.float32(magnitude)
     assert np.isfinite(X).all() and np.all(X != 0)
     sw = rng.uniform(0.5, 2.0, 50)
     for data in (X, sparse.csr_matrix(X)):
         mean, std = column_moments(data, sw, center=True)
-        expected_mean, expected_std = column_moments(X.astype(np.float64), sw, center=True)
+        values = X.astype(np.float64)
+        top = np.abs(values).max(axis=0)
+        w = sw / sw.sum()
+        unit_mean = w @ (values / top)
+        expected_mean = unit_mean * top
+        expected_std = np.sqrt(w @ (values / top - unit_mean) ** 2) * top
         np.testing.assert_allclose(mean, expected_mean, rtol=1e-12)
         np.testing.assert_allclose(std, expected_std, rtol=1e-10)
 
