@@ -70,10 +70,8 @@ def _representable(X, first, second):
     empty = np.flatnonzero((first == 0) & (second == 0))
     if empty.size == 0:
         return True
-    if sparse.issparse(X):  # CSR: the non-zero entries stored per column, one O(nnz) count
-        stored = sparse.csr_matrix(X)
-        counts = np.bincount(stored.indices, weights=stored.data != 0, minlength=X.shape[1])
-        return not np.any(counts[empty])
+    if sparse.issparse(X):  # those columns' non-zero entries (explicit zeros aside)
+        return X[:, empty].count_nonzero() == 0
     return not np.any(X[:, empty] != 0)
 
 
