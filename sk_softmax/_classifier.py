@@ -319,6 +319,7 @@ class SoftmaxClassifier(
 
     @available_if(streamable)
     @_fit_context(prefer_skip_nested_validation=True)
+    @all_or_nothing
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One online Newton step of the softmax objective on a minibatch.
 

@@ -185,8 +185,9 @@ def partial_fit_step(data, sample_weight, settings, learning_rate, *, state=None
     ``state``: the state after the previous call (None on the first call,
     or after a full-batch fit, whose coefficients ``previous`` then start
     the stream). "balanced" class weights use the class totals seen so far,
-    this batch included. Nothing in ``state`` changes before the batch has
-    passed every check, so a failed call leaves it intact. A StreamResult.
+    this batch included. ``state`` itself never changes: the step is taken
+    on a copy, returned in the StreamResult, so that a call that fails (a
+    bad batch, or a callback that raises after the step) leaves it intact.
     """
     seen = data.class_totals(sample_weight)
     totals = seen if state is None else state.class_totals + seen
@@ -203,6 +204,8 @@ def partial_fit_step(data, sample_weight, settings, learning_rate, *, state=None
     if state is None:
         coef = np.zeros((data.n_classes, data.n_features + int(settings.fit_intercept)))
         state = OnlineState.start(coef if previous is None else previous, settings.fit_intercept)
+    else:  # the step replaces the state's arrays, never changes them: the caller's stays
+        state = state.copy()
     state.class_totals = totals
     if total > 0:  # (no fit_threads: limiting the pools per call cost 6% of the throughput)
         online_step(state, data.X, data.y_codes, weights, settings.C, learning_rate)

@@ -136,3 +136,21 @@ def test_block_caps_bound_every_row_and_cap_those_over_exactly():
     expected = cap / np.maximum(change, cap)
     assert 0 < np.count_nonzero(expected < 1) < m // 2  # both kinds of rows
     np.testing.assert_allclose(caps, expected, rtol=1e-13)
+
+
+@pytest.mark.parametrize("scale", [1e160, 1e300])
+def test_features_whose_moments_overflow_are_a_clear_error(scale):
+    # The running second moments of rows of 1e160 overflow float64: numpy's
+    # "Eigenvalues did not converge" came out of the steps' algebra before.
+    X, y = load_wine(return_X_y=True)
+    clf = SoftmaxClassifier().partial_fit(X[:60], y[:60], classes=[0, 1, 2])
+    before = clf.coef_.copy(), clf.sgd_state_.t
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning on the way
+        with pytest.raises(ValueError, match=r"moments overflow float64.*below about 1e150"):
+            clf.partial_fit(X[60:] * scale, y[60:])
+    np.testing.assert_array_equal(clf.coef_, before[0])
+    assert clf.sgd_state_.t == before[1]
+    assert np.isfinite(clf.sgd_state_.comoment).all()
+    with pytest.raises(ValueError, match="moments overflow"):
+        SoftmaxClassifier().partial_fit(X * scale, y, classes=[0, 1, 2])

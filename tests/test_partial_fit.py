@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 from sklearn.datasets import load_digits, make_classification
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
@@ -433,3 +433,61 @@ def test_sgd_step_recovers_after_an_undone_epoch():
         warnings.simplefilter("ignore", ConvergenceWarning)
         sgd = SoftmaxClassifier(solver="sgd", max_iter=40, random_state=0).fit(X, y)
     assert abs(sgd.objective_ - full.objective_) <= 1e-6 * full.objective_
+
+
+class _Interrupt(_Recorder):
+    """A callback that raises KeyboardInterrupt at the end of an iteration once armed."""
+
+    armed = False
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        if self.armed and context.task_name == "iteration":
+            raise KeyboardInterrupt("stopped by the user")
+        return False
+
+
+@pytest.mark.parametrize(
+    ("n_features", "n_classes", "curvature"),
+    [(4, 3, "exact"), (40, 8, "blocks"), (300, 4, "kronecker")],
+)
+def test_an_interrupted_partial_fit_leaves_the_stream_where_it_was(
+    n_features, n_classes, curvature
+):
+    # The callback raises after the step was taken: the estimator and its
+    # stream state must be those before the call, so that the stream goes on
+    # exactly as if the call had never been made (the step updated the state's
+    # running moments and curvature in place, before this was fixed).
+    X, y = make_classification(
+        n_samples=400, n_features=n_features, n_informative=min(n_features, 10),
+        n_redundant=0, n_classes=n_classes, n_clusters_per_class=1, random_state=0,
+    )  # fmt: skip
+    batches = np.array_split(np.arange(400), 5)
+    stop = _Interrupt()
+    interrupted = SoftmaxClassifier().set_callbacks(stop)
+    plain = SoftmaxClassifier()
+    for rows in batches[:3]:
+        for clf in (interrupted, plain):
+            clf.partial_fit(X[rows], y[rows], classes=np.arange(n_classes))
+    assert interrupted.sgd_state_.curvature == curvature
+    stop.armed = True
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.partial_fit(X[batches[3]], y[batches[3]])
+    stop.armed = False
+    for clf in (interrupted, plain):
+        clf.partial_fit(X[batches[4]], y[batches[4]])
+    np.testing.assert_array_equal(interrupted.coef_, plain.coef_)
+    np.testing.assert_array_equal(interrupted.intercept_, plain.intercept_)
+    for name in ("t", "n_seen", "mean", "comoment", "class_curvature", "hessian"):
+        np.testing.assert_array_equal(
+            getattr(interrupted.sgd_state_, name), getattr(plain.sgd_state_, name), err_msg=name
+        )
+
+
+def test_a_failed_first_partial_fit_leaves_the_estimator_unfitted(iris):
+    X, y = iris
+    clf = SoftmaxClassifier()
+    with pytest.raises(ValueError, match="classes"):
+        clf.partial_fit(X[:10], np.full(10, 7), classes=[0, 1, 2])
+    assert not hasattr(clf, "n_features_in_")
+    with pytest.raises(NotFittedError):
+        clf.predict(X[:2])

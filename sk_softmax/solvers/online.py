@@ -177,6 +177,12 @@ class OnlineState:
         state.class_curvature = np.zeros((n_classes, n_classes))
         return state
 
+    def copy(self):
+        """A shallow copy: the same arrays, which the steps replace, never change."""
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        return twin
+
     def original_coef(self):
         """The model, shape (n_classes, n_dof)."""
         return self.coef.copy()
@@ -213,8 +219,17 @@ def _update_moments(state, X, weights, total):
 
     Chan's pairwise update: the minibatch's own centred moments, then the
     shift between the two means, so that raw features on scales of 1e5 lose
-    no digits to cancellation.
+    no digits to cancellation. Features of about 1e150 and more overflow
+    them (quietly here: :func:`online_step` says so).
     """
+    with np.errstate(over="ignore", invalid="ignore"):
+        comoment, mean = _moments_after(state, X, weights, total)
+    # new arrays, not in place: partial_fit steps a copy of the state (see online_step)
+    state.comoment, state.mean = comoment, mean
+
+
+def _moments_after(state, X, weights, total):
+    """The comoment and mean of the rows seen, ``X`` added (new arrays)."""
     mean_b = np.asarray(X.T @ weights).ravel() / total
     if state.comoment.ndim == 1:
         if sparse.issparse(X):
@@ -232,10 +247,10 @@ def _update_moments(state, X, weights, total):
     n_new = state.n_seen + total
     shift = state.n_seen * total / n_new
     if comoment_b.ndim == 2:
-        state.comoment += comoment_b + shift * np.outer(delta, delta)
+        comoment = state.comoment + (comoment_b + shift * np.outer(delta, delta))
     else:
-        state.comoment += comoment_b + shift * delta**2
-    state.mean += delta * (total / n_new)
+        comoment = state.comoment + (comoment_b + shift * delta**2)
+    return comoment, state.mean + delta * (total / n_new)
 
 
 def _feature_factor(state, scale):
@@ -315,7 +330,9 @@ def observe(state, X, weights, proba=None):
     if proba is None:
         proba = _proba(X, state.coef, state.fit_intercept)
     weighted = proba * weights[:, None]
-    state.class_curvature += np.diag(weighted.sum(axis=0)) - weighted.T @ proba
+    state.class_curvature = state.class_curvature + (
+        np.diag(weighted.sum(axis=0)) - weighted.T @ proba
+    )
     _update_moments(state, X, weights, total)
     state.n_seen += total
 
@@ -356,7 +373,11 @@ def _row_caps(cache, X, residual, fit_intercept, factor):
 
 
 def online_step(state, X, y_codes, weights, C, learning_rate):
-    """One step of the online rule on a minibatch; updates ``state`` in place.
+    """One step of the online rule on a minibatch; updates ``state``.
+
+    The state's attributes are replaced, never changed in place, so that a
+    shallow copy of the state taken before the step is the state before it
+    (a ``partial_fit`` interrupted after the step, by a callback, keeps it).
 
     ``weights``: the samples' weights ``s_i`` (class weights included), with
     a positive, finite total. ``learning_rate`` multiplies the recursive
@@ -368,6 +389,15 @@ def online_step(state, X, y_codes, weights, C, learning_rate):
         learning_rate = AUTO_RATE[state.curvature]
     proba = _proba(X, state.coef, state.fit_intercept)
     observe(state, X, weights, proba)
+    # the squares overflow first: finite diagonal moments bound the others (Cauchy-Schwarz)
+    squares = state.comoment if state.comoment.ndim == 1 else np.diagonal(state.comoment)
+    if not (np.isfinite(squares).all() and np.isfinite(state.mean).all()):
+        raise ValueError(
+            "The features' running second moments overflow float64 (entries as large as "
+            f"{float(abs(X).max()):.3g} in this batch, or before): the online steps keep the "
+            "moments of the rows seen, so features must stay below about 1e150 in size. "
+            "Scale them down first, e.g. by a power of ten."
+        )
     state.t += 1
     cache = state._cache
     if cache is None or state.t <= _REFRESH_FIRST or state.n_seen > _REFRESH_GROWTH * cache.n:
