@@ -1,7 +1,15 @@
 """The objective ``F`` evaluated at any fitted linear classifier's coefficients."""
 
+from numbers import Real
+
 import numpy as np
-from sklearn.utils.validation import _check_sample_weight, check_array, column_or_1d
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_consistent_length,
+    column_or_1d,
+)
 
 from .datafits.numpy import SoftmaxDatafit
 from .penalties import make_penalty
@@ -52,12 +60,25 @@ def objective(estimator, X, y, *, C=None, l1_ratio=None, l1_groups=None, sample_
     >>> bool(abs(objective(theirs, X, y) - objective(ours, X, y)) < 1e-8 * objective(ours, X, y))
     True
     """
+    missing = [name for name in ("coef_", "intercept_", "classes_") if not hasattr(estimator, name)]
+    if missing:  # any object with the three will do (not only scikit-learn estimators)
+        raise NotFittedError(
+            f"{type(estimator).__name__} has no {', '.join(missing)}: objective needs a "
+            "fitted classifier. Call its fit first."
+        )
     C = estimator.C if C is None else C
     l1_ratio = (getattr(estimator, "l1_ratio", None) or 0.0) if l1_ratio is None else l1_ratio
     if l1_groups is None:
         l1_groups = getattr(estimator, "l1_groups", None)
+    _check_penalty(C, l1_ratio)
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
     y = column_or_1d(y)
+    check_consistent_length(X, y)
+    if X.shape[1] != np.shape(estimator.coef_)[1]:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but the estimator was fitted on "
+            f"{np.shape(estimator.coef_)[1]}: pass the data it was fitted on, or like it."
+        )
     classes = estimator.classes_
     codes = np.searchsorted(classes, y)
     if np.any(codes >= classes.size) or np.any(classes[np.minimum(codes, classes.size - 1)] != y):
@@ -69,11 +90,21 @@ def objective(estimator, X, y, *, C=None, l1_ratio=None, l1_groups=None, sample_
     if coef.shape[0] == 1 and classes.size == 2:
         coef = np.vstack([-coef / 2, coef / 2])
         intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-    sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+    sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
     total = sw.sum()
+    if not total > 0:
+        raise ValueError("sample_weight sums to zero: give at least one sample a positive weight.")
     alpha = 0.0 if np.isinf(C) else 1.0 / (C * total)
     full = np.hstack([coef, intercept[:, None]])
     datafit = SoftmaxDatafit(X, codes, classes.size, sw, fit_intercept=True)
     penalty = make_penalty(alpha, X.shape[1], True, l1_ratio, l1_groups)
     value = datafit.loss(full.ravel()) + penalty.value(full)
     return value * total * (1.0 if np.isinf(C) else C)
+
+
+def _check_penalty(C, l1_ratio):
+    """``C`` positive (inf: no penalty) and ``l1_ratio`` in [0, 1], or a message saying so."""
+    if isinstance(C, bool) or not isinstance(C, Real) or not C > 0:
+        raise ValueError(f"C must be a positive number (np.inf for no penalty); got {C!r}.")
+    if isinstance(l1_ratio, bool) or not isinstance(l1_ratio, Real) or not 0 <= l1_ratio <= 1:
+        raise ValueError(f"l1_ratio must be a number in [0, 1]; got {l1_ratio!r}.")

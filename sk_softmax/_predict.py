@@ -128,7 +128,9 @@ def predict(method, X, coef, intercept, classes, xp=np):
         return indices if classes is None else xp.take(classes, indices, axis=0)
     if method == "decision_function":
         if raw.shape[1] == 2:  # o_1 - o_0: positive means classes_[1]
-            return _times(raw[:, 1:] - raw[:, :1], factor, xp)[:, 0]
+            with np.errstate(over="ignore"):  # a difference beyond float64 is +-inf
+                difference = raw[:, 1:] - raw[:, :1]
+            return _times(difference, factor, xp)[:, 0]
         return _times(raw, factor, xp)
     log_proba = log_softmax(raw, factor, xp)
     return log_proba if method == "predict_log_proba" else xp.exp(log_proba)

@@ -17,7 +17,14 @@ def check_target_shape(y):
     """A 2-D ``y`` with several columns is multilabel or multioutput: say so."""
     try:
         shape = np.shape(y)
-    except (TypeError, ValueError):  # ragged lists, exotic containers: left to scikit-learn
+    except ValueError as exc:
+        if "inhomogeneous" in str(exc):  # a ragged list: not labels
+            raise ValueError(
+                "y is not a 1-D array of labels: its entries have different lengths. Give "
+                f"one label per sample, shape (n_samples,). numpy said: {exc}"
+            ) from exc
+        return  # left to scikit-learn
+    except TypeError:  # exotic containers: left to scikit-learn
         return
     if len(shape) == 2 and shape[1] > 1:
         raise ValueError(
@@ -42,24 +49,47 @@ def check_classification_target(y):
                 f"{example[0]!r} and other values such as {example[1]!r}. Give all labels "
                 "one type, e.g. y.astype(str)."
             )
-    kind = type_of_target(y, input_name="y")
+    with np.errstate(invalid="ignore"):  # its cast of whole numbers beyond int64 to int
+        kind = type_of_target(y, input_name="y")
     if kind in ("binary", "multiclass"):
         return
     if kind == "continuous":
-        raise ValueError(
-            "Unknown label type: continuous. y holds non-integer numbers such as "
-            f"{float(next(v for v in np.ravel(y) if v != int(v)))!r}, which looks like a "
-            "regression target: SoftmaxClassifier needs discrete class labels. Use a regressor, or "
-            "turn y into classes (e.g. with numpy.digitize)."
-        )
+        raise ValueError(_continuous_message(np.ravel(y)))
     if kind == "unknown":
         types = sorted({type(v).__name__ for v in np.ravel(y)})
+        if len(types) == 1:
+            raise ValueError(
+                f"Unknown label type: unknown. y is an array of Python objects of type "
+                f"{types[0]}, which scikit-learn does not read as labels; convert it, e.g. "
+                f"with y.astype(int) or y.astype(str)."
+            )
         raise ValueError(
             f"Unknown label type: unknown. y mixes labels of several types ({types}) or "
             "holds values that are not labels; give all labels one type, e.g. with "
             "y.astype(str)."
         )
     raise ValueError(f"Unknown label type: {kind}. SoftmaxClassifier needs 1-D class labels.")
+
+
+def _continuous_message(values):
+    """Why ``type_of_target`` called the numbers ``values`` continuous: a fraction, or size."""
+    values = np.asarray(values, dtype=np.float64)
+    fractional = values[values != np.round(values)]
+    if fractional.size:
+        return (
+            "Unknown label type: continuous. y holds non-integer numbers such as "
+            f"{float(fractional[0])!r}, which looks like a regression target: "
+            "SoftmaxClassifier needs discrete class labels. Use a regressor, or turn y into "
+            "classes (e.g. with numpy.digitize)."
+        )
+    # whole numbers, but beyond int64: scikit-learn's check casts them to integers
+    large = values[np.abs(values) >= 2.0**63]
+    return (
+        "Unknown label type: continuous. y holds whole numbers beyond the range of 64-bit "
+        f"integers, such as {float(large[0])!r}, which scikit-learn reads as continuous. "
+        "Give the classes smaller codes, e.g. with sklearn.preprocessing.LabelEncoder, or "
+        "use them as strings (y.astype(str))."
+    )
 
 
 @contextmanager
@@ -213,7 +243,8 @@ def validated_xy(estimator, X, y, reset=True):
         # was two thirds of a partial_fit call on the 100 000 x 50 stream
         # of bench_scale.py (cProfile, 391 calls).
         return X, y
-    with numeric_errors("X"):
+    # (errstate: scikit-learn's finiteness check sums X, which can overflow to inf - inf)
+    with numeric_errors("X"), np.errstate(over="ignore", invalid="ignore"):
         return validate_data(
             estimator,
             X,

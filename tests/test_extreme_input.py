@@ -197,6 +197,22 @@ def test_huge_coefficients_do_not_overflow_predictions(overlapping):
     np.testing.assert_array_equal(clf.predict(X), expected)
 
 
+def test_binary_decision_beyond_float64_is_infinite_without_warnings():
+    # rows of +-1e308 make o_1 - o_0 overflow (numpy's "overflow encountered in
+    # subtract" came out before), and scikit-learn's finiteness check sums them
+    # to inf - inf ("invalid value encountered in reduce")
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 4)
+    y = (X[:, 0] > 0).astype(int)
+    clf = SoftmaxClassifier().fit(X, y)
+    Z = np.tile([1e308, -1e308], (3, 2)) * np.sign(clf.coef_[1] - clf.coef_[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = clf.decision_function(Z)
+        np.testing.assert_array_equal(clf.predict(Z), np.ones(3))
+    np.testing.assert_array_equal(d, np.inf)
+
+
 # -- separable data -------------------------------------------------------------------
 
 

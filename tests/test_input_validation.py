@@ -19,7 +19,7 @@ from sklearn.utils._param_validation import (
     make_constraint,
 )
 
-from sk_softmax import SoftmaxClassifier
+from sk_softmax import SoftmaxClassifier, objective
 
 RNG = np.random.RandomState(0)
 X = RNG.randn(12, 3)
@@ -118,6 +118,18 @@ FIT_CASES = [
         "Unknown label type: continuous. y holds non-integer numbers such as 0.09",
     ),
     (
+        # whole numbers beyond int64: scikit-learn calls them continuous (a bare
+        # StopIteration came out of the search for a non-integer example before)
+        "y-whole-beyond-int64",
+        X,
+        np.tile([0.0, 1e20, 3e19], 4),
+        {},
+        {},
+        ValueError,
+        "continuous. y holds whole numbers beyond the range of 64-bit integers, such as 1e.20"
+        ".*LabelEncoder",
+    ),
+    (
         "y-multilabel",
         X,
         np.eye(12, 3, dtype=int),
@@ -153,6 +165,26 @@ FIT_CASES = [
         {},
         ValueError,
         r"Mix of label input types \(string and number\)",
+    ),
+    (
+        # reported as "X is not a rectangular array" before
+        "y-ragged",
+        X,
+        [[1], [2, 3]] + [0] * 10,
+        {},
+        {},
+        ValueError,
+        "y is not a 1-D array of labels: its entries have different lengths",
+    ),
+    (
+        # "mixes labels of several types (['int'])" before, for one type
+        "y-object-integers",
+        X,
+        Y.astype(object),
+        {},
+        {},
+        ValueError,
+        r"y is an array of Python objects of type int.*y.astype\(int\)",
     ),
     ("y-none", X, None, {}, {}, ValueError, "requires y to be passed"),
     (
@@ -627,3 +659,28 @@ def test_partial_fit_after_fit_checks_features_and_classes():
         clf.partial_fit(X[:, :2], Y)
     with pytest.raises(ValueError, match=r"classes=\[0, 1, 5\] is not the same"):
         clf.partial_fit(X, Y, classes=[0, 1, 5])
+
+
+# -- sk_softmax.objective --------------------------------------------------------------
+
+
+def test_objective_checks_its_input(iris):
+    # each of these gave numpy's message, or a silently wrong value (-7.0 for
+    # negative weights or C=-1, NaN for C=0), before
+    X, y = iris
+    model = SoftmaxClassifier().fit(X, y)
+    cases = [
+        ((X[:, :3], y), {}, "X has 3 features, but the estimator was fitted on 4"),
+        ((X, y[:10]), {}, "inconsistent numbers of samples"),
+        ((X, y), {"sample_weight": -np.ones(150)}, "Negative values"),
+        ((X, y), {"sample_weight": np.zeros(150)}, "non-zero"),
+        ((X, y), {"C": -1.0}, "C must be a positive number"),
+        ((X, y), {"C": 0}, "C must be a positive number"),
+        ((X, y), {"l1_ratio": 2}, r"l1_ratio must be a number in \[0, 1\]"),
+    ]
+    for args, kwargs, match in cases:
+        with pytest.raises(ValueError, match=match):
+            objective(model, *args, **kwargs)
+    with pytest.raises(NotFittedError):
+        objective(SoftmaxClassifier(), X, y)
+    assert objective(model, X, y, C=np.inf) > 0
