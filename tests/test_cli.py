@@ -177,6 +177,29 @@ def test_integer_labels_with_gaps_stay_integers(tmp_path, capsys):
     assert "classes (rows): 0 58, 1 70, 2 48" in out
 
 
+def test_whole_number_labels_beyond_int64_stay_distinct(tmp_path, capsys):
+    # read as floats; a cast to int64 merged 1e19 and 2e19 into one wrong label before
+    X, _ = load_wine(return_X_y=True)
+    labels = np.array([0.0, 1e19, 2e19])[np.arange(len(X)) % 3]
+    path = tmp_path / "big.csv"
+    pd.DataFrame(X[:, :4], columns=list("abcd")).assign(cls=labels).to_csv(path, index=False)
+    out = run(["--dataset", str(path), "--target", "cls", "--repeat", "1"], capsys)
+    assert "classes (rows): 0 60, 10000000000000000000 59, 20000000000000000000 59" in out
+
+
+@pytest.mark.parametrize("encode", [[], ["--no-encode"]])
+def test_infinite_values_are_one_short_line(tmp_path, capsys, encode):
+    frame = iris_frame().drop(columns="region")
+    frame["sepal_width"] = frame["sepal_width"].astype(object)
+    frame.loc[0, "species"] = np.nan  # a dropped row does not shift the row named
+    frame.loc[7, "sepal_width"] = "-1e999"  # what a CSV holds for -inf
+    path = tmp_path / "inf.csv"
+    frame.to_csv(path, index=False)
+    err = fails(["--dataset", str(path), "--target", "species", *encode], capsys)
+    assert "column 'sepal_width' has 1 infinite value(s) (e.g. -inf in data row 8)" in err
+    assert "--drop sepal_width" in err and len(err) < 250
+
+
 def test_unknown_target_suggests_the_close_name(tmp_path, capsys):
     path = tmp_path / "flowers.csv"
     iris_frame().to_csv(path, index=False)

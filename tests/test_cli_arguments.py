@@ -32,6 +32,8 @@ def no_reading(monkeypatch):
         (["--C", "-1"], "--C must be positive"),
         (["--C", "nan"], "--C must be positive"),
         (["--test-size", "2"], "--test-size must be in (0, 1)"),
+        (["--random-state", "-1"], "--random-state must be in [0, 2**32 - 1]"),
+        (["--random-state", "99999999999"], "--random-state must be in [0, 2**32 - 1]"),
         (["--repeat", "0"], "--repeat must be at least 1"),
         (["--threads", "0"], "--threads must be at least 1"),
         (["--max-iter", "0"], "--max-iter must be at least 1"),

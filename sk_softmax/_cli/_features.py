@@ -29,8 +29,12 @@ def labels(y, name):
     if not keep.all():
         notes.append(f"dropped {np.count_nonzero(~keep)} rows with no value in the target")
     values = y[keep].to_numpy()
-    if values.dtype.kind == "f" and np.all(values == np.round(values)):
-        values = values.astype(np.int64)  # integers read as floats because of empty cells
+    if values.dtype.kind == "f" and np.all(np.isfinite(values) & (values == np.round(values))):
+        # integers read as floats because of empty cells; beyond int64, as their digits
+        if np.all(np.abs(values) < 2.0**63):
+            values = values.astype(np.int64)
+        else:
+            values = np.array([str(int(value)) for value in values])
     elif values.dtype.kind not in "biuf":
         values = values.astype(str)
     classes, counts = np.unique(values, return_counts=True)
@@ -75,6 +79,7 @@ def preprocessing(X, *, encode, scale):
     X, notes = _clean(X)
     numeric = [c for c in X.columns if X[c].dtype.kind in "iuf"]
     text = [c for c in X.columns if c not in numeric]
+    _finite(X, numeric)
     if not encode:
         _strict(X, numeric, text)
     notes += _warnings(X, numeric, text)
@@ -120,6 +125,21 @@ def _clean(X):
         elif X[c].dtype.kind not in "iuf":
             X[c] = X[c].astype(object).where(X[c].notna(), np.nan)
     return X, notes
+
+
+def _finite(X, numeric):
+    """A numeric column with an infinite value (``inf``, ``1e999`` in the file) stops the run."""
+    for c in numeric:
+        infinite = np.isinf(X[c].to_numpy(dtype=np.float64))
+        if infinite.any():
+            first = np.flatnonzero(infinite)[0]
+            label = X.index[first]  # the file's data row, counted from 0 (rows dropped keep it)
+            where = f" in data row {label + 1}" if isinstance(label, int | np.integer) else ""
+            raise UsageError(
+                f"column {c!r} has {np.count_nonzero(infinite)} infinite value(s) (e.g. "
+                f"{X[c].iloc[first]}{where}): the estimators need finite numbers; replace "
+                f"them in the file, or leave the column out with --drop {c}"
+            )
 
 
 def _strict(X, numeric, text):

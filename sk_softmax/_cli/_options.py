@@ -259,6 +259,8 @@ def _check_numbers(args):
         raise UsageError(f"--C must be positive (or inf for no penalty), not {args.C}")
     if not 0 < args.test_size < 1:
         raise UsageError(f"--test-size must be in (0, 1), not {args.test_size}")
+    if not 0 <= args.random_state < 2**32:  # numpy's seeds for the split
+        raise UsageError(f"--random-state must be in [0, 2**32 - 1], not {args.random_state}")
     for flag, value in (("--repeat", args.repeat), ("--threads", args.threads)):
         if value is not None and value < 1:
             raise UsageError(f"{flag} must be at least 1, not {value}")
