@@ -65,9 +65,26 @@ _ONNX_TO_NUMPY = {
 }
 
 
-def _sample(X, dtype):
-    """A first row of ``X`` that tells skl2onnx the graph's inputs: floats in ``dtype``."""
-    if hasattr(X, "iloc"):  # a data frame: one input per column (ColumnTransformer)
+def _takes_columns(model):
+    """Whether the model's first step is a ColumnTransformer, which takes one input per column."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+
+    while isinstance(model, Pipeline):
+        model = model.steps[0][1]
+    return isinstance(model, ColumnTransformer)
+
+
+def _sample(X, dtype, model):
+    """A first row of ``X`` that tells skl2onnx the graph's inputs: floats in ``dtype``.
+
+    A data frame gives one input per column to a model that starts with a
+    ColumnTransformer (which selects them by name), and one 2-D input, its
+    columns side by side, to any other (which takes one matrix).
+    """
+    if hasattr(X, "iloc") and not _takes_columns(model):
+        X = X.iloc[:1].to_numpy()
+    if hasattr(X, "iloc"):  # one input per column
         sample = X.iloc[:1].copy()
         floats = [c for c in sample.columns if sample[c].dtype.kind == "f"]
         return sample.astype(dict.fromkeys(floats, dtype))
@@ -106,7 +123,9 @@ def to_onnx(
         OneHotEncoder, ...) and whose classifier is one of them.
     X_sample : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
         Data like those to predict on; only its first row is read. A data
-        frame gives the graph one input per column, named as the column.
+        frame gives the graph one input per column, named as the column, when
+        the model starts with a ColumnTransformer; otherwise one input, the
+        columns side by side (as the model itself takes them).
     dtype : {numpy.float32, numpy.float64}, default=numpy.float32
         The floating type of the graph's inputs and probabilities. The
         classifier computes in float64 either way; float64 graphs reproduce
@@ -164,13 +183,15 @@ def to_onnx(
     }
     options = {SoftmaxClassifier: ours, SoftmaxClassifierCV: ours}
     return skl2onnx.to_onnx(
-        model, _sample(X_sample, dtype), target_opset=target_opset, options=options
+        model, _sample(X_sample, dtype, model), target_opset=target_opset, options=options
     )
 
 
 def _feeds(session, X):
     """The session's inputs from ``X``: one array, or a data frame's columns by name."""
     inputs = session.get_inputs()
+    if hasattr(X, "iloc") and len(inputs) == 1:  # a model that takes one matrix
+        X = X.to_numpy()
     if hasattr(X, "iloc"):  # by position: skl2onnx renames columns ('a/b' is input 'a_b')
         if len(inputs) != X.shape[1]:
             raise ValueError(

@@ -215,6 +215,27 @@ def test_column_transformer_with_one_hot_encoder(dtype, tmp_path):
     assert check.max_proba_diff <= tolerance
 
 
+@pytest.mark.parametrize("scaled", [False, True])
+def test_a_data_frame_of_numbers_is_one_input_without_a_column_transformer(scaled, tmp_path):
+    # the bare classifier (or a scaler first) takes one matrix: one input per
+    # column failed inside skl2onnx ("at most 1 input(s) is(are) supported")
+    frame = _frame()[0].drop(columns="flavanoids")
+    y = _frame()[1]
+    model = SoftmaxClassifier()
+    model = make_pipeline(StandardScaler(), model) if scaled else model
+    model.fit(frame, y)
+    check = sk_onnx.export_and_check(model, tmp_path / "frame.onnx", frame, dtype=np.float64)
+    assert check.label_mismatches == 0
+    classifier = model[-1] if scaled else model
+    Z = model[0].transform(frame) if scaled else frame.to_numpy()
+    tolerance = _bound(classifier, Z)
+    if scaled:
+        tolerance += _scaled_bound(model[0], classifier.coef_, Z, np.float64)
+    assert check.max_proba_diff <= tolerance
+    graph = sk_onnx.to_onnx(model, frame, dtype=np.float64)
+    assert len(graph.graph.input) == 1
+
+
 def test_softmax_classifier_cv(tmp_path):
     X, y = load_iris(return_X_y=True)
     model = SoftmaxClassifierCV(Cs=[0.1, 1.0, 10.0], cv=3).fit(X, STR_LABELS[y])
