@@ -293,6 +293,11 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
             split_params, score_params = {}, given
             scorer = self._get_scorer()
         folds = list(check_cv(self.cv, y, classifier=True).split(X, y, **split_params))
+        if not folds:
+            raise ValueError(
+                f"cv={self.cv!r} gave no train/test splits: give the number of folds (at "
+                "least 2), a splitter, or a non-empty iterable of (train, test) index arrays."
+            )
 
         model_params = self._model_params()
         ratios = checked_l1_ratios(self.l1_ratios)

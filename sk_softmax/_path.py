@@ -212,6 +212,12 @@ def fold_path(X, y_codes, classes, sample_weight, train, params, Cs, order):
     n_dof = n_features + int(params["fit_intercept"])
     y_train, sw_train = y_codes[train], sample_weight[train]
     present = np.bincount(y_train, weights=sw_train, minlength=n_classes) > 0
+    if not present.any():
+        raise ValueError(
+            f"The {train.size} training rows of a fold all have zero sample_weight: there is "
+            "nothing to fit. Use folds whose training rows include rows of positive weight "
+            "(or leave rows of zero weight out of the data)."
+        )
     keep = train[present[y_train]]
     y_fold = (np.cumsum(present) - 1)[y_codes[keep]]  # codes among the present classes
     data = NumpyData(X[keep], y_fold, classes[present])
@@ -242,14 +248,23 @@ def zero_C(data, weights, settings):
     (r w_g)``, that is ``C_0 = 1 / (S alpha_max)`` (glmnet's ``lambda_max``,
     in ``C``'s units). Computed in the solvers' coordinates, where the
     gradient and the group weights are divided by the same column scales.
+    A ValueError when ``alpha_max r`` is at most ``tol``: ``W = 0`` then
+    meets the stopping rule at every ``C`` (features of zeros or constants).
     """
     problem = build_problem(data, weights, replace(settings, C=1.0))
     start = start_point(problem, settings.tol)
     _, grad = problem.datafit.loss_gradient(problem.to_solver(start))
     norm = problem.solver_penalty.nonsmooth_part()
     dual = norm.dual_norm(np.reshape(grad, problem.shape)[:, : data.n_features])
-    if not dual > 0:
-        return np.inf  # no feature pulls at all: zero at any C
+    if not dual > settings.tol:
+        # W = 0 meets the stopping rule at every C: its violation is at most ``dual``
+        raise ValueError(
+            "No feature pulls any weight away from zero, at any C: at the intercept-only "
+            f"model the data term's gradient is at most tol={settings.tol} for every "
+            "feature (constant features, or none that varies with the class), so a grid "
+            "of C from C_0, the largest C with every weight zero, has no start. Check X, "
+            "or give Cs as an array."
+        )
     total = weights.scale * weights.total
     return settings.l1_ratio / (dual * total)
 

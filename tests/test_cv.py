@@ -355,6 +355,20 @@ def test_bad_parameters_and_metadata():
     # groups and other metadata need routing (as in scikit-learn's own CV estimators)
     with pytest.raises(ValueError, match="enable_metadata_routing"):
         SoftmaxClassifierCV(Cs=2).fit(X, y, groups=np.arange(150) % 3)
+    # numpy's messages before: "need at least one array to stack", and "zero-size
+    # array to reduction operation maximum which has no identity"
+    with pytest.raises(ValueError, match=r"cv=\[\] gave no train/test splits"):
+        SoftmaxClassifierCV(Cs=2, cv=[]).fit(X, y)
+    weight = np.zeros(150)
+    weight[::5] = 1.0  # the second fold trains on rows of zero weight only
+    folds = [
+        (np.arange(1, 150, 5), np.arange(0, 150, 5)),
+        (np.arange(0, 150, 5), np.arange(1, 150, 5)),
+    ]
+    with pytest.raises(
+        ValueError, match="The 30 training rows of a fold all have zero sample_weight"
+    ):
+        SoftmaxClassifierCV(Cs=2, cv=folds).fit(X, y, sample_weight=weight)
 
 
 @pytest.mark.parametrize("data", [_wine, _synthetic, _iris])

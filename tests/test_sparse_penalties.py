@@ -21,7 +21,7 @@ from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wi
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from sk_softmax import SoftmaxClassifier, objective, softmax_path
+from sk_softmax import SoftmaxClassifier, SoftmaxClassifierCV, objective, softmax_path
 
 
 def _data(name, standardise):
@@ -460,3 +460,19 @@ def test_restricted_prox_is_the_prox_on_those_entries(groups):
     expected = norm.prox(outside, 0.7)[entries]
     np.testing.assert_allclose(norm.restricted_prox(entries, n_classes)(coef[entries], 0.7),
                                expected, rtol=1e-15, atol=1e-15)  # fmt: skip
+
+
+def test_a_path_over_features_that_pull_nothing_is_a_clear_error():
+    # features of zeros: no C has a non-zero weight, so C_0 is infinite; the
+    # grid was [inf, inf, ...] with numpy's "invalid value" warning before (and
+    # constant features, whose gradient is rounding: C_0 was 1e30)
+    X = np.zeros((30, 3))
+    y = np.arange(30) % 3
+    with pytest.raises(ValueError, match="No feature pulls any weight away from zero"):
+        softmax_path(X, y, l1_ratio=1.0, Cs=3)
+    with pytest.raises(ValueError, match="No feature pulls any weight away from zero"):
+        softmax_path(X + 3.3, y, l1_ratio=1.0, Cs=3)
+    with pytest.raises(ValueError, match="No feature pulls any weight away from zero"):
+        SoftmaxClassifierCV(Cs=3, l1_ratios=[0.5]).fit(X, y)
+    Cs, coefs, n_nonzero = softmax_path(X, y, l1_ratio=1.0, Cs=[0.1, 10.0])  # an array: fine
+    assert not n_nonzero.any() and np.isfinite(coefs).all()
