@@ -38,9 +38,14 @@ def objective(estimator, X, y, *, C=None, l1_ratio=None, l1_groups=None, sample_
     y : array-like of shape (n_samples,)
         Labels, all of them in ``estimator.classes_``.
     C : float, default=None
-        The penalty's ``C``; defaults to ``estimator.C``.
+        The penalty's ``C``; defaults to ``estimator.C``, or for a binary
+        ``LogisticRegression`` (one row) to the ``C`` of the softmax model it
+        equals, ``C' (1 + r) / 2``.
     l1_ratio : float, default=None
-        The penalty's ``r``; defaults to ``estimator.l1_ratio`` (0 if absent).
+        The penalty's ``r``; defaults to ``estimator.l1_ratio`` (0 if absent),
+        or for a binary ``LogisticRegression`` to ``r' / (2 - r')``. So
+        ``objective(lr, X, y)`` and ``objective(ours, X, y)`` agree for the two
+        estimators that share an optimum, binary or not.
     l1_groups : None, "features" or array-like, default=None
         The groups of ``P``; defaults to ``estimator.l1_groups`` (None if absent).
     sample_weight : array-like of shape (n_samples,), default=None
@@ -66,11 +71,9 @@ def objective(estimator, X, y, *, C=None, l1_ratio=None, l1_groups=None, sample_
             f"{type(estimator).__name__} has no {', '.join(missing)}: objective needs a "
             "fitted classifier. Call its fit first."
         )
-    C = estimator.C if C is None else C
-    l1_ratio = (getattr(estimator, "l1_ratio", None) or 0.0) if l1_ratio is None else l1_ratio
+    C, l1_ratio = _penalty_of(estimator, C, l1_ratio)
     if l1_groups is None:
         l1_groups = getattr(estimator, "l1_groups", None)
-    _check_penalty(C, l1_ratio)
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
     y = column_or_1d(y)
     check_consistent_length(X, y)
@@ -100,6 +103,29 @@ def objective(estimator, X, y, *, C=None, l1_ratio=None, l1_groups=None, sample_
     penalty = make_penalty(alpha, X.shape[1], True, l1_ratio, l1_groups)
     value = datafit.loss(full.ravel()) + penalty.value(full)
     return value * total * (1.0 if np.isinf(C) else C)
+
+
+def _penalty_of(estimator, C, l1_ratio):
+    """``(C, l1_ratio)`` of ``F``: those given, else the estimator's, checked.
+
+    A binary ``LogisticRegression`` (one row ``w``, read as ``-w/2, w/2``)
+    with ``C'`` and ``r'`` minimises ``2 / (1 + r)`` times ``F`` at ``C = C'
+    (1 + r) / 2`` and ``r = r' / (2 - r')`` (the theory page's two-class
+    section): its defaults are those, so that it is compared with the
+    softmax model it equals.
+    """
+    own_ratio = getattr(estimator, "l1_ratio", None) or 0.0
+    one_row = np.ndim(estimator.coef_) == 2 and np.shape(estimator.coef_)[0] == 1
+    if one_row and np.size(estimator.classes_) == 2:
+        _check_penalty(estimator.C, own_ratio)
+        if l1_ratio is None:
+            l1_ratio = own_ratio / (2.0 - own_ratio)
+        if C is None:
+            C = estimator.C * (1.0 + l1_ratio) / 2.0
+    C = estimator.C if C is None else C
+    l1_ratio = own_ratio if l1_ratio is None else l1_ratio
+    _check_penalty(C, l1_ratio)
+    return C, l1_ratio
 
 
 def _check_penalty(C, l1_ratio):

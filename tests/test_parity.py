@@ -81,6 +81,7 @@ def test_two_classes_match_binary_logistic_regression_with_twice_C(C):
     )
     # and the objectives correspond exactly: F_LR(C') = 2 F_ours(C)
     assert objective(theirs, X, y, C=C) == pytest.approx(ours.objective_, rel=1e-8)
+    assert objective(theirs, X, y) == pytest.approx(ours.objective_, rel=1e-8)  # C'/2 read back
 
 
 def test_unpenalised_parity():
