@@ -337,8 +337,10 @@ class SoftmaxClassifier(
         batch's share of ``n_seen``, each row's pull on its own logits capped:
         no tuning, and the same steps for raw or standardised features. A fit with any
         solver can be continued from its ``coef_`` and ``intercept_``. Each
-        call is one callback task. The user guide's "Large data" page has
-        the details and the measured figures.
+        call is one callback task; a call that fails (a bad batch, or a
+        callback that raises) leaves the estimator and its ``sgd_state_`` as
+        they were. The user guide's "Large data" page has the details and
+        the measured figures.
 
         Parameters
         ----------
