@@ -127,9 +127,10 @@ class SoftmaxClassifier(
     learning_rate : "auto" or float, default="auto"
         The step of :meth:`partial_fit`, as a multiple of the online Newton
         step (recursive least squares on the curvature of the samples seen:
-        1 is that step). "auto": the measured best, 2 on models of at most
-        256 coefficients (exact curvature), 3 on larger ones (its Kronecker
-        factors), see the "Large data" page. Ignored by ``fit``.
+        1 is that step). "auto": the measured best, 2 where the curvature is
+        exact (at most 256 coefficients) or kept as its class blocks (``K
+        (d + 1)^2`` at most 65536), 3 on larger models (its Kronecker
+        factors); see the user guide's "Scaling out" page. Ignored by ``fit``.
     early_stopping : bool, default=False
         With ``solver="sgd"``, hold out ``validation_fraction`` of the rows
         (stratified when possible), stop when their weighted log-loss has not
@@ -339,7 +340,7 @@ class SoftmaxClassifier(
         solver can be continued from its ``coef_`` and ``intercept_``. Each
         call is one callback task; a call that fails (a bad batch, or a
         callback that raises) leaves the estimator and its ``sgd_state_`` as
-        they were. The user guide's "Large data" page has the details and
+        they were. The user guide's "Scaling out" page has the details and
         the measured figures.
 
         Parameters

@@ -117,7 +117,7 @@ class SampledDirection:
     (``sqrt(|g|)``, 1e-3 near the optimum): ``H_S`` stands for ``H`` only
     to about 0.1, so a more exact solve buys no better step. (newton-cholesky
     solves it exactly with a fresh factor, and on a reused one to a fiftieth
-    of the tolerance it is handed, ``_POLISH``: 0.002.)
+    of the tolerance it is handed, ``_POLISH``: 0.02.)
     Measured on 1e6 x 100 x 10 (one core, ``benchmarks/bench_tall.py``,
     medians of 3): the same 6 iterations, float64 3.58 -> 3.28 s, float32
     2.79 -> 2.51 s; on four smaller tall tables 0.89 to 1.01 times the

@@ -268,8 +268,8 @@ _POLISH = 0.02
 class ReusedFactor:
     """Newton-Cholesky directions that keep the last Hessian's factor while it serves.
 
-    A new Hessian costs ``n K (K + 1) n_dof (n_dof + 1) / 2`` operations, a
-    Hessian-vector product about ``4 n K (n_dof + 2)``: on tables of a few
+    A new Hessian costs ``n K (K + 1) n_dof (n_dof + 1) / 4`` multiply-adds, a
+    Hessian-vector product about ``2 n K (n_dof + 2)``: on tables of a few
     thousand rows and 100 to 500 coefficients, as much as 10 to 60
     products. From one step to the next the Hessian changes little, and
     near the optimum hardly at all; the factor of the last one then makes
@@ -277,7 +277,7 @@ class ReusedFactor:
     Hessian-vector products, which reach the Newton step (to the truncated
     Newton accuracy of :func:`~._pcg.cg_direction`, superlinear) in a few
     products. The factor is kept while a step takes at most ``budget``
-    products (:func:`reuse_budget`, half a Hessian's cost), and renewed
+    products (:func:`reuse_budget`, half a Hessian's cost, at most 30), and renewed
     at the next step once a solve takes more than a third of that (before
     an ageing factor costs a failed solve); when a solve fails, or the loss
     changes rows (a subsample's, then the full one's), the Hessian is
