@@ -450,34 +450,37 @@ class _Interrupt(_Recorder):
     ("n_features", "n_classes", "curvature"),
     [(4, 3, "exact"), (40, 8, "blocks"), (300, 4, "kronecker")],
 )
+@pytest.mark.parametrize("n_batches", [5, 50])
 def test_an_interrupted_partial_fit_leaves_the_stream_where_it_was(
-    n_features, n_classes, curvature
+    n_features, n_classes, curvature, n_batches
 ):
     # The callback raises after the step was taken: the estimator and its
     # stream state must be those before the call, so that the stream goes on
     # exactly as if the call had never been made (the step updated the state's
-    # running moments and curvature in place, before this was fixed).
+    # running moments and curvature in place, before this was fixed; and on long
+    # streams, 50 batches, whose steps are below GUARD_SHARE, its coefficients).
+    n = 80 * n_batches
     X, y = make_classification(
-        n_samples=400, n_features=n_features, n_informative=min(n_features, 10),
+        n_samples=n, n_features=n_features, n_informative=min(n_features, 10),
         n_redundant=0, n_classes=n_classes, n_clusters_per_class=1, random_state=0,
     )  # fmt: skip
-    batches = np.array_split(np.arange(400), 5)
+    batches = np.array_split(np.arange(n), n_batches)
     stop = _Interrupt()
     interrupted = SoftmaxClassifier().set_callbacks(stop)
     plain = SoftmaxClassifier()
-    for rows in batches[:3]:
+    for rows in batches[:-2]:
         for clf in (interrupted, plain):
             clf.partial_fit(X[rows], y[rows], classes=np.arange(n_classes))
     assert interrupted.sgd_state_.curvature == curvature
     stop.armed = True
     with pytest.raises(KeyboardInterrupt):
-        interrupted.partial_fit(X[batches[3]], y[batches[3]])
+        interrupted.partial_fit(X[batches[-2]], y[batches[-2]])
     stop.armed = False
     for clf in (interrupted, plain):
-        clf.partial_fit(X[batches[4]], y[batches[4]])
+        clf.partial_fit(X[batches[-1]], y[batches[-1]])
     np.testing.assert_array_equal(interrupted.coef_, plain.coef_)
     np.testing.assert_array_equal(interrupted.intercept_, plain.intercept_)
-    for name in ("t", "n_seen", "mean", "comoment", "class_curvature", "hessian"):
+    for name in ("t", "n_seen", "coef", "mean", "comoment", "class_curvature", "hessian"):
         np.testing.assert_array_equal(
             getattr(interrupted.sgd_state_, name), getattr(plain.sgd_state_, name), err_msg=name
         )

@@ -46,12 +46,11 @@ def guarded_step(state, X, y_codes, weights, C, step, multiple):
     ``GUARD_SHARE`` the step is taken as it is.
     """
     step = _capped(step, X[weights > 0] if not np.all(weights > 0) else X, state.fit_intercept)
-    if multiple < GUARD_SHARE:  # in place: most steps of a stream
-        state.coef -= step
-        state.coef -= state.coef.mean(axis=0)
-        return state.coef
+    # a new array, never state.coef changed in place: partial_fit steps a copy of the state
     new = state.coef - step
     new -= new.mean(axis=0)
+    if multiple < GUARD_SHARE:  # most steps of a stream
+        return new
     strength = float(weights.sum()) / (C * state.n_seen) if np.isfinite(C) else 0.0
     n_classes = state.coef.shape[0]
     batch = SoftmaxDatafit(X, y_codes, n_classes, weights, state.fit_intercept)

@@ -77,6 +77,7 @@ from ._online_exact import (
     update_blocks,
 )
 from ._online_guard import guarded_step
+from ._online_moments import check_moments, update_moments
 
 # Above this many features the feature factor keeps variances only (d x d is too much).
 _FULL_FEATURES = 512
@@ -214,45 +215,6 @@ def _proba(X, coef, fit_intercept):
     return raw
 
 
-def _update_moments(state, X, weights, total):
-    """Add the rows ``X`` (weights ``weights``, summing to ``total > 0``) to the moments.
-
-    Chan's pairwise update: the minibatch's own centred moments, then the
-    shift between the two means, so that raw features on scales of 1e5 lose
-    no digits to cancellation. Features of about 1e150 and more overflow
-    them (quietly here: :func:`online_step` says so).
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        comoment, mean = _moments_after(state, X, weights, total)
-    # new arrays, not in place: partial_fit steps a copy of the state (see online_step)
-    state.comoment, state.mean = comoment, mean
-
-
-def _moments_after(state, X, weights, total):
-    """The comoment and mean of the rows seen, ``X`` added (new arrays)."""
-    mean_b = np.asarray(X.T @ weights).ravel() / total
-    if state.comoment.ndim == 1:
-        if sparse.issparse(X):
-            second = np.asarray(X.multiply(X).T @ weights).ravel()
-        else:
-            second = (X * X).T @ weights
-        comoment_b = np.maximum(second - total * mean_b**2, 0.0)
-    elif sparse.issparse(X):
-        gram = np.asarray((X.T @ X.multiply(weights[:, None]).tocsr()).todense())
-        comoment_b = gram - total * np.outer(mean_b, mean_b)
-    else:
-        centred = X - mean_b
-        comoment_b = centred.T @ (centred * weights[:, None])
-    delta = mean_b - state.mean
-    n_new = state.n_seen + total
-    shift = state.n_seen * total / n_new
-    if comoment_b.ndim == 2:
-        comoment = state.comoment + (comoment_b + shift * np.outer(delta, delta))
-    else:
-        comoment = state.comoment + (comoment_b + shift * delta**2)
-    return comoment, state.mean + delta * (total / n_new)
-
-
 def _feature_factor(state, scale):
     """``E[x~ x~^T]`` in the standardised coordinates (correlations, intercept last)."""
     d = state.mean.shape[0]
@@ -333,7 +295,7 @@ def observe(state, X, weights, proba=None):
     state.class_curvature = state.class_curvature + (
         np.diag(weighted.sum(axis=0)) - weighted.T @ proba
     )
-    _update_moments(state, X, weights, total)
+    update_moments(state, X, weights, total)
     state.n_seen += total
 
 
@@ -389,15 +351,7 @@ def online_step(state, X, y_codes, weights, C, learning_rate):
         learning_rate = AUTO_RATE[state.curvature]
     proba = _proba(X, state.coef, state.fit_intercept)
     observe(state, X, weights, proba)
-    # the squares overflow first: finite diagonal moments bound the others (Cauchy-Schwarz)
-    squares = state.comoment if state.comoment.ndim == 1 else np.diagonal(state.comoment)
-    if not (np.isfinite(squares).all() and np.isfinite(state.mean).all()):
-        raise ValueError(
-            "The features' running second moments overflow float64 (entries as large as "
-            f"{float(abs(X).max()):.3g} in this batch, or before): the online steps keep the "
-            "moments of the rows seen, so features must stay below about 1e150 in size. "
-            "Scale them down first, e.g. by a power of ten."
-        )
+    check_moments(state, X)
     state.t += 1
     cache = state._cache
     if cache is None or state.t <= _REFRESH_FIRST or state.n_seen > _REFRESH_GROWTH * cache.n:
