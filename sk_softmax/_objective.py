@@ -95,8 +95,6 @@ def objective(estimator, X, y, *, C=None, l1_ratio=None, l1_groups=None, sample_
         intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
     sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
     total = sw.sum()
-    if not total > 0:
-        raise ValueError("sample_weight sums to zero: give at least one sample a positive weight.")
     alpha = 0.0 if np.isinf(C) else 1.0 / (C * total)
     full = np.hstack([coef, intercept[:, None]])
     datafit = SoftmaxDatafit(X, codes, classes.size, sw, fit_intercept=True)
@@ -114,18 +112,43 @@ def _penalty_of(estimator, C, l1_ratio):
     section): its defaults are those, so that it is compared with the
     softmax model it equals.
     """
-    own_ratio = getattr(estimator, "l1_ratio", None) or 0.0
-    one_row = np.ndim(estimator.coef_) == 2 and np.shape(estimator.coef_)[0] == 1
-    if one_row and np.size(estimator.classes_) == 2:
-        _check_penalty(estimator.C, own_ratio)
-        if l1_ratio is None:
-            l1_ratio = own_ratio / (2.0 - own_ratio)
-        if C is None:
-            C = estimator.C * (1.0 + l1_ratio) / 2.0
-    C = estimator.C if C is None else C
-    l1_ratio = own_ratio if l1_ratio is None else l1_ratio
+    if C is None or l1_ratio is None:
+        own_C, own_ratio = _fitted_penalty(estimator)
+        one_row = np.ndim(estimator.coef_) == 2 and np.shape(estimator.coef_)[0] == 1
+        if one_row and np.size(estimator.classes_) == 2:
+            _check_penalty(own_C, own_ratio)
+            if l1_ratio is None:
+                l1_ratio = own_ratio / (2.0 - own_ratio)
+            if C is None:
+                C = own_C * (1.0 + l1_ratio) / 2.0
+        C = own_C if C is None else C
+        l1_ratio = own_ratio if l1_ratio is None else l1_ratio
     _check_penalty(C, l1_ratio)
     return C, l1_ratio
+
+
+def _fitted_penalty(estimator):
+    """The ``(C, l1_ratio)`` the estimator was fitted with, in its own terms.
+
+    A CV estimator's chosen ``C_`` and ``l1_ratio_`` (scikit-learn's hold one
+    per class, all equal for a multinomial model); ``LogisticRegression``'s
+    ``penalty`` (deprecated in scikit-learn 1.8) when it was given: None for
+    no penalty, "l1" or "l2" for ``l1_ratio`` 1 or 0.
+    """
+    C = getattr(estimator, "C_", getattr(estimator, "C", None))
+    if C is None:
+        raise TypeError(
+            f"objective cannot tell the C of a {type(estimator).__name__} (it has neither C_ "
+            "nor C): pass C=, and l1_ratio= for a sparse model."
+        )
+    ratio = getattr(estimator, "l1_ratio_", getattr(estimator, "l1_ratio", None))
+    C, ratio = (np.ravel(v)[0] if np.ndim(v) else v for v in (C, ratio))  # CV: per class
+    penalty = getattr(estimator, "penalty", "deprecated")
+    if penalty is None:
+        C = np.inf
+    elif penalty in ("l1", "l2"):
+        ratio = 1.0 if penalty == "l1" else 0.0
+    return C, ratio or 0.0
 
 
 def _check_penalty(C, l1_ratio):

@@ -105,3 +105,35 @@ def test_unpenalised_parity():
     theirs = _reference(X, y, C=np.inf)
     np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-6)
     np.testing.assert_allclose(ours.coef_, _centred(theirs.coef_), rtol=1e-5, atol=1e-6)
+
+
+def test_objective_reads_the_penalty_each_estimator_was_fitted_with():
+    # penalty=None is no penalty (it was read as C'/2 = 0.5 for binary data, C' for others),
+    # a CV estimator's chosen C_, and any object with coef_, intercept_ and classes_
+    # once C is given (a one-row one asked for its own C before, even then)
+    from types import SimpleNamespace
+
+    from sklearn.datasets import load_breast_cancer, make_classification
+
+    from sk_softmax import SoftmaxClassifierCV
+
+    X, y = make_classification(  # no class separable: a finite unpenalised optimum
+        n_samples=300, n_features=3, n_informative=3, n_redundant=0, n_classes=3,
+        flip_y=0.2, random_state=0,
+    )  # fmt: skip
+    free = LogisticRegression(penalty=None, solver="newton-cholesky", tol=1e-12, max_iter=500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # penalty is deprecated in 1.8
+        free.fit(X, y)
+    ours = SoftmaxClassifier(C=np.inf, tol=1e-10).fit(X, y)
+    assert objective(free, X, y) == pytest.approx(objective(ours, X, y), rel=1e-8)
+    search = SoftmaxClassifierCV(Cs=[0.1, 10.0], cv=3).fit(X, y)
+    assert objective(search, X, y) == objective(search, X, y, C=search.C_)
+    X, y = load_breast_cancer(return_X_y=True)
+    binary = LogisticRegression(solver="newton-cholesky", max_iter=500).fit(X, y)
+    bare = SimpleNamespace(
+        coef_=binary.coef_, intercept_=binary.intercept_, classes_=binary.classes_
+    )
+    assert objective(bare, X, y, C=0.5, l1_ratio=0.0) == objective(binary, X, y)
+    with pytest.raises(TypeError, match="cannot tell the C of a SimpleNamespace.*pass C="):
+        objective(bare, X, y)
