@@ -66,12 +66,17 @@ _ONNX_TO_NUMPY = {
 
 
 def _takes_columns(model):
-    """Whether the model's first step is a ColumnTransformer, which takes one input per column."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.pipeline import Pipeline
+    """Whether the model starts with a ColumnTransformer, which takes one input per column.
 
-    while isinstance(model, Pipeline):
-        model = model.steps[0][1]
+    Through a pipeline's first step, and any of a FeatureUnion's transformers.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    if isinstance(model, Pipeline):
+        return _takes_columns(model.steps[0][1])
+    if isinstance(model, FeatureUnion):
+        return any(_takes_columns(part) for _, part in model.transformer_list)
     return isinstance(model, ColumnTransformer)
 
 
@@ -124,8 +129,9 @@ def to_onnx(
     X_sample : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
         Data like those to predict on; only its first row is read. A data
         frame gives the graph one input per column, named as the column, when
-        the model starts with a ColumnTransformer; otherwise one input, the
-        columns side by side (as the model itself takes them).
+        the model starts with a ColumnTransformer (or a FeatureUnion holding
+        one); otherwise one input, the columns side by side (as the model
+        itself takes them).
     dtype : {numpy.float32, numpy.float64}, default=numpy.float32
         The floating type of the graph's inputs and probabilities. The
         classifier computes in float64 either way; float64 graphs reproduce

@@ -236,6 +236,26 @@ def test_a_data_frame_of_numbers_is_one_input_without_a_column_transformer(scale
     assert len(graph.graph.input) == 1
 
 
+def test_a_feature_union_of_column_transformers_takes_one_input_per_column(tmp_path):
+    # the columns are selected by name inside the union: the frame must stay one input
+    # per column (one matrix input broke it: "Unable to find column name 'x0'")
+    from sklearn.pipeline import make_union
+
+    frame, y = _frame()
+    numeric = [f"x{i}" for i in range(6)]
+    union = make_union(
+        ColumnTransformer([("num", StandardScaler(), numeric)]),
+        ColumnTransformer([("cat", OneHotEncoder(), ["flavanoids"])]),
+    )
+    pipe = make_pipeline(union, SoftmaxClassifier()).fit(frame, y)
+    check = sk_onnx.export_and_check(pipe, tmp_path / "union.onnx", frame, dtype=np.float64)
+    Z, model = pipe[0].transform(frame), pipe[-1]
+    scaler = pipe[0].transformer_list[0][1].named_transformers_["num"]
+    tolerance = _scaled_bound(scaler, model.coef_[:, :6], Z[:, :6], np.float64) + _bound(model, Z)
+    assert check.label_mismatches == 0 and check.max_proba_diff <= tolerance
+    assert len(sk_onnx.to_onnx(pipe, frame).graph.input) == frame.shape[1]
+
+
 def test_softmax_classifier_cv(tmp_path):
     X, y = load_iris(return_X_y=True)
     model = SoftmaxClassifierCV(Cs=[0.1, 1.0, 10.0], cv=3).fit(X, STR_LABELS[y])
