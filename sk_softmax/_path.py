@@ -10,6 +10,7 @@ computed once per fold; each ``C`` builds its problem
 (:func:`sk_softmax._fit.solve`), exactly as a ``SoftmaxClassifier`` fit would.
 """
 
+import warnings
 from dataclasses import replace
 from numbers import Integral, Real
 from typing import NamedTuple
@@ -248,25 +249,26 @@ def zero_C(data, weights, settings):
     (r w_g)``, that is ``C_0 = 1 / (S alpha_max)`` (glmnet's ``lambda_max``,
     in ``C``'s units). Computed in the solvers' coordinates, where the
     gradient and the group weights are divided by the same column scales.
-    A ValueError when ``alpha_max r`` is at most ``tol``: ``W = 0`` then
-    meets the stopping rule at every ``C`` (features of zeros or constants).
+    ``inf`` when that gradient is zero to rounding (``eps``; features of
+    zeros or constants): ``W = 0`` at every ``C``.
     """
     problem = build_problem(data, weights, replace(settings, C=1.0))
     start = start_point(problem, settings.tol)
     _, grad = problem.datafit.loss_gradient(problem.to_solver(start))
     norm = problem.solver_penalty.nonsmooth_part()
     dual = norm.dual_norm(np.reshape(grad, problem.shape)[:, : data.n_features])
-    if not dual > settings.tol:
-        # W = 0 meets the stopping rule at every C: its violation is at most ``dual``
-        raise ValueError(
-            "No feature pulls any weight away from zero, at any C: at the intercept-only "
-            f"model the data term's gradient is at most tol={settings.tol} for every "
-            "feature (constant features, or none that varies with the class), so a grid "
-            "of C from C_0, the largest C with every weight zero, has no start. Check X, "
-            "or give Cs as an array."
-        )
+    if not dual > np.finfo(np.float64).eps:  # zero, to rounding: zeros, constants
+        return np.inf
     total = weights.scale * weights.total
     return settings.l1_ratio / (dual * total)
+
+
+_NO_PULL = (
+    "No feature pulls any weight away from zero, at any C: at the intercept-only model "
+    "the data term's gradient is zero, to rounding, for every feature (features of zeros, "
+    "or constants), so there is no C_0, the largest C with every weight zero, to start "
+    "a grid from."
+)
 
 
 def softmax_path(
@@ -338,7 +340,10 @@ def softmax_path(
     settings = Settings.of(estimator, C=1.0)
     weights = weigh(data, sample_weight, class_weight, settings.C)
     if isinstance(Cs, Integral):
-        Cs = zero_C(data, weights, settings) * np.logspace(0, np.log10(C_ratio), Cs)
+        C_0 = zero_C(data, weights, settings)
+        if np.isinf(C_0):
+            raise ValueError(f"{_NO_PULL} Check X, or give Cs as an array.")
+        Cs = C_0 * np.logspace(0, np.log10(C_ratio), Cs)
     Cs = np.asarray(Cs, dtype=np.float64)
     order = np.argsort(Cs, kind="stable")
     with fit_threads() as n_threads:
@@ -368,8 +373,9 @@ def cv_grids(X, y_codes, classes, sample_weight, params, Cs, l1_ratios):
 
     An int ``Cs`` gives, for the ridge (``l1_ratio = 0``),
     ``np.logspace(-4, 4, Cs)``, and for a sparse penalty that many values
-    from ``C_0`` (:func:`zero_C` on all the rows) up to ``1e4 C_0``; an array
-    is every l1_ratio's grid.
+    from ``C_0`` (:func:`zero_C` on all the rows) up to ``1e4 C_0`` (the
+    ridge's, with a warning, when no feature pulls: every ``C`` then gives
+    the intercept-only model); an array is every l1_ratio's grid.
     """
     if not isinstance(Cs, Integral):
         return np.tile(Cs, (len(l1_ratios), 1))
@@ -381,7 +387,17 @@ def cv_grids(X, y_codes, classes, sample_weight, params, Cs, l1_ratios):
             continue
         settings = Settings.of(params, C=1.0, l1_ratio=l1_ratio)
         weights = weigh(data, sample_weight, settings.class_weight, settings.C)
-        grids.append(zero_C(data, weights, settings) * np.logspace(0, 4, Cs))
+        C_0 = zero_C(data, weights, settings)
+        if np.isinf(C_0):  # every C gives the intercept-only model: the ridge's grid
+            warnings.warn(
+                f"{_NO_PULL} l1_ratio={l1_ratio}: every C gives the intercept-only model; "
+                "its grid is the ridge's, np.logspace(-4, 4, Cs).",
+                UserWarning,
+                stacklevel=4,
+            )
+            grids.append(np.logspace(-4, 4, Cs))
+            continue
+        grids.append(C_0 * np.logspace(0, 4, Cs))
     return np.array(grids)
 
 

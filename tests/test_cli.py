@@ -187,6 +187,17 @@ def test_whole_number_labels_beyond_int64_stay_distinct(tmp_path, capsys):
     assert "classes (rows): 0 60, 10000000000000000000 59, 20000000000000000000 59" in out
 
 
+def test_an_infinite_label_is_one_short_line(tmp_path, capsys):
+    # it was called a continuous target ("such as 0, 1, inf")
+    X, y = load_wine(return_X_y=True)
+    labels = y.astype(float)
+    labels[5] = np.inf
+    path = tmp_path / "wine.csv"
+    pd.DataFrame(X[:, :4], columns=list("abcd")).assign(cls=labels).to_csv(path, index=False)
+    err = fails(["--dataset", str(path), "--target", "cls"], capsys)
+    assert "the target 'cls' has 1 infinite value(s): class labels must be finite" in err
+
+
 @pytest.mark.parametrize("encode", [[], ["--no-encode"]])
 def test_infinite_values_are_one_short_line(tmp_path, capsys, encode):
     frame = iris_frame().drop(columns="region")

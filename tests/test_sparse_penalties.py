@@ -466,16 +466,24 @@ def test_restricted_prox_is_the_prox_on_those_entries(groups):
 
 
 def test_a_path_over_features_that_pull_nothing_is_a_clear_error():
-    # features of zeros: no C has a non-zero weight, so C_0 is infinite; the
-    # grid was [inf, inf, ...] with numpy's "invalid value" warning before (and
-    # constant features, whose gradient is rounding: C_0 was 1e30)
-    X = np.zeros((30, 3))
+    # features of zeros, or constants: no C has a non-zero weight, so C_0 is
+    # infinite; the grid was [inf, inf, ...] with numpy's "invalid value" warning
+    # before (zeros), or started at 1e30 (constants, whose gradient is rounding)
     y = np.arange(30) % 3
-    with pytest.raises(ValueError, match="No feature pulls any weight away from zero"):
-        softmax_path(X, y, l1_ratio=1.0, Cs=3)
-    with pytest.raises(ValueError, match="No feature pulls any weight away from zero"):
-        softmax_path(X + 3.3, y, l1_ratio=1.0, Cs=3)
-    with pytest.raises(ValueError, match="No feature pulls any weight away from zero"):
-        SoftmaxClassifierCV(Cs=3, l1_ratios=[0.5]).fit(X, y)
-    Cs, coefs, n_nonzero = softmax_path(X, y, l1_ratio=1.0, Cs=[0.1, 10.0])  # an array: fine
-    assert not n_nonzero.any() and np.isfinite(coefs).all()
+    for X in (np.zeros((30, 3)), np.full((30, 3), 3.3)):
+        with pytest.raises(ValueError, match="No feature pulls any weight away from zero"):
+            softmax_path(X, y, l1_ratio=1.0, Cs=3)
+        Cs, coefs, n_nonzero = softmax_path(X, y, l1_ratio=1.0, Cs=[0.1, 10.0])  # an array
+        assert not n_nonzero.any() and np.isfinite(coefs).all()
+        # cross-validation fits the intercept-only model on the ridge's grid, as
+        # LogisticRegressionCV does, and says why
+        with pytest.warns(UserWarning, match="No feature pulls.*the ridge's"):
+            search = SoftmaxClassifierCV(Cs=3, l1_ratios=[0.0, 0.5]).fit(X, y)
+        np.testing.assert_array_equal(search.Cs_[1], np.logspace(-4, 4, 3))
+        assert not search.coef_.any()
+    # weak but real features still have a C_0, whatever the tolerance (a threshold
+    # at tol refused them before, though large C fits gave non-zero weights)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(2000, 3)), rng.integers(0, 3, 2000)
+    Cs, _, n_nonzero = softmax_path(X, y, l1_ratio=1.0, Cs=3, C_ratio=1e6, tol=1e-2)
+    assert np.isfinite(Cs).all() and n_nonzero[0] == 0 and n_nonzero[-1] > 0

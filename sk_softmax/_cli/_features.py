@@ -29,7 +29,12 @@ def labels(y, name):
     if not keep.all():
         notes.append(f"dropped {np.count_nonzero(~keep)} rows with no value in the target")
     values = y[keep].to_numpy()
-    if values.dtype.kind == "f" and np.all(np.isfinite(values) & (values == np.round(values))):
+    if values.dtype.kind == "f" and np.isinf(values).any():
+        raise UsageError(
+            f"the target {name!r} has {np.count_nonzero(np.isinf(values))} infinite value(s): "
+            "class labels must be finite; fix those rows, or choose another --target"
+        )
+    if values.dtype.kind == "f" and np.all(values == np.round(values)):
         # integers read as floats because of empty cells; beyond int64, as their digits
         if np.all(np.abs(values) < 2.0**63):
             values = values.astype(np.int64)
