@@ -38,9 +38,10 @@ def objective(estimator, X, y, *, C=None, l1_ratio=None, l1_groups=None, sample_
     y : array-like of shape (n_samples,)
         Labels, all of them in ``estimator.classes_``.
     C : float, default=None
-        The penalty's ``C``; defaults to ``estimator.C``, or for a binary
-        ``LogisticRegression`` (one row) to the ``C`` of the softmax model it
-        equals, ``C' (1 + r) / 2``.
+        The penalty's ``C``; defaults to the estimator's (a CV estimator's
+        chosen ``C_``; ``inf`` for ``LogisticRegression(penalty=None)``), or
+        for a binary ``LogisticRegression`` (one row) to the ``C`` of the
+        softmax model it equals, ``C' (1 + r) / 2``.
     l1_ratio : float, default=None
         The penalty's ``r``; defaults to ``estimator.l1_ratio`` (0 if absent),
         or for a binary ``LogisticRegression`` to ``r' / (2 - r')``. So
