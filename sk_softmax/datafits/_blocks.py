@@ -33,6 +33,16 @@ _pool = None
 _pool_lock = Lock()
 
 
+def _forget_pool():
+    """In a forked child the parent's pool has no threads: its work would wait forever."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def _executor():
     global _pool
     with _pool_lock:
