@@ -40,13 +40,17 @@ class StopAfter:
         return len(self.ended) >= self.n
 
 
-@pytest.mark.parametrize("solver", SOLVER_NAMES)
+# sgd's epochs too: the converging one was not shown to the callbacks before
+@pytest.mark.parametrize("solver", [*SOLVER_NAMES, "sgd"])
 def test_scoring_monitor_sees_every_iteration(solver, datasets):
     from sklearn.callback import ScoringMonitor
 
     X, y = datasets["wine"]
     monitor = ScoringMonitor(scoring="accuracy")
-    clf = SoftmaxClassifier(solver=solver, max_iter=1000).set_callbacks(monitor).fit(X, y)
+    params = {"random_state": 0} if solver == "sgd" else {}
+    clf = SoftmaxClassifier(solver=solver, max_iter=1000, **params)
+    clf.set_callbacks(monitor).fit(X, y)
+    assert clf.converged_
     rows = monitor.get_logs().data
     iterations = [r for r in rows if r["task_name"] == "iteration"]
     assert len(iterations) == clf.n_iter_

@@ -196,11 +196,13 @@ class SGD(Solver):
                 best, best_coef = min(score, best), coef
             if self.validation is None:
                 stall = 0  # without early stopping only tol and max_iter end the fit
+            # the callback sees every epoch, the converging one too (as the Newton loop's)
+            if callback is not None and callback(epoch, coef, value, grad):
+                converged = self.validation is None and max_abs(grad) <= tol
+                stopped, message, best_coef = True, "stopped by callback", coef
+                break
             if self.validation is None and max_abs(grad) <= tol:
                 converged, message = True, "max|grad| <= tol"
-                break
-            if callback is not None and callback(epoch, coef, value, grad):
-                stopped, message, best_coef = True, "stopped by callback", coef
                 break
             if stall >= self.n_iter_no_change:
                 converged, message = (
