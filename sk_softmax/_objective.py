@@ -43,8 +43,10 @@ def objective(estimator, X, y, *, C=None, l1_ratio=None, l1_groups=None, sample_
         for a binary ``LogisticRegression`` (one row) to the ``C`` of the
         softmax model it equals, ``C' (1 + r) / 2``.
     l1_ratio : float, default=None
-        The penalty's ``r``; defaults to ``estimator.l1_ratio`` (0 if absent),
-        or for a binary ``LogisticRegression`` to ``r' / (2 - r')``. So
+        The penalty's ``r``; defaults to the estimator's (a CV estimator's
+        chosen ``l1_ratio_``; 1 or 0 for ``LogisticRegression``'s ``penalty``
+        "l1" or "l2"; 0 if it has none), or for a binary
+        ``LogisticRegression`` to ``r' / (2 - r')``. So
         ``objective(lr, X, y)`` and ``objective(ours, X, y)`` agree for the two
         estimators that share an optimum, binary or not.
     l1_groups : None, "features" or array-like, default=None
@@ -111,45 +113,52 @@ def _penalty_of(estimator, C, l1_ratio):
     with ``C'`` and ``r'`` minimises ``2 / (1 + r)`` times ``F`` at ``C = C'
     (1 + r) / 2`` and ``r = r' / (2 - r')`` (the theory page's two-class
     section): its defaults are those, so that it is compared with the
-    softmax model it equals.
+    softmax model it equals. Only what is not given is read from the
+    estimator.
     """
-    if C is None or l1_ratio is None:
-        own_C, own_ratio = _fitted_penalty(estimator)
-        one_row = np.ndim(estimator.coef_) == 2 and np.shape(estimator.coef_)[0] == 1
-        if one_row and np.size(estimator.classes_) == 2:
-            _check_penalty(own_C, own_ratio)
-            if l1_ratio is None:
-                l1_ratio = own_ratio / (2.0 - own_ratio)
-            if C is None:
-                C = own_C * (1.0 + l1_ratio) / 2.0
-        C = own_C if C is None else C
-        l1_ratio = own_ratio if l1_ratio is None else l1_ratio
+    one_row = np.ndim(estimator.coef_) == 2 and np.shape(estimator.coef_)[0] == 1
+    binary = one_row and np.size(estimator.classes_) == 2
+    if l1_ratio is None:
+        own_ratio = _fitted_ratio(estimator)
+        l1_ratio = own_ratio / (2.0 - own_ratio) if binary else own_ratio
+    if C is None:
+        C = _fitted_C(estimator)
+        if binary:
+            _check_penalty(C, l1_ratio)
+            C = C * (1.0 + l1_ratio) / 2.0
     _check_penalty(C, l1_ratio)
     return C, l1_ratio
 
 
-def _fitted_penalty(estimator):
-    """The ``(C, l1_ratio)`` the estimator was fitted with, in its own terms.
+def _fitted_C(estimator):
+    """The ``C`` the estimator was fitted with, in its own terms.
 
-    A CV estimator's chosen ``C_`` and ``l1_ratio_`` (scikit-learn's hold one
-    per class, all equal for a multinomial model); ``LogisticRegression``'s
-    ``penalty`` (deprecated in scikit-learn 1.8) when it was given: None for
-    no penalty, "l1" or "l2" for ``l1_ratio`` 1 or 0.
+    A CV estimator's chosen ``C_`` (scikit-learn's holds one per class, all
+    equal for a multinomial model); ``inf`` for ``LogisticRegression``'s
+    ``penalty=None`` (deprecated in scikit-learn 1.8).
     """
+    if getattr(estimator, "penalty", "deprecated") is None:
+        return np.inf
     C = getattr(estimator, "C_", getattr(estimator, "C", None))
     if C is None:
         raise TypeError(
             f"objective cannot tell the C of a {type(estimator).__name__} (it has neither C_ "
             "nor C): pass C=, and l1_ratio= for a sparse model."
         )
-    ratio = getattr(estimator, "l1_ratio_", getattr(estimator, "l1_ratio", None))
-    C, ratio = (np.ravel(v)[0] if np.ndim(v) else v for v in (C, ratio))  # CV: per class
+    return np.ravel(C)[0] if np.ndim(C) else C
+
+
+def _fitted_ratio(estimator):
+    """The estimator's ``l1_ratio_`` or ``l1_ratio`` (a CV's per class: the first), else 0.
+
+    ``LogisticRegression``'s deprecated ``penalty`` "l1" or "l2" sets it to 1 or 0.
+    """
     penalty = getattr(estimator, "penalty", "deprecated")
-    if penalty is None:
-        C = np.inf
-    elif penalty in ("l1", "l2"):
-        ratio = 1.0 if penalty == "l1" else 0.0
-    return C, ratio or 0.0
+    if penalty in ("l1", "l2"):
+        return 1.0 if penalty == "l1" else 0.0
+    ratio = getattr(estimator, "l1_ratio_", getattr(estimator, "l1_ratio", None))
+    ratio = np.ravel(ratio)[0] if np.ndim(ratio) else ratio
+    return 0.0 if ratio is None else ratio
 
 
 def _check_penalty(C, l1_ratio):

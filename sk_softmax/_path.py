@@ -393,7 +393,7 @@ def cv_grids(X, y_codes, classes, sample_weight, params, Cs, l1_ratios):
                 f"{_NO_PULL} l1_ratio={l1_ratio}: every C gives the intercept-only model; "
                 "its grid is the ridge's, np.logspace(-4, 4, Cs).",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=5,  # fit's caller: through cv_grids, fit and its two decorators
             )
             grids.append(np.logspace(-4, 4, Cs))
             continue

@@ -135,5 +135,6 @@ def test_objective_reads_the_penalty_each_estimator_was_fitted_with():
         coef_=binary.coef_, intercept_=binary.intercept_, classes_=binary.classes_
     )
     assert objective(bare, X, y, C=0.5, l1_ratio=0.0) == objective(binary, X, y)
+    assert objective(bare, X, y, C=0.5) == objective(binary, X, y)  # l1_ratio 0 by default
     with pytest.raises(TypeError, match="cannot tell the C of a SimpleNamespace.*pass C="):
         objective(bare, X, y)

@@ -34,7 +34,13 @@ _pool_lock = Lock()
 
 
 def _forget_pool():
-    """In a forked child the parent's pool has no threads: its work would wait forever."""
+    """In a forked child the parent's pool has no threads: its work would wait forever.
+
+    This makes a fork between fits safe. A fork while another thread is
+    fitting can still deadlock inside OpenBLAS's own fork handler (seen in a
+    review with fits in a second thread); there, start processes with
+    "spawn" or "forkserver", as loky and dask do.
+    """
     global _pool, _pool_lock
     _pool, _pool_lock = None, Lock()
 
