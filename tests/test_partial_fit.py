@@ -248,6 +248,25 @@ def test_online_class_blocks_average_the_batches_blocks():
     np.testing.assert_allclose(systems @ state.block_inverse, identity, atol=1e-6)
 
 
+def test_a_sgd_fit_observes_its_rows_in_blocks_with_the_whole_statistics():
+    # 20000 rows: three blocks of _OBSERVED_ROWS (observed at once before, which copied X
+    # into float64 twice over); the moments and the class curvature are those of all rows
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20000, 5)).astype(np.float32) * 10.0 + 100.0
+    y = rng.integers(0, 3, 20000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = SoftmaxClassifier(solver="sgd", max_iter=2, random_state=0).fit(X, y)
+    state = clf.sgd_state_
+    X64 = X.astype(np.float64)
+    assert state.n_seen == pytest.approx(len(y))
+    np.testing.assert_allclose(state.mean, X64.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(state.comoment / len(y), np.cov(X64.T, bias=True), rtol=1e-9)
+    proba = clf.predict_proba(X)
+    curvature = np.diag(proba.sum(axis=0)) - proba.T @ proba
+    np.testing.assert_allclose(state.class_curvature, curvature, rtol=1e-9)
+
+
 def test_online_continues_a_sgd_fit_with_its_statistics(stream_data):
     X, _, y, _ = stream_data
     clf = SoftmaxClassifier(solver="sgd", random_state=0).fit(X, y)
