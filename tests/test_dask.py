@@ -189,6 +189,14 @@ def test_bad_dask_input_gets_clear_errors(client, data):
         SoftmaxClassifier().fit(da.from_array(X, chunks=(500, 8)), y[:-1])
     with pytest.raises(ValueError, match="features"):
         SoftmaxClassifier().fit(X, y).predict(da.from_array(X[:, :3], chunks=(500, 3)))
+    # scipy.sparse chunks: numpy's "ufunc 'isfinite' not supported" before
+    from scipy import sparse
+
+    chunks = da.from_array(X, chunks=(500, 8)).map_blocks(sparse.csr_matrix)
+    with pytest.raises(TypeError, match="scipy.sparse chunks.*toarray"):
+        SoftmaxClassifier().fit(chunks, y)
+    with pytest.raises(TypeError, match="scipy.sparse chunks"):
+        SoftmaxClassifier().fit(X, y).predict(chunks)
 
 
 def test_importing_the_package_does_not_import_dask():

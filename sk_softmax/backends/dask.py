@@ -14,6 +14,7 @@ back to the client. Predictions are lazy dask arrays, chunk-aligned with
 import dask
 import dask.array as da
 import numpy as np
+from scipy import sparse
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._predict import predict as predict_kernel
@@ -40,6 +41,12 @@ def _as_dask_array(X, name, lengths=True):
         raise TypeError(
             f"{name} is a {type(X).__name__}, a dask collection that is neither a dask array "
             "nor a dask dataframe or series: pass one of those."
+        )
+    if sparse.issparse(getattr(X, "_meta", None)):
+        raise TypeError(
+            f"{name} is a dask array of scipy.sparse chunks, which SoftmaxClassifier does not "
+            "take: densify the chunks (X.map_blocks(lambda b: b.toarray())), or fit on "
+            "the scipy.sparse matrix itself."
         )
     if lengths and any(np.isnan(size) for size in X.chunks[0]):
         X = X.compute_chunk_sizes()
