@@ -26,8 +26,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import SoftmaxClassifier
 from ._cv_search import best, checked_l1_ratios, final_model, warn_paths
+from ._grids import cv_grids
 from ._parameters import MODEL_CONSTRAINTS
-from ._path import cv_grids, cv_paths
+from ._path import cv_paths
 from ._scoring import default_scorer, score_paths
 from ._validation import (
     all_or_nothing,

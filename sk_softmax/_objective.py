@@ -74,7 +74,9 @@ def objective(estimator, X, y, *, C=None, l1_ratio=None, l1_groups=None, sample_
             f"{type(estimator).__name__} has no {', '.join(missing)}: objective needs a "
             "fitted classifier. Call its fit first."
         )
-    C, l1_ratio = _penalty_of(estimator, C, l1_ratio)
+    # a binary LogisticRegression's one row w: the softmax model of rows -w/2, w/2
+    binary = np.shape(estimator.coef_)[0] == 1 and np.size(estimator.classes_) == 2
+    C, l1_ratio = _penalty_of(estimator, C, l1_ratio, binary)
     if l1_groups is None:
         l1_groups = getattr(estimator, "l1_groups", None)
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
@@ -93,7 +95,7 @@ def objective(estimator, X, y, *, C=None, l1_ratio=None, l1_groups=None, sample_
     intercept = np.broadcast_to(
         np.asarray(estimator.intercept_, dtype=np.float64), (coef.shape[0],)
     )
-    if coef.shape[0] == 1 and classes.size == 2:
+    if binary:
         coef = np.vstack([-coef / 2, coef / 2])
         intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
     sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
@@ -106,7 +108,7 @@ def objective(estimator, X, y, *, C=None, l1_ratio=None, l1_groups=None, sample_
     return value * total * (1.0 if np.isinf(C) else C)
 
 
-def _penalty_of(estimator, C, l1_ratio):
+def _penalty_of(estimator, C, l1_ratio, binary):
     """``(C, l1_ratio)`` of ``F``: those given, else the estimator's, checked.
 
     A binary ``LogisticRegression`` (one row ``w``, read as ``-w/2, w/2``)
@@ -116,8 +118,6 @@ def _penalty_of(estimator, C, l1_ratio):
     softmax model it equals. Only what is not given is read from the
     estimator.
     """
-    one_row = np.ndim(estimator.coef_) == 2 and np.shape(estimator.coef_)[0] == 1
-    binary = one_row and np.size(estimator.classes_) == 2
     if l1_ratio is None:
         own_ratio = _fitted_ratio(estimator)
         l1_ratio = own_ratio / (2.0 - own_ratio) if binary else own_ratio

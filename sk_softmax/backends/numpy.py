@@ -118,8 +118,7 @@ def _is_valid_already(estimator, X):
 def predict(estimator, method, X):
     """``method`` of the fitted ``estimator`` on NumPy or SciPy ``X``."""
     if not _is_valid_already(estimator, X):
-        # (errstate: scikit-learn's finiteness check sums X, which can overflow to inf - inf)
-        with numeric_errors("X"), np.errstate(over="ignore", invalid="ignore"):
+        with numeric_errors("X"):
             X = validate_data(
                 estimator, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
                 reset=False,
