@@ -275,6 +275,12 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         _raise_for_params(params, self, "fit")
+        from .backends.array_api import check_numpy_only
+
+        check_numpy_only(
+            X, "SoftmaxClassifierCV.fit", "its warm-started paths run on NumPy. Convert X and "
+            "y to NumPy arrays, or fit SoftmaxClassifier at each C in X's namespace.",
+        )  # fmt: skip
         X_input = X
         X, y = validated_xy(self, X, y)
         classes, y_codes = encode(y)

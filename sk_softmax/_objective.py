@@ -68,6 +68,12 @@ def objective(estimator, X, y, *, C=None, l1_ratio=None, l1_groups=None, sample_
     >>> bool(abs(objective(theirs, X, y) - objective(ours, X, y)) < 1e-8 * objective(ours, X, y))
     True
     """
+    from .backends.array_api import check_numpy_only
+
+    check_numpy_only(
+        X, "objective", "it evaluates F in NumPy. Convert X, y and the fitted arrays to NumPy "
+        "(or call it with array_api_dispatch off, on NumPy copies of the data).",
+    )  # fmt: skip
     missing = [name for name in ("coef_", "intercept_", "classes_") if not hasattr(estimator, name)]
     if missing:  # any object with the three will do (not only scikit-learn estimators)
         raise NotFittedError(

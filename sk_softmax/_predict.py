@@ -10,7 +10,9 @@ near 1e308), though the model's decision is still well defined. Such rows are
 recomputed as ``o / f`` with ``f = max(1, max|x|) * max(|W|, |b|)``: finite,
 in the same order of classes (``f > 0``). Then ``o = f * raw`` row by row,
 and the log-probabilities ``f * (raw - max raw) - log(sum(exp(...)))`` are
-finite for every row, with ``0 * inf = 0``.
+finite wherever float64 can hold them: a gap between the largest output and
+another beyond 1.8e308 (outputs of +-1e308, say) gives that class ``-inf``,
+the correctly rounded value.
 """
 
 import functools

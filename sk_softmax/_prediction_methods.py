@@ -43,7 +43,11 @@ class PredictionMethods:
         return self._predict("decision_function", X)
 
     def predict_log_proba(self, X):
-        """Log-probabilities, ``o - logsumexp(o)``: finite for any finite ``o``.
+        """Log-probabilities, ``o - logsumexp(o)``, computed without overflow.
+
+        Finite wherever float64 holds the value: only a class whose output
+        lies more than 1.8e308 below the largest gets ``-inf`` (its correctly
+        rounded log-probability).
 
         Parameters
         ----------

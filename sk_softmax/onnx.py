@@ -52,6 +52,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from ._classifier import SoftmaxClassifier
 from ._cv import SoftmaxClassifierCV
+from .backends import is_dask_collection
 
 __all__ = ["ExportCheck", "export_and_check", "to_onnx"]
 
@@ -87,6 +88,8 @@ def _sample(X, dtype, model):
     ColumnTransformer (which selects them by name), and one 2-D input, its
     columns side by side, to any other (which takes one matrix).
     """
+    if is_dask_collection(X):  # the first row alone, computed
+        X = X.head(1) if hasattr(X, "head") else X[:1].compute()
     if hasattr(X, "iloc") and not _takes_columns(model):
         X = X.iloc[:1].to_numpy()
     if hasattr(X, "iloc"):  # one input per column
@@ -290,6 +293,11 @@ def export_and_check(model, path, X, *, dtype=np.float32, target_opset=None):
         raise ImportError(
             'Checking the export needs onnxruntime: pip install "sk-softmax[onnx]".'
         ) from exc
+    if is_dask_collection(X):
+        raise TypeError(
+            f"X is a {type(X).__name__} (dask): onnxruntime checks data in memory. Pass a "
+            "held-out sample as a NumPy array or pandas DataFrame, e.g. X[:10000].compute()."
+        )
     onnx_model = to_onnx(model, X, dtype=dtype, target_opset=target_opset)
     path = Path(path)
     path.write_bytes(onnx_model.SerializeToString())

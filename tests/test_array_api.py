@@ -178,6 +178,19 @@ def test_the_stochastic_engine_refuses_array_api_input(dispatch):
     assert SoftmaxClassifier().__sklearn_tags__().array_api_support
 
 
+def test_cv_and_objective_refuse_array_api_input_clearly(dispatch):
+    """NumPy-only, as documented: a message naming the fix, not array-api-strict's
+    "'dtype' must be a dtype" from deep inside scikit-learn's check_array."""
+    from sk_softmax import SoftmaxClassifierCV, objective
+
+    X, y = _data(3)
+    with pytest.raises(ValueError, match="SoftmaxClassifierCV.fit does not take Array API.*NumPy"):
+        SoftmaxClassifierCV(Cs=3, cv=3).fit(xps.asarray(X), xps.asarray(y))
+    clf = SoftmaxClassifier().fit(xps.asarray(X), xps.asarray(y))
+    with pytest.raises(ValueError, match="objective does not take Array API.*NumPy"):
+        objective(clf, xps.asarray(X), xps.asarray(y))
+
+
 def test_separable_data_without_penalty_warns_as_on_numpy(dispatch):
     X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]])
     y = np.array([0, 0, 1, 1, 2, 2])

@@ -199,6 +199,27 @@ def test_bad_dask_input_gets_clear_errors(client, data):
         SoftmaxClassifier().fit(X, y).predict(chunks)
 
 
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "predict_log_proba"])
+def test_dask_predictions_check_their_input_as_in_memory(data, method):
+    """NaN, infinite, complex or text values: the in-memory errors, not NaN probabilities,
+    labels of class 0, a real part kept, or numpy's "could not convert string to float"."""
+    X, y = data
+    clf = SoftmaxClassifier().fit(X, y)
+    bad = X[:6].copy()
+    bad[1, 0], bad[4, 2] = np.nan, -np.inf
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        getattr(clf, method)(da.from_array(bad, chunks=3)).compute(scheduler="sync")
+    complex_values = da.from_array(X[:6].astype(complex), chunks=3)
+    with pytest.raises(ValueError, match="dtype complex128.*numeric"):
+        getattr(clf, method)(complex_values)
+    pd = pytest.importorskip("pandas")
+    names = [f"f{j}" for j in range(X.shape[1])]
+    named = SoftmaxClassifier().fit(pd.DataFrame(X, columns=names), y)
+    frame = pd.DataFrame(X[:6], columns=names).assign(f0=["red", "blue"] * 3)
+    with pytest.raises(ValueError, match="dtype object.*numeric"):
+        getattr(named, method)(dd.from_pandas(frame, npartitions=2))
+
+
 def test_importing_the_package_does_not_import_dask():
     code = (
         "import sys, sk_softmax\n"

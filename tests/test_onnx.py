@@ -403,3 +403,29 @@ def test_array_api_fit_exports(fitted):
     predicted, proba = _run(sk_onnx.to_onnx(model, X, dtype=np.float64), X)
     assert_array_equal(predicted, reference.predict(X))
     assert np.abs(proba - reference.predict_proba(X)).max() < 1e-6  # two fits, to tol
+
+
+def test_dask_samples_are_read_one_row_and_checks_need_data_in_memory(fitted, tmp_path):
+    """``to_onnx`` computes only the first chunk of a dask sample (it computed them all);
+    ``export_and_check`` on dask data says what to pass (a TypeError from dask before)."""
+    da = pytest.importorskip("dask.array")
+    model, X = fitted("wine", "int", True)
+    computed = []
+
+    def seen(block):
+        computed.append(block.shape[0])
+        return block
+
+    sample = da.from_array(X, chunks=30).map_blocks(seen, dtype=X.dtype)
+    predicted, _ = _run(sk_onnx.to_onnx(model, sample, dtype=np.float64), X)
+    assert_array_equal(predicted, model.predict(X))
+    assert sum(computed) <= 30
+    with pytest.raises(TypeError, match="dask.*NumPy array or pandas DataFrame"):
+        sk_onnx.export_and_check(model, tmp_path / "m.onnx", da.from_array(X, chunks=30))
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    frame = dd.from_pandas(
+        pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])]), npartitions=3
+    )
+    predicted, _ = _run(sk_onnx.to_onnx(model, frame, dtype=np.float64), X)
+    assert_array_equal(predicted, model.predict(X))

@@ -52,18 +52,24 @@ def uses_array_api(X):
     return not _is_numpy_namespace(xp)
 
 
-def check_numpy_only(X, method):
+_STREAM_FIX = (
+    "the stochastic minibatch engine runs on NumPy. Fit with a full-batch solver "
+    "(solver='auto', 'lbfgs', 'newton-cg' or 'newton-cholesky'), which computes in X's "
+    "namespace and on its device, or convert X and y to NumPy arrays."
+)
+
+
+def check_numpy_only(X, method, fix=_STREAM_FIX):
     """Raise a clear error if ``X`` is Array API input to a NumPy-only ``method``.
 
-    The stochastic engine (``partial_fit``, ``solver="sgd"``) runs on NumPy.
+    The stochastic engine (``partial_fit``, ``solver="sgd"``) runs on NumPy,
+    and so do :class:`~sk_softmax.SoftmaxClassifierCV` and
+    :func:`~sk_softmax.objective`; ``fix`` says why, and what to do instead.
     """
     if uses_array_api(X):
         raise ValueError(
             f"{method} does not take Array API input (array_api_dispatch is on and X is "
-            f"from {get_namespace(X)[0].__name__}): the stochastic minibatch engine runs on "
-            "NumPy. Fit with a full-batch solver (solver='auto', 'lbfgs', 'newton-cg' or "
-            "'newton-cholesky'), which computes in X's namespace and on its device, or "
-            "convert X and y to NumPy arrays."
+            f"from {get_namespace(X)[0].__name__}): {fix}"
         )
 
 

@@ -153,14 +153,7 @@ def fit_data(estimator, X, y, sample_weight):
         raise ValueError(f"X must be 2-D (n_samples, n_features), got {X.ndim} dimensions.")
     # feature names and n_features_in_, as for in-memory data, without a pass over X
     validate_data(estimator, names if names is not None else X, skip_check_array=True)
-    if X.dtype.kind not in "biuf":
-        raise ValueError(
-            f"X has dtype {X.dtype}: SoftmaxClassifier needs numeric features; encode "
-            "text or categorical features first."
-        )
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(np.float64)
-    X = X.rechunk({1: -1})
+    X = _numeric(X)
     y = _target(y, X)
     sample_weight = _weights(sample_weight, X)
     classes = da.unique(y).compute()
@@ -168,13 +161,32 @@ def fit_data(estimator, X, y, sample_weight):
     check_two_classes(classes)
     x_finite, w_finite, w_min, w_max = _summarise(X, sample_weight)
     if not x_finite:
-        raise ValueError("Input X contains NaN or infinity; impute or drop those rows.")
+        raise ValueError(_NOT_FINITE)
     if not w_finite or w_min < 0 or not w_max > 0:
         raise ValueError(
             "sample_weight must be finite and non-negative, with at least one positive entry."
         )
     y_codes = y.map_blocks(_encode, classes=classes, dtype=np.intp)
     return DaskData(X, y_codes, classes, sample_weight, w_max), sample_weight
+
+
+_NOT_FINITE = "Input X contains NaN or infinity; impute or drop those rows."
+
+
+def _numeric(X):
+    """``X`` as float32 or float64 with whole rows per chunk; a clear error if not numeric.
+
+    Checked on the dtype alone (nothing is computed): text columns of a
+    dataframe arrive as object, complex data as complex.
+    """
+    if X.dtype.kind not in "biuf":
+        raise ValueError(
+            f"X has dtype {X.dtype}: SoftmaxClassifier needs numeric features; encode "
+            "text or categorical features first."
+        )
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    return X.rechunk({1: -1})
 
 
 def _names_carrier(X):
@@ -241,7 +253,7 @@ def predict(estimator, method, X):
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features), got {X.ndim} dimensions.")
     validate_data(estimator, names if names is not None else X, skip_check_array=True, reset=False)
-    X = X.rechunk({1: -1})
+    X = _numeric(X)
     classes = estimator.classes_
     kwargs = dict(coef=estimator.coef_, intercept=estimator.intercept_, classes=classes)
     if method == "predict" or (method == "decision_function" and classes.size == 2):
@@ -253,5 +265,12 @@ def predict(estimator, method, X):
 
 
 def _block_output(X, method, coef, intercept, classes):
-    """One chunk of a prediction, by the NumPy kernel (with its overflow rescue)."""
-    return predict_kernel(method, np.asarray(X), coef, intercept, classes)
+    """One chunk of a prediction, by the NumPy kernel (with its overflow rescue).
+
+    A chunk with NaN or infinite values raises, when it is computed, the
+    error that in-memory data get at once.
+    """
+    X = np.asarray(X)
+    if not np.isfinite(X).all():
+        raise ValueError(_NOT_FINITE)
+    return predict_kernel(method, X, coef, intercept, classes)
