@@ -99,10 +99,11 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
     refit : bool, default=True
         Whether to fit the final model on all the data at the best ``C``.
         With False, the final coefficients are the mean over the folds of the
-        fold models' coefficients at the best ``C`` (no extra fit, as
-        :class:`~sklearn.linear_model.LogisticRegressionCV` does); that needs
-        every class in every training fold, and raises a ValueError
-        otherwise.
+        fold models' coefficients at the best ``C`` (the best mean score):
+        no extra fit. :class:`~sklearn.linear_model.LogisticRegressionCV`
+        averages instead each fold's model at that fold's own best ``C``,
+        and reports the mean of those Cs as ``C_``. That needs every class
+        in every training fold, and raises a ValueError otherwise.
     fit_intercept : bool, default=True
         Whether to fit the intercept, as in :class:`SoftmaxClassifier`.
     class_weight : dict, "balanced" or None, default=None
@@ -161,8 +162,9 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
 
     Notes
     -----
-    ``sample_weight`` weighs the training rows of every fit and, with the
-    default scorer, the test rows of every score. Under metadata routing
+    ``sample_weight`` weighs the training rows of every fit and the test
+    rows of every score (it is passed to the scorer, whichever it is, as
+    LogisticRegressionCV passes it: a callable scorer must take it). Under metadata routing
     (``sklearn.set_config(enable_metadata_routing=True)``) this estimator is
     a router: ``groups`` and other split parameters go to ``cv``, and the
     scorer gets what it requests (the default scorer requests
@@ -263,8 +265,8 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         y : array-like of shape (n_samples,)
             Class labels.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the rows, in every fit and (with the
-            default scorer) every score; integer weights equal repeated rows.
+            Non-negative weights of the rows, in every fit and every score
+            (passed to the scorer); integer weights equal repeated rows.
         **params : dict
             Only with metadata routing enabled: parameters of the splitter's
             ``split`` (e.g. ``groups``) and of the scorer, as requested.

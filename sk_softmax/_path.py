@@ -10,13 +10,15 @@ computed once per fold; each ``C`` builds its problem
 (:func:`sk_softmax._fit.solve`), exactly as a ``SoftmaxClassifier`` fit would.
 """
 
+import warnings
 from dataclasses import replace
 from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
-from ._fit import Settings, build_problem, solve, start_point
+from ._fit import Settings, build_problem, diagnose, solve, start_point
 from ._grids import NO_PULL, checked_grid, zero_C
 from ._threads import fit_threads
 from ._weights import weigh
@@ -316,9 +318,33 @@ def softmax_path(
     with fit_threads() as n_threads:
         moments = data.moments(weights.weights, fit_intercept)
         results = run_path(data, weights, settings, Cs, order, n_threads, moments)
+    diagnosed = [
+        diagnose(r, data, replace(settings, C=C)) for C, r in zip(Cs, results, strict=True)
+    ]
+    _warn_unreached(Cs, diagnosed, tol)
     coefs = np.stack([r.coef for r in results])
     n_nonzero = np.count_nonzero(np.any(coefs[:, :, : data.n_features] != 0, axis=1), axis=1)
     return Cs, coefs, n_nonzero
+
+
+def _warn_unreached(Cs, results, tol):
+    """One ConvergenceWarning naming the Cs whose fits did not reach ``tol`` (or separated)."""
+    unconverged = [float(C) for C, r in zip(Cs, results, strict=True) if not r.converged]
+    if not unconverged:
+        return
+    separated = [float(C) for C, r in zip(Cs, results, strict=True) if r.separated]
+    why = (
+        f" At C in {separated!r} the classes are separable with no penalty to speak of: "
+        "there is no finite optimum; use smaller Cs."
+        if separated
+        else " Increase max_iter, or loosen tol."
+    )
+    warnings.warn(
+        f"softmax_path: the solver did not reach tol={tol} at C in {unconverged!r}: the "
+        f"coefficients there are not the optimum.{why}",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
 
 
 def cv_paths(X, y_codes, classes, sample_weight, folds, params, grids, l1_ratios, parallel):

@@ -6,6 +6,9 @@ scores on the fold's test rows; the default scorer, accuracy, goes through
 the one prediction kernel directly.
 """
 
+import copy
+import inspect
+
 import numpy as np
 from sklearn import config_context
 from sklearn.metrics import accuracy_score, make_scorer
@@ -76,6 +79,32 @@ def fold_estimator(params, classes, coef, n_iter, n_features, converged=True):
     return model
 
 
+def _with_labels(scorer, labels):
+    """``scorer`` told the fold model's classes, if its metric takes ``labels``.
+
+    A test fold may lack a class the model predicts (a rare class): log-loss
+    and the Brier score then fail ("y_true and y_prob contain different
+    number of classes") unless given the labels. LogisticRegressionCV passes
+    them the same way, through the scorer's private ``_score_func`` and
+    ``_kwargs`` (scikit-learn has no public way to add an argument to a
+    built scorer); a callable scorer, or one already given labels, is
+    left as it is.
+    """
+    function = getattr(scorer, "_score_func", None)
+    kwargs = getattr(scorer, "_kwargs", None)
+    if function is None or not isinstance(kwargs, dict) or "labels" in kwargs:
+        return scorer
+    try:
+        takes_labels = "labels" in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return scorer
+    if not takes_labels:
+        return scorer
+    told = copy.copy(scorer)
+    told._kwargs = {**kwargs, "labels": labels}
+    return told
+
+
 def score_paths(folds, X, y, paths, Cs, classes, params, scorer, score_params):
     """The score of every fold model on its test rows, shape (n_folds, n_Cs).
 
@@ -88,6 +117,7 @@ def score_paths(folds, X, y, paths, Cs, classes, params, scorer, score_params):
     ):
         X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
         fold_params = _index_params(score_params, test, X.shape[0])
+        fold_scorer = None if scorer is None else _with_labels(scorer, classes[present])
         for j in range(Cs.size):
             model = fold_estimator(
                 {**params, "C": Cs[j]}, classes[present], coefs[j, present], n_iter[j],
@@ -96,5 +126,5 @@ def score_paths(folds, X, y, paths, Cs, classes, params, scorer, score_params):
             if scorer is None:
                 scores[i, j] = _accuracy(model, X_test, y_test, **fold_params)
             else:
-                scores[i, j] = scorer(model, X_test, y_test, **fold_params)
+                scores[i, j] = fold_scorer(model, X_test, y_test, **fold_params)
     return scores

@@ -252,6 +252,30 @@ def test_other_scoring_like_grid_search():
     )
 
 
+@pytest.mark.parametrize("scoring", ["neg_log_loss", "neg_brier_score"])
+def test_probability_scorers_on_test_folds_without_a_rare_class(scoring):
+    """Folds whose test rows lack a class: the metric is told the model's classes, as
+    LogisticRegressionCV tells it ("y_true and y_prob contain different number of
+    classes" from inside sklearn.metrics before)."""
+    from sklearn.metrics import brier_score_loss, log_loss
+
+    X, y = _iris()
+    keep = np.r_[np.arange(100), 100, 101, 102]  # three rows of class 2
+    X, y = X[keep], y[keep]
+    folds = list(StratifiedKFold(5).split(X, y))
+    assert any(np.unique(y[test]).size < 3 for _, test in folds)
+    ours = SoftmaxClassifierCV(Cs=[0.1, 1.0], cv=folds, scoring=scoring).fit(X, y)
+    metric = log_loss if scoring == "neg_log_loss" else brier_score_loss
+    for i, (_, test) in enumerate(folds):
+        for j, C in enumerate(ours.Cs_):
+            model = SoftmaxClassifier(C=C)
+            model.classes_ = ours.classes_
+            model.coef_ = ours.coefs_paths_[i, j, :, :-1]
+            model.intercept_ = ours.coefs_paths_[i, j, :, -1]
+            expected = -metric(y[test], model.predict_proba(X[test]), labels=ours.classes_)
+            assert ours.scores_[i, j] == pytest.approx(expected, rel=1e-12)
+
+
 def test_class_missing_from_a_training_fold():
     X, y = _iris()
     y = y.copy()

@@ -308,6 +308,17 @@ def test_bad_groups_are_clear_errors():
         SoftmaxClassifier(l1_ratio=0.5, l1_groups=np.array([0, "a", 1, "b"], dtype=object)).fit(
             X, y
         )
+    # NaN ids merged into one group, and malformed groups beside the ridge (where they
+    # have no effect) were accepted silently before
+    nan_ids = np.array([0.0, np.nan, 1.0, np.nan])
+    with pytest.raises(ValueError, match=r"l1_groups holds NaN at the columns \[1, 3\]"):
+        SoftmaxClassifier(l1_ratio=0.5, l1_groups=nan_ids).fit(X, y)
+    for ridge in (
+        SoftmaxClassifier(l1_groups=[0, 1, 2]),
+        SoftmaxClassifierCV(Cs=2, l1_groups=nan_ids),
+    ):
+        with pytest.raises(ValueError, match="l1_groups (has shape|holds NaN)"):
+            ridge.fit(X, y)
     with pytest.raises(ValueError, match="solver='lbfgs' minimises smooth objectives only"):
         SoftmaxClassifier(l1_ratio=0.5, solver="lbfgs").fit(X, y)
     with pytest.raises(AttributeError, match="has no attribute 'partial_fit'") as excinfo:
@@ -487,3 +498,18 @@ def test_a_path_over_features_that_pull_nothing_is_a_clear_error():
     X, y = rng.normal(size=(2000, 3)), rng.integers(0, 3, 2000)
     Cs, _, n_nonzero = softmax_path(X, y, l1_ratio=1.0, Cs=3, C_ratio=1e6, tol=1e-2)
     assert np.isfinite(Cs).all() and n_nonzero[0] == 0 and n_nonzero[-1] > 0
+
+
+def test_a_path_warns_where_its_fits_fall_short_of_the_optimum():
+    """Unconverged points, and C=inf on separable classes, warn as SoftmaxClassifier does
+    (softmax_path returned such coefficients without a word before)."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = _data("wine", True)
+    with pytest.warns(ConvergenceWarning, match=r"did not reach tol=1e-08 at C in \[.*max_iter"):
+        softmax_path(X, y, l1_ratio=1.0, Cs=5, max_iter=1)
+    with pytest.warns(ConvergenceWarning, match=r"at C in \[inf\].*separable"):
+        softmax_path(X, y, l1_ratio=1.0, Cs=[1.0, np.inf])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        softmax_path(X, y, l1_ratio=1.0, Cs=5)

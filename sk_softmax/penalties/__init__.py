@@ -30,7 +30,7 @@ the solvers (a solver lists the methods it needs in ``penalty_methods``):
   take and the proximal Newton solver can.
 """
 
-from .elastic_net import ElasticNet
+from .elastic_net import ElasticNet, column_groups
 from .l1 import GroupL1
 from .l2 import L2
 
@@ -42,6 +42,8 @@ def make_penalty(alpha, n_features, fit_intercept, l1_ratio=0.0, l1_groups=None)
     all (``alpha = 0``, ``C=inf``), else the elastic net (:class:`ElasticNet`).
     """
     if l1_ratio == 0 or alpha == 0:
+        if l1_groups is not None:  # unused by the ridge, but checked: a mistake is one anyway
+            column_groups(l1_groups, n_features)
         return L2(alpha, n_features, fit_intercept)
     return ElasticNet(alpha, l1_ratio, n_features, fit_intercept, l1_groups)
 

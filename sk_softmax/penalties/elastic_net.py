@@ -39,6 +39,12 @@ def column_groups(groups, n_features):
             "group id per feature (column), e.g. the name of the categorical variable each "
             "one-hot column comes from, or l1_groups='features'."
         )
+    missing = ids != ids  # NaN, the one id unequal to itself
+    if np.any(missing):
+        raise ValueError(
+            f"l1_groups holds NaN at the columns {np.flatnonzero(missing).tolist()[:10]}: give "
+            "every feature a group id (NaN ids would all merge into one group)."
+        )
     try:
         _, first, index = np.unique(ids, return_index=True, return_inverse=True)
     except TypeError as exc:
