@@ -336,3 +336,79 @@ def test_features_without_information_in_a_penalised_fit():
         assert np.all(result.pvalues[row] == 1)
     assert "nan" not in str(result.summary()).lower()
     assert np.all(np.isfinite(result.get_margeff().pvalues))
+
+
+def test_a_constant_feature_beside_the_intercept_and_its_term_test():
+    """A constant (non-zero) column leaves rounding, -1e-45, for its variances: standard
+    error 0 as for a zero column (NaN before), and the per-term Wald test reports it with
+    statistic 0 and p 1 (it raised "R V R^T is singular" before, also for a zero column)."""
+    X, y = load_iris(return_X_y=True)
+    X = np.column_stack([X[:, :2], np.full(len(y), 3.5), np.zeros(len(y))])
+    with pytest.warns(UserWarning, match="no information on the coefficients of 'x2', 'x3'"):
+        result = inference(SoftmaxClassifier(C=1.0).fit(X, y), X, y)
+    assert np.all(result.bse[3:] == 0) and np.all(result.pvalues[3:] == 1)
+    assert np.all(np.isfinite(result.bse)) and "nan" not in str(result.summary()).lower()
+    terms = result.wald_test_terms()
+    np.testing.assert_array_equal(terms.statistic[3:], 0.0)
+    np.testing.assert_array_equal(terms.pvalue[3:], 1.0)
+    assert np.all(terms.statistic[:3] > 0)
+
+
+def test_quasi_complete_separation_is_an_error_whatever_the_tol():
+    """A dummy whose level 1 occurs in class 0 only: no finite maximum likelihood. The
+    table's numbers were set by tol (p 0.885 at tol 1e-4, 0.935 at 1e-6) without a word."""
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=400)
+    dummy = (rng.uniform(size=400) < 0.15).astype(float)
+    y = rng.integers(0, 3, 400)
+    y[dummy == 1] = 0
+    X = np.column_stack([z, dummy])
+    fits = [SoftmaxClassifier(C=np.inf, tol=tol, max_iter=10_000) for tol in (1e-4, 1e-6)]
+    for estimator in [*fits, LogisticRegression(C=np.inf)]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            estimator.fit(X, y)
+        with pytest.raises(ValueError, match="quasi-completely separated along the coef.*'x1'"):
+            inference(estimator, X, y)
+    # the same data with the level in every class: a finite optimum, a table (in two
+    # classes only, the third's coefficients would still run off)
+    y[np.flatnonzero(dummy == 1)[:6]] = [1, 1, 1, 2, 2, 2]
+    result = inference(SoftmaxClassifier(C=np.inf).fit(X, y), X, y)
+    assert np.all(np.isfinite(result.bse)) and np.all(result.bse < 10)
+
+
+def test_logistic_regression_cv_with_an_l1_part_is_refused(wine):
+    """LogisticRegressionCV keeps l1_ratio_, not l1_ratio: its L1 fits were read as L2."""
+    from sklearn.linear_model import LogisticRegressionCV
+
+    X, y = wine
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator = LogisticRegressionCV(
+            Cs=[5.0], l1_ratios=[1.0], solver="saga", max_iter=200, use_legacy_attributes=False
+        ).fit(X, y)
+    with pytest.raises(ValueError, match="L1 part"):
+        inference(estimator, X, y)
+
+
+def test_result_methods_check_their_arguments(wine, fitted):
+    """Intervals of margins at alpha 2 were [inf, -inf]; a formula string failed inside
+    numpy; a data frame after an array fit was refused with made-up names."""
+    X, y = wine
+    result = inference(fitted, X, y)
+    effects = result.get_margeff()
+    for alpha in (0.0, 1.0, 2.0, -1.0, np.nan):
+        with pytest.raises(ValueError, match="alpha in \\(0, 1\\)"):
+            effects.conf_int(alpha=alpha)
+        with pytest.raises(ValueError, match="alpha in \\(0, 1\\)"):
+            effects.summary(alpha=alpha)
+    with pytest.raises(TypeError, match="formulas are not parsed.*param_names"):
+        result.wald_test("x0 = 0")
+    with pytest.raises(TypeError, match="not a numeric matrix"):
+        result.wald_test([["a"] * result.params.size])
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(np.asarray(X)[:2], columns=[f"f{j}" for j in range(np.shape(X)[1])])
+    np.testing.assert_allclose(
+        result.predict_interval(frame), result.predict_interval(np.asarray(X)[:2])
+    )

@@ -114,7 +114,7 @@ def _describer(names, n_dof):
 
 def _warn_fixed(cov, names, n_dof):
     """Warn about parameters of zero variance: the data carry no information on them."""
-    fixed = np.diag(cov).reshape(-1, n_dof).max(axis=0) == 0
+    fixed = _covariance.without_spread(np.diag(cov)).reshape(-1, n_dof).all(axis=0)
     if not fixed.any():
         return
     labels = [repr(name) for name in names] + ["the intercept"]
@@ -140,6 +140,23 @@ def _no_finite_optimum(source):
         "tol) and any standard error would be meaningless. Fit with a finite C and "
         "inference reports the penalised fit's sandwich covariance, or drop the "
         "separating features."
+    )
+
+
+def _quasi_separated(source, direction, names):
+    """The error for quasi-complete separation, naming the features of the direction."""
+    moved = [repr(names[j]) for j in np.flatnonzero(np.any(direction[:, : len(names)], axis=0))]
+    listed = ", ".join(moved[:6]) + (f" and {len(moved) - 6} more" if len(moved) > 6 else "")
+    features = f"the coefficients of {listed}" if moved else "the intercepts"
+    penalty = "C=inf (no penalty)" if not source.penalised else f"C={source.C:g}, too weak"
+    return ValueError(
+        f"The training data are quasi-completely separated along {features}: some rows' "
+        "classes are decided by them (a level of a dummy that occurs in one class only, "
+        f"say), and with {penalty} there is no finite maximum likelihood estimate: the "
+        "likelihood keeps increasing as those coefficients grow, so the fitted ones (set by "
+        "the solver's tol) and their standard errors would be meaningless. Fit with a finite "
+        "C and inference reports the penalised fit's sandwich covariance, or drop or merge "
+        "those features (a rare level into another)."
     )
 
 
@@ -291,7 +308,12 @@ def inference(
     ------
     ValueError
         When the model has no finite maximum likelihood estimate (separable
-        data and no effective penalty), its information matrix is singular
+        data and no effective penalty: a class split from the others by a
+        hyperplane, or quasi-complete separation, some rows' classes decided
+        by some features, a dummy level seen in one class only, say; the
+        latter is tested by a linear programme on in-memory data whose
+        constraints hold at most 500 000 non-zeros, about ``n_samples *
+        (n_classes - 1) * 2 * (n_features + 1)``), its information matrix is singular
         (collinear features, say), or the estimator's coefficients are not
         the optimum of its objective on these data (fitted on other data;
         a ``ConvergenceWarning`` when they are merely not fully converged).
@@ -354,6 +376,9 @@ def inference(
         model = Evaluated(source, data, sample_weight, base, n_threads)
         if model.separated():
             raise _no_finite_optimum(source)
+        direction = model.recession()
+        if direction is not None:
+            raise _quasi_separated(source, direction, names)
         _check_criterion(model, source)
         llf, llnull = model.loglikelihood(), model.null_loglikelihood()
     n_dof = model.shape[1]
@@ -368,5 +393,6 @@ def inference(
         cov=_covariance.to_original(model.problem.coordinates, cov, n_dof),
         llf=llf, llnull=llnull, nobs=model.nobs, k=k, C=source.C, cov_type=cov_type,
         n_groups=clusters[2], converged=source.converged, X=data.X, sample_weight=sample_weight,
+        fitted_names=source.feature_names,
     )  # fmt: skip
     return SoftmaxInference(facts)

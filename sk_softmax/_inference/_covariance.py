@@ -33,6 +33,19 @@ RCOND = 1e-12
 _SCREEN = 1e-8
 
 
+def without_spread(variances):
+    """Which of ``variances`` are zero to rounding: the parameters the data leave fixed.
+
+    A feature that is zero on every row gives its coefficients a variance of
+    exactly 0; a constant one (beside the intercept) leaves rounding in
+    their place, of either sign (-1e-45 against variances of order 1e-2,
+    say), which is 0 as well: at most 64 epsilon times the largest.
+    """
+    variances = np.asarray(variances, dtype=np.float64)
+    largest = np.abs(variances).max(initial=0.0)
+    return np.abs(variances) <= 64 * np.finfo(np.float64).eps * largest
+
+
 def cov_types():
     return ("nonrobust", "HC0", "HC1", "cluster")
 

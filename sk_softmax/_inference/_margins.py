@@ -27,7 +27,7 @@ import numpy as np
 from scipy import sparse, stats
 from scipy.special import softmax
 
-from ._tables import heading, line, require_pandas
+from ._tables import check_alpha, heading, line, require_pandas
 
 METHODS = ("dydx", "eyex", "dyex", "eydx")
 _BLOCK_VALUES = 1 << 20  # the Jacobian terms of a row block: 8 MB
@@ -111,6 +111,7 @@ class MarginalEffects:
 
     def conf_int(self, alpha=0.05):
         """Intervals ``effect +- z_{1 - alpha/2} se``, shape (n_features, n_classes, 2)."""
+        check_alpha(alpha)
         half = stats.norm.ppf(1 - alpha / 2) * self.margeff_se
         return np.stack([self.margeff - half, self.margeff + half], axis=-1)
 

@@ -10,7 +10,7 @@ parameterisation, and the scores for the sandwich covariances.
 
 import numpy as np
 
-from .._diagnostics import separated
+from .._diagnostics import penalty_negligible, recession, separated
 from .._fit import Settings, build_problem
 from .._weights import class_weight_vector, weigh
 
@@ -90,6 +90,28 @@ class Evaluated:
     def separated(self):
         """Whether the data are separated and the penalty negligible: no finite optimum."""
         return separated(self.problem, self.coef, self.data, self.weights, _TOL)
+
+    def recession(self):
+        """A direction of no return (quasi-complete separation) when the penalty is negligible.
+
+        :func:`~sk_softmax._diagnostics.recession` on the rows of positive
+        weight, when they are in memory and every class has some; else None.
+        """
+        if not penalty_negligible(self.problem, self.coef, _TOL):
+            return None
+        rows = self.data.numpy(self.weights.weights)
+        if rows is None:
+            return None
+        X, y_codes, weights = rows
+        used = weights > 0
+        n_classes = self.shape[0]
+        if np.bincount(y_codes[used], minlength=n_classes).min() == 0:
+            return None
+        scale, fit_intercept = (
+            self.problem.coordinates.scale,
+            self.problem.coordinates.fit_intercept,
+        )
+        return recession(X[used], y_codes[used], n_classes, scale, fit_intercept)
 
     def loglikelihood(self):
         """``llf = sum_i s_i log p_{i, y_i}`` at the fitted model."""

@@ -8,6 +8,8 @@ from sklearn.utils.validation import check_array
 
 from ..backends import is_dask_collection
 from . import _margins, _tables, _wald
+from ._covariance import without_spread
+from ._tables import check_alpha
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class Facts:
     converged: bool
     X: object
     sample_weight: object
+    fitted_names: object = None  # the estimator's feature_names_in_, if it had them
 
 
 class SoftmaxInference:
@@ -145,9 +148,11 @@ class SoftmaxInference:
         self._perm = (np.arange(f.keep.size)[:, None] * n_dof + self._order).ravel()
         beta = f.coef[f.keep] - f.coef[f.baseline]
         self.params = np.ascontiguousarray(beta[:, self._order].T)
-        self.bse = np.sqrt(np.diag(self.cov_params())).reshape(f.keep.size, n_dof).T
+        variances = np.diag(self.cov_params())
         # a parameter the data say nothing about, fixed at 0 by a penalty, has no
-        # spread: z = 0 and p = 1, not 0 / 0 (inference() warns about it)
+        # spread (to rounding): z = 0 and p = 1, not 0 / 0 (inference() warns about it)
+        variances = np.where(without_spread(variances), 0.0, variances)
+        self.bse = np.sqrt(variances).reshape(f.keep.size, n_dof).T
         fixed = self.bse == 0
         self.tvalues = self.params / np.where(fixed, 1.0, self.bse)
         self.tvalues[fixed] = 0.0
@@ -181,7 +186,7 @@ class SoftmaxInference:
 
     def conf_int(self, alpha=0.05):
         """Wald intervals ``params +- z_{1 - alpha/2} bse``, shape (n_params, n_classes - 1, 2)."""
-        _check_alpha(alpha)
+        check_alpha(alpha)
         z = stats.norm.ppf(1 - alpha / 2)
         return np.stack([self.params - z * self.bse, self.params + z * self.bse], axis=-1)
 
@@ -198,12 +203,12 @@ class SoftmaxInference:
         table : Summary
             Prints as the table (``str``), shows as HTML in notebooks.
         """
-        _check_alpha(alpha)
+        check_alpha(alpha)
         return Summary(_tables.summary_text(self, alpha), _tables.summary_html(self, alpha))
 
     def summary_frame(self, alpha=0.05):
         """The coefficient table as a pandas DataFrame, rows indexed by (class, term)."""
-        _check_alpha(alpha)
+        check_alpha(alpha)
         return _tables.summary_frame(self, alpha)
 
     def _repr_html_(self):
@@ -295,7 +300,7 @@ class SoftmaxInference:
         intervals : ndarray of shape (n_samples, n_classes, 2)
             Lower and upper bounds, columns in ``classes`` order.
         """
-        _check_alpha(alpha)
+        check_alpha(alpha)
         f = self._facts
         X = self._checked_X(X)
         z = stats.norm.ppf(1 - alpha / 2)
@@ -314,12 +319,15 @@ class SoftmaxInference:
                 "predict_interval takes NumPy or SciPy data: compute the dask rows first "
                 "(X.compute()), or map it over the chunks with X.map_blocks."
             )
-        if hasattr(X, "columns") and f.feature_names is not None:
+        # as the estimator checks them: only names it was fitted with (the table's
+        # x0, x1, ... for a model fitted on an array are not such names)
+        if hasattr(X, "columns") and f.fitted_names is not None:
             names = [str(c) for c in X.columns]
-            if names != [str(n) for n in f.feature_names]:
+            if names != [str(n) for n in f.fitted_names]:
                 raise ValueError(
-                    f"X has columns {names}, but the model was fitted on {list(f.feature_names)}"
-                    ": pass the same features, in the same order."
+                    f"X has columns {names}, but the model was fitted on "
+                    f"{[str(n) for n in f.fitted_names]}: pass the same features, in the same "
+                    "order."
                 )
         X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
         n_features = f.coef.shape[1] - int(f.fit_intercept)
@@ -353,11 +361,6 @@ class Summary:
 
     def _repr_html_(self):
         return self._html
-
-
-def _check_alpha(alpha):
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha={alpha!r}: the intervals' level is 1 - alpha, alpha in (0, 1).")
 
 
 def _training_effects(f, at, method):

@@ -80,8 +80,10 @@ def _logistic_C(estimator):
     penalty = getattr(estimator, "penalty", "deprecated")
     l1_ratio = getattr(estimator, "l1_ratio", None)
     C = getattr(estimator, "C", None)
-    if C is None:  # LogisticRegressionCV: the chosen C
+    if C is None:  # LogisticRegressionCV: the chosen C and l1_ratio (it has no l1_ratio)
         C = float(np.ravel(estimator.C_)[0])
+        chosen = getattr(estimator, "l1_ratio_", None)
+        l1_ratio = None if chosen is None else float(np.ravel(chosen)[0])
     if penalty is None:
         return np.inf
     if penalty in ("l1", "elasticnet") or (

@@ -11,6 +11,12 @@ WIDTH = 78
 COLUMNS = ("coef", "std err", "z", "P>|z|")
 
 
+def check_alpha(alpha):
+    """A clear error unless ``0 < alpha < 1``: every interval's level is ``1 - alpha``."""
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha={alpha!r}: the intervals' level is 1 - alpha, alpha in (0, 1).")
+
+
 def require_pandas(method):
     """pandas, or an ImportError that says how to get it."""
     try:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from ._covariance import without_spread
+
 
 @dataclass(frozen=True)
 class WaldTestResult:
@@ -42,7 +44,19 @@ class WaldTestResult:
 
 def _check_matrix(R, q, n_params, n_classes_kept):
     """``(R, q)`` as a 2-D float matrix in statsmodels' order and a vector, checked."""
-    R = np.asarray(R, dtype=np.float64)
+    layout = (
+        f"pass R as numbers: shape (n_restrictions, {n_params * n_classes_kept}) in the order "
+        f"of cov_params(), or (n_restrictions, {n_params}, {n_classes_kept}) in the layout of "
+        "params (rows in the order of param_names)"
+    )
+    if isinstance(R, str):
+        raise TypeError(
+            f"R={R!r} is text: hypotheses written as formulas are not parsed; {layout}."
+        )
+    try:
+        R = np.asarray(R, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"R is not a numeric matrix ({exc}): {layout}.") from None
     if R.ndim == 1:
         R = R[None, :]
     elif R.ndim == 3:  # restrictions in the layout of params: (r, n_params, n_classes - 1)
@@ -88,6 +102,9 @@ class WaldTestTerms:
     One test per row of ``params``: that the term's coefficients are zero for
     every non-baseline class, ``n_classes - 1`` restrictions, so that the
     term does not change any class probability. "Does this variable matter?"
+    A term whose coefficients the data leave fixed (a feature that is zero or
+    constant on every row, held at 0 by the penalty) gets statistic 0 and
+    p-value 1, as its coefficients get ``z = 0`` and ``p = 1``.
 
     Attributes
     ----------
@@ -128,9 +145,14 @@ def terms_tests(params, cov, terms):
     """:class:`WaldTestTerms` for ``params`` of shape (n_params, n_kept) and its covariance."""
     n_params, n_kept = params.shape
     flat = params.T.ravel()
+    fixed = without_spread(np.diag(cov))
     tests = []
     for row in range(n_params):
+        columns = np.arange(n_kept) * n_params + row
+        if fixed[columns].all():  # a term the data say nothing about, as its z = 0, p = 1
+            tests.append(WaldTestResult(0.0, 1.0, n_kept))
+            continue
         R = np.zeros((n_kept, n_params * n_kept))
-        R[np.arange(n_kept), np.arange(n_kept) * n_params + row] = 1.0
+        R[np.arange(n_kept), columns] = 1.0
         tests.append(wald(flat, cov, R, np.zeros(n_kept)))
     return WaldTestTerms(terms, tests)
