@@ -262,7 +262,9 @@ def test_probability_scorers_on_test_folds_without_a_rare_class(scoring):
     X, y = _iris()
     keep = np.r_[np.arange(100), 100, 101, 102]  # three rows of class 2
     X, y = X[keep], y[keep]
-    folds = list(StratifiedKFold(5).split(X, y))
+    with warnings.catch_warnings():  # "The least populated class in y has only 3 members"
+        warnings.simplefilter("ignore", UserWarning)
+        folds = list(StratifiedKFold(5).split(X, y))
     assert any(np.unique(y[test]).size < 3 for _, test in folds)
     ours = SoftmaxClassifierCV(Cs=[0.1, 1.0], cv=folds, scoring=scoring).fit(X, y)
     metric = log_loss if scoring == "neg_log_loss" else brier_score_loss
