@@ -461,3 +461,34 @@ def test_newton_cg_steps_end_with_rows_summing_to_zero(tall):
                     callback=record)  # fmt: skip
     assert result.converged and sums
     assert max(sums) <= 1e-13
+
+
+def test_tall_dense_data_take_their_moments_from_a_sample(monkeypatch):
+    """The standardisation's centres and spreads only choose coordinates: on tall dense data
+    they come from the 50 n_coef rows of positive weight a sample would hold, sparing a pass
+    over X, and the fit reaches the optimum it reaches with exact moments."""
+    import sk_softmax.backends.numpy as numpy_backend
+
+    X, y, sw = _tall_problem()
+    sw[:500] = 0.0
+    seen = []
+
+    def spy(X_rows, weights, center):
+        seen.append((X_rows.shape[0], bool(np.all(weights > 0))))
+        return column_moments(X_rows, weights, center)
+
+    monkeypatch.setattr(numpy_backend, "column_moments", spy)
+    sampled = SoftmaxClassifier().fit(X, y, sample_weight=sw)
+    assert seen == [(50 * 3 * 5, True)]
+    monkeypatch.setattr(numpy_backend, "tall_sample_rows", lambda *args: None)
+    exact = SoftmaxClassifier().fit(X, y, sample_weight=sw)
+    assert seen[-1] == (X.shape[0], False)  # every row, the unweighted ones too
+    # both stop at max|grad| <= 1e-8 in their own coordinates: F within about tol^2 / curvature
+    best = min(objective(sampled, X, y, sample_weight=sw), objective(exact, X, y, sample_weight=sw))
+    for clf in (sampled, exact):
+        assert objective(clf, X, y, sample_weight=sw) - best <= 1e-8 * abs(best)
+    # CSR data, and data short of tall, take every row
+    seen.clear()
+    SoftmaxClassifier().fit(sparse.csr_matrix(X), y)
+    SoftmaxClassifier().fit(X[:2000], y[:2000])
+    assert [rows for rows, _ in seen] == [X.shape[0], 2000]

@@ -13,6 +13,7 @@ from .._validation import (
     plain_x,
     validated_xy,
 )
+from ..datafits._blocks import random_rows, tall_sample_rows
 from ..datafits.moments import column_moments
 from ..datafits.standardized import in_coordinates
 
@@ -51,6 +52,24 @@ class NumpyData:
         return weights * factor[self.y_codes]
 
     def moments(self, weights, center):
+        """The columns' weighted centres and spreads; on tall dense data, of a sample of rows.
+
+        They only choose the solvers' standardised coordinates: the function
+        and its optimum do not depend on them (:mod:`~sk_softmax.datafits.standardized`).
+        So on data tall enough for the subsampled Newton steps (at least
+        ``400 n_coef`` rows of positive weight:
+        :func:`~sk_softmax.datafits._blocks.tall_sample_rows`), ``50 n_coef``
+        random rows of positive weight estimate them to a few per cent, and
+        spare a pass over ``X``.
+        """
+        n_coef = self.n_classes * (self.n_features + int(center))
+        tall = tall_sample_rows(self.n_samples, self.n_samples, n_coef) is not None
+        if isinstance(self.X, np.ndarray) and tall:
+            weighted = np.flatnonzero(weights > 0)
+            n_rows = tall_sample_rows(self.n_samples, weighted.size, n_coef)
+            if n_rows is not None:
+                rows = random_rows(weighted, n_rows)
+                return column_moments(self.X[rows], weights[rows], center)
         return column_moments(self.X, weights, center)
 
     def datafit(self, weights, coordinates, n_threads=1):

@@ -71,6 +71,24 @@ def _accumulate(results):
     return tuple(total)
 
 
+# Tall data: the rows of a sample that stands for them, per coefficient, and the least ratio
+# of the rows of positive weight to the sample's (subsampled Newton, solvers/_subsample.py;
+# the standardisation's moments, backends/numpy.py).
+SAMPLE_ROWS_PER_COEF = 50
+MIN_SAMPLE_RATIO = 8
+
+
+def tall_sample_rows(n_samples, n_weighted, n_coef):
+    """The rows of a sample standing for tall data, ``50 n_coef``; None unless they are tall.
+
+    Tall: at least ``MIN_SAMPLE_RATIO`` times that many rows, and as many of
+    positive weight (``n_weighted``).
+    """
+    n_rows = SAMPLE_ROWS_PER_COEF * n_coef
+    least = MIN_SAMPLE_RATIO * n_rows
+    return n_rows if n_samples >= least and n_weighted >= least else None
+
+
 def random_rows(candidates, n_rows, seed=0):
     """``n_rows`` of the row numbers ``candidates``, without replacement, in order.
 

@@ -12,12 +12,9 @@ from collections import deque
 
 import numpy as np
 
+from ..datafits._blocks import tall_sample_rows
 from ._base import max_abs
 
-# Subsampled Newton: rows of the sample per coefficient, and the least ratio of
-# all rows to sampled rows for which the sample is used.
-_SAMPLE_ROWS_PER_COEF = 50
-_MIN_SAMPLE_RATIO = 8
 # The presolve stops at this max|grad| (or tol, if larger): its optimum is
 # within the sampling error, about 1e-2 in the gradient for 10 to 50 rows per
 # coefficient, of the full one, so more digits would be wasted.
@@ -46,11 +43,9 @@ def sample_of(objective):
     rows depends on their order in ``X``, so reordering the rows of tall
     data moves the result within ``tol`` (not only by rounding).
     """
-    n_rows = _SAMPLE_ROWS_PER_COEF * objective.shape[0] * objective.shape[1]
-    least = _MIN_SAMPLE_RATIO * n_rows
-    if not (objective.n_samples >= least and objective.n_weighted >= least):
-        return None
-    return objective.subsample(n_rows)
+    n_coef = objective.shape[0] * objective.shape[1]
+    n_rows = tall_sample_rows(objective.n_samples, objective.n_weighted, n_coef)
+    return None if n_rows is None else objective.subsample(n_rows)
 
 
 def presolve_on(solver, sample, coef, tol, max_iter, verbose):
