@@ -90,8 +90,9 @@ class SoftmaxClassifier(
         their Hessian from it, the gradient and ``tol`` staying exact.
         "sgd" runs epochs of shuffled minibatches of ``batch_size`` rows
         (preconditioned SVRG: variance-reduced stochastic Newton steps) and
-        converges to the same optimum as the others, to ``tol``, within
-        ``max_iter`` epochs. Before its epochs identical rows are merged,
+        converges linearly to the same optimum as the others, to ``tol`` if
+        ``max_iter`` epochs suffice (a ConvergenceWarning says when they do
+        not; the user guide has a case that needs more). Before its epochs identical rows are merged,
         so that for a given ``random_state`` integer weights give exactly
         the fit of repeated rows. The user guide and the theory page have
         the details.
