@@ -7,7 +7,8 @@ and a text label (79.6 MB), read by:
 - "load": the command line's loader (``sk_softmax._cli._read.load``: the
   sample read for the separator and the decimal mark, pandas' C parser with
   the missing-value markers and spaces skipped, the header and the text
-  stripped, the target split off);
+  stripped, markers with spaces around them made missing, the target split
+  off);
 - "load + prepare": the loader, then the labels' checks and the shared
   preprocessing fitted and applied to all rows (what runs before the split).
 

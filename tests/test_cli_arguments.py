@@ -6,7 +6,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
-from cli_helpers import fails
+from cli_helpers import fails, run
 
 from sk_softmax import __version__
 from sk_softmax.__main__ import main
@@ -40,6 +40,7 @@ def no_reading(monkeypatch):
         (["--tol", "-1"], "--tol must be a positive number"),
         (["--sep", "ab"], "--sep must be one character"),
         (["--encoding", "utf-9"], "unknown --encoding"),
+        (["--target", " "], "--target is empty"),
         pytest.param(["--plot", "noext"], "has no suffix", marks=NEEDS_MATPLOTLIB),
         pytest.param(["--plot", "cmp.xyz"], "has suffix '.xyz'", marks=NEEDS_MATPLOTLIB),
         (["--plot", "/no/such/folder/cmp.png"], "no folder"),
@@ -104,3 +105,16 @@ def test_every_flag_is_documented():
     flags = [f for action in build_parser(OUTPUTS)._actions for f in action.option_strings]
     missing = [f for f in flags if f.startswith("--") and f"``{f}" not in page]
     assert missing == []
+
+
+def test_decimal_help_says_what_is_detected(tmp_path, capsys):
+    # the help said "semicolon-separated"; a decimal comma is detected with any separator
+    # but the comma (docs/cli.rst), a tab for one
+    from sk_softmax._cli._options import build_parser
+
+    (action,) = [a for a in build_parser()._actions if "--decimal" in a.option_strings]
+    assert "not separated by commas" in action.help and "semicolon" not in action.help
+    path = tmp_path / "tabs.tsv"
+    path.write_text("a\tb\ty\n" + "".join(f"{i},5\t{i % 3},25\t{'xy'[i % 2]}\n" for i in range(20)))
+    out = run(["--dataset", str(path), "--target", "y"], capsys)
+    assert "numbers with a decimal comma" in out and "n_features=2," in out

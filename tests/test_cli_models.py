@@ -1,10 +1,17 @@
-"""The command line's model flags: --l1-ratio, --summary and --export-onnx."""
+"""The command line's model flags (--l1-ratio, --summary, --export-onnx), the hints on
+the fits, the split, and the output files."""
 
 import re
+import subprocess
+import sys
+from importlib.util import find_spec
+from pathlib import Path
 
 import numpy as np
 import pytest
 from cli_helpers import fails, iris_frame, row, run
+
+NEEDS_MATPLOTLIB = pytest.mark.skipif(find_spec("matplotlib") is None, reason="no matplotlib")
 
 
 def _objectives(out):
@@ -74,3 +81,48 @@ def test_export_onnx_of_text_with_missing_values_is_a_clear_error(tmp_path, caps
             "--export-onnx", str(tmp_path / "m.onnx")]  # fmt: skip
     err = fails(argv, capsys)
     assert "the ONNX export failed" in err and "--drop" in err
+
+
+def test_separable_data_get_the_hint_of_their_cause(capsys):
+    # iris: setosa is separable. At C=inf the Newton fit stopped after 15 steps with the
+    # separable warning, and the hint was the sgd one ("stopped improving after 15 epochs
+    # ... loosen --tol or use --solver auto"), the separable hint swallowed
+    out = run(["--dataset", "iris", "--C", "inf"], capsys)
+    assert "hint: SoftmaxClassifier: the training data are linearly separable" in out
+    assert "give a finite --C (e.g. 1)" in out
+    assert "epochs" not in out and "e.g. inf" not in out and "--solver auto" not in out
+    out = run(["--dataset", "iris", "--C", "1e12"], capsys)
+    assert "the penalty at C=1e+12 is too weak" in out and "lower --C (e.g. 1e+11)" in out
+
+
+def test_a_class_without_training_rows_is_one_line(tmp_path, capsys):
+    # a class of 2 rows, both in the test rows at --test-size 0.9: a traceback from log_loss
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(100, 2)).round(3)
+    label = np.where(x[:, 0] > 0, "a", "b").astype(object)
+    label[:2] = "rare"
+    path = tmp_path / "rare.csv"
+    pd = pytest.importorskip("pandas")
+    pd.DataFrame({"x1": x[:, 0], "x2": x[:, 1], "label": label}).to_csv(path, index=False)
+    argv = ["--dataset", str(path), "--target", "label", "--test-size", "0.9", "--repeat", "1"]
+    err = fails(argv, capsys)
+    assert "no training row for class(es) 'rare' (2 rows)" in err and "lower --test-size" in err
+
+
+@NEEDS_MATPLOTLIB
+def test_output_files_are_written_when_stdout_is_closed(tmp_path):
+    # `sk-softmax --save M --plot P | head -1`: the first print to the closed pipe ended
+    # the run, and the files after it were not written
+    root = Path(__file__).resolve().parents[1]  # the checkout's package, not an installed one
+    model, plot = tmp_path / "m.joblib", tmp_path / "p.png"
+    argv = ["--dataset", "iris", "--repeat", "1", "--threads", "1", "--save", str(model),
+            "--plot", str(plot)]  # fmt: skip
+    with subprocess.Popen(
+        [sys.executable, "-m", "sk_softmax", *argv], cwd=root, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:  # fmt: skip
+        process.stdout.close()  # the reader has gone before the first line
+        err = process.stderr.read().decode()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err
+    assert model.stat().st_size > 0 and plot.read_bytes().startswith(b"\x89PNG")

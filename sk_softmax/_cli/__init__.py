@@ -7,13 +7,15 @@ they run:
 - ``_options``: the flags, and every check that needs no data (all of them
   run before anything is read);
 - ``_read``: a bundled data set, or a CSV as people have them (separator,
-  encoding, decimal comma, missing-value markers, a saved index);
+  encoding, decimal comma, missing-value markers, a saved index), with
+  ``_sniff`` finding out how the CSV is written from a sample of its lines;
 - ``_features``: the labels' checks and the preprocessing both estimators
   share (imputation, one-hot encoding, ``--scale``);
 - ``_compare``: the split, the estimators built from the flags, the timed
   fits under one thread limit, the scores;
 - ``_report``: the printed report, a list of sections;
-- ``_outputs``: the files written after it (``--save``, ``--plot``);
+- ``_outputs``: the files written after it (``--save``, ``--plot``,
+  ``--export-onnx``), even when the standard output has been closed;
 - ``_progress``: progress while reading a large file and during long fits.
 
 Adding a flag: a model parameter is an ``add_argument`` in
@@ -48,8 +50,6 @@ def main(argv=None):
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
     except KeyboardInterrupt:
         parser.exit(130, f"{parser.prog}: interrupted\n")
-    except BrokenPipeError:  # `sk-softmax | head`: the reader has gone, nothing to say
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
@@ -69,8 +69,14 @@ def _report_text(comparison, args):
 
 
 def _print(text):
-    if text:
+    """Print ``text``; when the reader has gone (``sk-softmax | head``), say nothing more
+    but carry on: the output files are still written."""
+    if not text:
+        return
+    try:
         print(text, flush=True)
+    except BrokenPipeError:  # later prints, and the flush at exit, go nowhere
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 if __name__ == "__main__":

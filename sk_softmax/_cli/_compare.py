@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._errors import UsageError
-from ._features import labels, preprocessing
+from ._features import _plain, labels, preprocessing
 
 
 @dataclass
@@ -154,9 +154,23 @@ def _split(X, y, n_classes, args):
                 f"--test-size {args.test_size} leaves {n} {part} rows for {n_classes} classes: "
                 f"a stratified split needs one of each; {fix} --test-size"
             )
-    return train_test_split(
+    parts = train_test_split(
         X, y, test_size=args.test_size, stratify=y, random_state=args.random_state
     )
+    classes, counts = np.unique(y, return_counts=True)
+    unseen = ~np.isin(classes, parts[2])
+    if unseen.any():  # a small class can land whole in the test rows
+        shown = ", ".join(
+            f"{_plain(c)!r} ({n} rows)"
+            for c, n in zip(classes[unseen][:3], counts[unseen], strict=False)
+        )
+        more = f" and {np.count_nonzero(unseen) - 3} more" if np.count_nonzero(unseen) > 3 else ""
+        raise UsageError(
+            f"no training row for class(es) {shown}{more}: --test-size {args.test_size} puts "
+            "all their rows in the test rows, and the estimators cannot learn a class they "
+            "never see; lower --test-size, or remove those rows"
+        )
+    return parts
 
 
 def _timed_fits(runs, data, args, callbacks):

@@ -103,8 +103,8 @@ def _data_arguments(group):
     group.add_argument(
         "--decimal",
         metavar="CHAR",
-        help="the decimal mark of the CSV's numbers (default: '.', or ',' when a "
-        "semicolon-separated file writes its numbers so)",
+        help="the decimal mark of the CSV's numbers, other than the separator (default: '.', "
+        "or ',' when a file not separated by commas writes its numbers 1,5 and never 1.5)",
     )
     group.add_argument(
         "--encoding",
@@ -115,8 +115,9 @@ def _data_arguments(group):
     group.add_argument(
         "--na-values",
         metavar="LIST",
-        help="more comma-separated cell values that mean 'missing' (always missing: an "
-        "empty cell, NA, N/A, NaN, null, None, ?, and pandas' other defaults)",
+        help="more comma-separated cell values that mean 'missing', spaces around them "
+        "ignored (always missing: an empty cell, NA, N/A, NaN, null, None, ?, and pandas' "
+        "other defaults)",
     )
     group.add_argument(
         "--drop",
@@ -252,6 +253,10 @@ def _check_dataset(args):
         raise UsageError(f"cannot read {args.dataset!r}: permission denied")
     if args.target is None:
         raise UsageError(f"give the label column of {args.dataset!r} with --target COLUMN")
+    if not args.target.strip():
+        raise UsageError(
+            f"--target is empty: give the name of the label column of {args.dataset!r}"
+        )
 
 
 def _check_numbers(args):
@@ -293,4 +298,5 @@ def _check_csv_format(args):
             f"unknown --encoding {args.encoding!r}: try utf-8, cp1252 or latin-1"
         ) from None
     args.drop = [name.strip() for value in args.drop for name in value.split(",") if name.strip()]
-    args.na_values = [] if not args.na_values else [v for v in args.na_values.split(",") if v]
+    given = args.na_values.split(",") if args.na_values else []
+    args.na_values = [value.strip() for value in given if value.strip()]

@@ -6,6 +6,7 @@ section is left out). ``SECTIONS`` sets their order; a new part of the report
 one more entry in ``SECTIONS``, reading its flag from ``args``.
 """
 
+import math
 import textwrap
 import warnings
 
@@ -128,45 +129,66 @@ def table_notes(c, args):
 
 
 def hints(c, args):
-    """Each warning of a fit as one line, naming the flag that fixes it."""
+    """Each warning of a fit as one line, naming the flag that fixes its cause.
+
+    A fit on separable training data whose penalty is too weak to matter gets
+    the separable hint (a finite, smaller ``--C``; at ``C=inf`` for both
+    estimators, as neither has a finite optimum); one that stopped short of
+    ``tol`` otherwise, the hint of its cause (``--max-iter`` reached, or stopped
+    early); the other warnings are quoted.
+    """
+    found = [_separates(run) for run in c.runs]
     lines = []
-    for run in c.runs:
-        seen = set()
-        if not run.converged:
+    for run, separable in zip(c.runs, found, strict=True):
+        separable = separable or (math.isinf(args.C) and any(found) and not run.converged)
+        if separable:
+            lines.append(f"hint: {_separable(run, args)}")
+        elif not run.converged:
             lines.append(f"hint: {_not_converged(run, args)}")
-            seen.update(run.convergence_warnings)
-        for w in run.caught:
-            message = str(w.message)
-            if message in seen:
-                continue
-            seen.add(message)
-            if "linearly separable" in message:
-                lines.append(
-                    f"hint: {run.name}: the training data are linearly separable, the "
-                    f"coefficients grow until tol stops them: lower --C (e.g. {args.C / 10:g})"
-                )
-            else:
+        explained = set(run.convergence_warnings) if separable or not run.converged else set()
+        for message in dict.fromkeys(str(w.message) for w in run.caught):  # once each
+            if message not in explained:
                 first = message.split(". ")[0].strip().splitlines()[0][:160]
                 lines.append(f"warning from {run.name}: {first}")
     return lines
 
 
-def _not_converged(run, args):
-    max_iter, n_iter, tol = run.model.max_iter, run.n_iter, run.model.tol
-    looser = f"{max(tol * 1e4, 1e-4):g}"
-    if n_iter < max_iter:  # stopped early: the minibatch engine stopped improving
+def _separates(run):
+    return any("linearly separable" in message for message in run.convergence_warnings)
+
+
+def _separable(run, args):
+    if math.isinf(args.C):
         return (
-            f"{run.name} ({run.solver}) stopped improving after {n_iter} epochs, short of "
-            f"--tol {tol:g}: loosen --tol (e.g. {looser}) or use --solver auto"
+            f"{run.name}: the training data are linearly separable and C=inf sets no penalty: "
+            "there is no finite optimum, the coefficients grow until tol or --max-iter stops "
+            "them; give a finite --C (e.g. 1)"
         )
+    return (
+        f"{run.name}: the training data are linearly separable and the penalty at C={args.C:g} "
+        "is too weak to hold the coefficients back, which grow until tol stops them; lower "
+        f"--C (e.g. {args.C / 10:g})"
+    )
+
+
+def _not_converged(run, args):
+    """The hint of a fit that stopped short of tol, by its cause."""
+    max_iter, n_iter, tol = run.model.max_iter, run.n_iter, run.model.tol
     unit = "epochs" if run.solver == "sgd" else "iterations"
+    looser = f"{max(tol * 1e4, 1e-4):g}"
+    scale = "" if args.scale else " or add --scale"
+    if n_iter < max_iter:  # stopped early, e.g. a line search that found no decrease
+        return (
+            f"{run.name} ({run.solver}) stopped after {n_iter} {unit}, short of tol {tol:g}: "
+            f"loosen --tol (e.g. {looser}){scale}"
+        )
     text = (
         f"{run.name} ({run.solver}) did not converge in {max_iter} {unit}: raise --max-iter "
         f"(e.g. {10 * max_iter})"
     )
     if run.solver == "sgd":
         return text + f" or loosen --tol (e.g. {looser})"
-    return text + ("" if args.scale else " or add --scale")
+    return text + scale
 
 
 def class_report(c, args):
