@@ -92,8 +92,8 @@ class SoftmaxClassifier(
         (preconditioned SVRG: variance-reduced stochastic Newton steps) and
         converges linearly to the same optimum as the others, to ``tol`` if
         ``max_iter`` epochs suffice (a ConvergenceWarning says when they do
-        not; the user guide has a case that needs more). Before its epochs identical rows are merged,
-        so that for a given ``random_state`` integer weights give exactly
+        not; the user guide has a case that needs more). Before its epochs
+        identical rows are merged, so that for a given ``random_state`` integer weights give exactly
         the fit of repeated rows. The user guide and the theory page have
         the details.
     tol : float, default=1e-8
