@@ -93,9 +93,9 @@ class SoftmaxClassifier(
         converges linearly to the same optimum as the others, to ``tol`` if
         ``max_iter`` epochs suffice (a ConvergenceWarning says when they do
         not; the user guide has a case that needs more). Before its epochs
-        identical rows are merged, so that for a given ``random_state`` integer weights give exactly
-        the fit of repeated rows. The user guide and the theory page have
-        the details.
+        identical rows are merged, so that for a given ``random_state``
+        integer weights give exactly the fit of repeated rows. The user
+        guide and the theory page have the details.
     tol : float, default=1e-8
         Stop when the largest absolute entry of the gradient of the
         normalised objective ``F / (C * S)`` (``S`` the total sample weight,
