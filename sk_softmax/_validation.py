@@ -172,11 +172,23 @@ def all_or_nothing(fit):
         try:
             return fit(self, *args, **kwargs)
         except BaseException:
+            # the callbacks' context is scikit-learn's (_fit_context tears the callbacks
+            # down from it after fit, returned or raised): not the fit's to undo
+            running = {k: v for k, v in self.__dict__.items() if k in _CALLBACK_CONTEXT}
             self.__dict__.clear()
             self.__dict__.update(before)
+            self.__dict__.update(running)
             raise
 
     return wrapper
+
+
+# The attributes init_callback_context sets and scikit-learn's callback_management_context
+# reads to call every callback's teardown (sklearn/callback/_callback_support.py, 1.9):
+# private names, kept by all_or_nothing because without them a failed fit never tore its
+# callbacks down, and a ProgressBar's thread then held the process at exit (a review's
+# reproducer hung until killed; LogisticRegression exited).
+_CALLBACK_CONTEXT = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
 
 
 def check_two_classes(classes, name="SoftmaxClassifier"):

@@ -139,3 +139,72 @@ def test_each_partial_fit_call_is_one_task(datasets):
         assert [r["task_name"] for r in run.data] == ["fit", "iteration"]
     # scored on the call's own minibatch, after its step
     assert runs[-1].data[-1]["accuracy"] == pytest.approx(clf.score(X[batch], y[batch]))
+
+
+class _Raises(StopAfter):
+    """Raises at the end of the first iteration; records its setup and teardown."""
+
+    def __init__(self, events):
+        super().__init__(1)
+        self.events = events
+
+    def setup(self, estimator, context):
+        self.events.append("setup")
+
+    def teardown(self, estimator, context):
+        self.events.append("teardown")
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        if context.task_name == "iteration":
+            raise RuntimeError("a callback failed")
+        return False
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_a_failed_fit_still_tears_its_callbacks_down(datasets, method):
+    """The previous model comes back, and every callback's teardown runs: restoring the
+    estimator's attributes took scikit-learn's callback context with them, teardown never
+    ran, and a ProgressBar's thread held the process at exit."""
+    X, y = datasets["wine-std"]
+    events = []
+    clf = SoftmaxClassifier().fit(X, y)
+    coef = clf.coef_.copy()
+    clf.set_callbacks(_Raises(events))
+    with pytest.raises(RuntimeError, match="a callback failed"):
+        if method == "fit":
+            clf.fit(X[::2], y[::2])
+        else:
+            clf.partial_fit(X[::2], y[::2])
+    assert events == ["setup", "teardown"]
+    np.testing.assert_array_equal(clf.coef_, coef)
+    assert not hasattr(clf, "_callback_fit_ctx")
+    if method == "partial_fit":
+        return
+    # and a ProgressBar in a child process lets it exit (it hung until killed)
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        from sklearn.callback import ProgressBar
+        from sklearn.datasets import load_wine
+        from sk_softmax import SoftmaxClassifier
+
+        class Raises:
+            def setup(self, estimator, context): pass
+            def teardown(self, estimator, context): pass
+            def on_fit_task_begin(self, estimator, context, **kwargs): pass
+            def on_fit_task_end(self, estimator, context, **kwargs):
+                if context.task_name == "iteration":
+                    raise RuntimeError("a callback failed")
+                return False
+
+        X, y = load_wine(return_X_y=True)
+        try:
+            SoftmaxClassifier().set_callbacks(ProgressBar(), Raises()).fit(X, y)
+        except RuntimeError:
+            pass
+        """
+    )
+    subprocess.run([sys.executable, "-c", code], timeout=60, check=True, capture_output=True)
