@@ -78,9 +78,11 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         try, in the order that breaks ties; an int ``n`` means
         ``np.logspace(-4, 4, n)`` for the ridge, as in
         :class:`~sklearn.linear_model.LogisticRegressionCV`, and for a sparse
-        penalty ``n`` values from ``C_0``, the largest ``C`` at which every
-        weight is zero (computed on all the rows, see
-        :func:`~sk_softmax.softmax_path`), up to ``1e4 C_0``.
+        penalty ``n`` values evenly spaced in ``log C`` above ``C_0``, the
+        largest ``C`` at which every weight is zero (computed on all the
+        rows, see :func:`~sk_softmax.softmax_path`), up to ``1e4 C_0``
+        (``C_0 10^(4 k / n)``, ``k = 1..n``: each fold's path starts from the
+        empty model at ``C_0``, which needs no fit and no score).
     l1_ratios : None or array-like of shape (n_l1_ratios,), default=None
         The values of :class:`SoftmaxClassifier`'s ``l1_ratio`` to try, each
         with its own path over ``C`` (ties go to the first l1_ratio, then the

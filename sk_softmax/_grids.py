@@ -70,9 +70,12 @@ def cv_grids(X, y_codes, classes, sample_weight, params, Cs, l1_ratios):
 
     An int ``Cs`` gives, for the ridge (``l1_ratio = 0``),
     ``np.logspace(-4, 4, Cs)``, and for a sparse penalty that many values
-    from ``C_0`` (:func:`zero_C` on all the rows) up to ``1e4 C_0`` (the
-    ridge's, with a warning, when no feature pulls: every ``C`` then gives
-    the intercept-only model); an array is every l1_ratio's grid.
+    evenly spaced in ``log C`` above ``C_0`` (:func:`zero_C` on all the
+    rows), up to ``1e4 C_0``: ``C_0`` itself would give the intercept-only
+    model, known without a fit (the paths start from it), not worth a
+    score (the ridge's grid, with a warning, when no feature pulls: every
+    ``C`` then gives the intercept-only model); an array is every
+    l1_ratio's grid.
     """
     if not isinstance(Cs, Integral):
         return np.tile(Cs, (len(l1_ratios), 1))
@@ -94,5 +97,5 @@ def cv_grids(X, y_codes, classes, sample_weight, params, Cs, l1_ratios):
             )
             grids.append(np.logspace(-4, 4, Cs))
             continue
-        grids.append(C_0 * np.logspace(0, 4, Cs))
+        grids.append(C_0 * np.logspace(4 / Cs, 4, Cs))
     return np.array(grids)
