@@ -67,7 +67,10 @@ class SoftmaxClassifier(
         weight_of_class_k)``, with weights summed using ``sample_weight``, so
         that integer sample weights still equal repeated rows. A dict maps
         labels of ``y`` to finite, non-negative weights; labels it omits get
-        weight 1, and keys that are not labels of ``y`` are an error.
+        weight 1. Keys that are not labels of ``y`` are ignored when every
+        label has its weight (a fold or bootstrap without a rare class), and
+        an error otherwise (likely a misspelt label), as in
+        ``LogisticRegression``.
     solver : {"auto", "lbfgs", "newton-cg", "newton-cholesky", "prox-newton", "sgd"}, \
             default="auto"
         The optimiser. All minimise the same objective in standardised
@@ -355,8 +358,11 @@ class SoftmaxClassifier(
             call (the stream may not show every class at once); later calls
             may omit it or must repeat it.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights. ``class_weight="balanced"`` uses the class
-            totals seen so far, this batch included.
+            Non-negative weights, which count rows (a row of weight 2 is two
+            copies of it), as in ``SGDClassifier``: their scale matters here,
+            not only their ratios; rescale normalised weights to a mean near
+            1 (the "Scaling out" page shows why). ``class_weight="balanced"``
+            uses the class totals seen so far, this batch included.
 
         Returns
         -------
@@ -383,6 +389,8 @@ class SoftmaxClassifier(
         """
         check_stream_input(X, "partial_fit")
         first_call = not hasattr(self, "classes_")
+        if not first_call:  # _fit_context checks the first call only; set_params may follow
+            self._validate_params()
         data, weights = numpy_backend.stream_data(
             self, X, y, classes, sample_weight, None if first_call else self.classes_
         )

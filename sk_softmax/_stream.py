@@ -119,7 +119,11 @@ def fit_sgd(data, sample_weight, settings, stream, *, previous=None, monitor=Non
     rng = check_random_state(stream.random_state)
     if sparse.issparse(data.X) and data.X.format != "csr":
         data = type(data)(data.X.tocsr(), data.y_codes, data.classes)
+    raw_totals = data.class_totals(sample_weight)
     data, weights = _canonical(data, sample_weight, settings)
+    # each class's weight factor, to give partial_fit the raw class totals it expects
+    weighted = weights.totals * weights.scale
+    factor = np.divide(weighted, raw_totals, out=np.ones_like(weighted), where=raw_totals > 0)
     validation = None
     train_data, train_weights = data, weights
     if stream.early_stopping:
@@ -154,7 +158,9 @@ def fit_sgd(data, sample_weight, settings, stream, *, previous=None, monitor=Non
     for start in range(0, len(weights), _OBSERVED_ROWS):
         rows = slice(start, start + _OBSERVED_ROWS)
         observe(state, train_data.X[rows], weights[rows])
-    state.class_totals = train_weights.totals * train_weights.scale
+    # the sample weights' class totals, without the class weights ("balanced" in a later
+    # partial_fit applies them to these, as to a stream's own: they were balanced twice)
+    state.class_totals = train_weights.totals * train_weights.scale / factor
     result = StreamResult(
         coef=coef, n_iter=solved.n_iter, converged=solved.converged, stopped=solved.stopped,
         solver="sgd", message=solved.message, objective=problem.objective(coef),
@@ -197,6 +203,12 @@ def partial_fit_step(data, sample_weight, settings, learning_rate, *, state=None
     on a copy, returned in the StreamResult, so that a call that fails (a
     bad batch, or a callback that raises after the step) leaves it intact.
     """
+    if state is not None and state.fit_intercept != settings.fit_intercept:
+        raise ValueError(
+            f"fit_intercept changed to {settings.fit_intercept} since the stream began with "
+            f"{state.fit_intercept}: its model has {'an' if state.fit_intercept else 'no'} "
+            "intercept. Set it back, or start a new stream (a new estimator, or fit)."
+        )
     seen = data.class_totals(sample_weight)
     totals = seen if state is None else state.class_totals + seen
     factor = class_weight_vector(settings.class_weight, data.classes_numpy, totals)
@@ -206,8 +218,8 @@ def partial_fit_step(data, sample_weight, settings, learning_rate, *, state=None
     if not np.isfinite(total):
         raise ValueError(
             f"The sample weights of this batch (times any class_weight) sum to {total}, "
-            "beyond float64: scale them down. Only their ratios, and C times their "
-            "total, matter."
+            "beyond float64: scale them down (a stream's weights count rows: rescale them "
+            "to a mean near 1, and C with them to keep the same objective)."
         )
     if state is None:
         coef = np.zeros((data.n_classes, data.n_features + int(settings.fit_intercept)))

@@ -47,10 +47,13 @@ def class_weight_vector(class_weight, classes, totals):
     labels = np.asarray(classes).tolist()
     known = set(labels)
     unknown = [label for label in class_weight if label not in known]
-    if unknown:
+    # LogisticRegression's rule (compute_class_weight): other keys are fine when every
+    # class has its weight (a fold or a bootstrap without a rare class); with a class left
+    # out too, they are most likely misspelt labels
+    if unknown and any(label not in class_weight for label in labels):
         raise ValueError(
-            f"class_weight names labels that are not in y: {unknown!r}; the classes in y "
-            f"are {labels!r}. Check the keys' spelling and type (1 is not '1'); "
+            f"class_weight names labels that are not classes of the fit: {unknown!r}; the "
+            f"classes are {labels!r}. Check the keys' spelling and type (1 is not '1'); "
             "classes missing from class_weight get weight 1."
         )
     vector = np.ones(n_classes)

@@ -376,7 +376,9 @@ def test_bad_parameters_and_metadata():
         SoftmaxClassifierCV(Cs=0).fit(X, y)
     with pytest.raises(ValueError, match="only one class"):
         SoftmaxClassifierCV().fit(X, np.zeros(150))
-    with pytest.raises(ValueError, match=r"class_weight names labels that are not in y: \['3'\]"):
+    with pytest.raises(
+        ValueError, match=r"class_weight names labels that are not classes of the fit: \['3'\]"
+    ):
         SoftmaxClassifierCV(Cs=2, refit=False, class_weight={"3": 2.0}).fit(X, y)
     # groups and other metadata need routing (as in scikit-learn's own CV estimators)
     with pytest.raises(ValueError, match="enable_metadata_routing"):

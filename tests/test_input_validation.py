@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 from scipy import sparse
+from sklearn.datasets import load_iris
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import (
     InvalidParameterError,
@@ -286,7 +287,7 @@ FIT_CASES = [
         {},
         {"class_weight": {0: 1.0, 1: 2.0, 7: 3.0}},
         ValueError,
-        r"class_weight names labels that are not in y: \[7\]; the classes in y are \[0, 1, 2\]",
+        r"labels that are not classes of the fit: \[7\]; the classes are \[0, 1, 2\]",
     ),
     (
         "class-weight-key-type",
@@ -295,7 +296,7 @@ FIT_CASES = [
         {},
         {"class_weight": {0: 2.0}},
         ValueError,
-        r"class_weight names labels that are not in y: \[0\].*\['a', 'b', 'c'\].*1 is not '1'",
+        r"labels that are not classes of the fit: \[0\].*\['a', 'b', 'c'\].*1 is not '1'",
     ),
     (
         "class-weight-negative",
@@ -613,7 +614,7 @@ PARTIAL_FIT_CASES = [
         {},
         {"class_weight": {7: 1.0}},
         ValueError,
-        r"class_weight names labels that are not in y: \[7\]",
+        r"class_weight names labels that are not classes of the fit: \[7\]",
     ),
     (
         "X-strings",
@@ -684,3 +685,16 @@ def test_objective_checks_its_input(iris):
     with pytest.raises(NotFittedError):
         objective(SoftmaxClassifier(), X, y)
     assert objective(model, X, y, C=np.inf) > 0
+
+
+def test_class_weight_keys_beyond_the_classes_when_every_class_has_one():
+    """As LogisticRegression: a fold or bootstrap without a rare class keeps the search's
+    class_weight dict (a ValueError before, a NaN score in cross_val_score)."""
+    X, y = load_iris(return_X_y=True)
+    part = y < 2
+    weights = {0: 1.0, 1: 3.0, 2: 5.0}
+    with_extra = SoftmaxClassifier(class_weight=weights).fit(X[part], y[part])
+    without = SoftmaxClassifier(class_weight={0: 1.0, 1: 3.0}).fit(X[part], y[part])
+    np.testing.assert_array_equal(with_extra.coef_, without.coef_)
+    with pytest.raises(ValueError, match=r"not classes of the fit: \[2\]"):
+        SoftmaxClassifier(class_weight={1: 3.0, 2: 5.0}).fit(X[part], y[part])

@@ -513,3 +513,45 @@ def test_a_failed_first_partial_fit_leaves_the_estimator_unfitted(iris):
     assert not hasattr(clf, "n_features_in_")
     with pytest.raises(NotFittedError):
         clf.predict(X[:2])
+
+
+def test_parameters_set_between_calls_are_checked(iris):
+    """scikit-learn's _fit_context checks partial_fit's first call only: learning_rate=-1
+    was taken (and learnt nothing), C=0 raised ZeroDivisionError, 'fast' a TypeError."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = iris
+    X = StandardScaler().fit_transform(X)
+    for params in ({"learning_rate": -1.0}, {"learning_rate": "fast"}, {"C": 0.0},
+                   {"class_weight": "bogus"}, {"fit_intercept": "yes"}):  # fmt: skip
+        clf = SoftmaxClassifier().partial_fit(X, y, classes=[0, 1, 2])
+        coef = clf.coef_.copy()
+        clf.set_params(**params)
+        with pytest.raises(InvalidParameterError, match=next(iter(params))):
+            clf.partial_fit(X, y)
+        np.testing.assert_array_equal(clf.coef_, coef)
+    # fit_intercept changed mid-stream: the state's model has (no) intercept
+    for first, then in ((False, True), (True, False)):
+        clf = SoftmaxClassifier(fit_intercept=first).partial_fit(X, y, classes=[0, 1, 2])
+        with pytest.raises(ValueError, match=f"fit_intercept changed to {then} since"):
+            clf.set_params(fit_intercept=then).partial_fit(X, y)
+
+
+def test_an_sgd_fit_leaves_the_raw_class_totals_for_balanced_batches(iris):
+    """fit(solver='sgd', class_weight='balanced') kept the balanced totals (equal), so a
+    later partial_fit balanced the classes as if they were already balanced."""
+    X, y = iris
+    X = StandardScaler().fit_transform(X)
+    keep = np.r_[0:50, 50:80, 100:110]  # 50, 30 and 10 rows
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, keep.size)
+    with warnings.catch_warnings():  # five epochs: short of tol, as meant
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = SoftmaxClassifier(solver="sgd", class_weight="balanced", max_iter=5).fit(
+            X[keep], y[keep], sample_weight=weights
+        )
+    streamed = SoftmaxClassifier(class_weight="balanced").partial_fit(
+        X[keep], y[keep], classes=[0, 1, 2], sample_weight=weights
+    )
+    expected = np.bincount(y[keep], weights=weights)
+    np.testing.assert_allclose(fitted.sgd_state_.class_totals, expected, rtol=1e-12)
+    np.testing.assert_allclose(streamed.sgd_state_.class_totals, expected, rtol=1e-12)
