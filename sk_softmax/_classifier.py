@@ -121,9 +121,9 @@ class SoftmaxClassifier(
     verbose : int, default=0
         Print the objective and gradient at every iteration when positive.
     random_state : int, RandomState instance or None, default=None
-        The current solvers are deterministic and do not draw random
-        numbers; with ``solver="sgd"`` it seeds the shuffling of the rows
-        and the validation split.
+        Used by ``solver="sgd"`` only, to seed the shuffling of the rows and
+        the validation split. The other solvers are deterministic: the
+        subsample of tall data is drawn with a fixed seed of its own.
     batch_size : int, default=256
         Rows per minibatch for ``solver="sgd"`` (the last one of an epoch
         may be shorter). Ignored by the other solvers and by

@@ -53,7 +53,7 @@ def warn_paths(grids, converged, present, classes, tol):
             "and never predict them (their rows in coefs_paths_ are NaN). Use stratified "
             "folds, or fewer folds.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=5,  # warn_paths, fit and its two decorators, then the caller
         )
     rows, cols = np.nonzero(~converged.all(axis=0))
     unconverged = sorted({float(grids[r, j]) for r, j in zip(rows, cols, strict=True)})
@@ -63,7 +63,7 @@ def warn_paths(grids, converged, present, classes, tol):
             f"at C in {unconverged!r}. Increase max_iter, or loosen tol; a very large C "
             "on (nearly) separable classes lets the coefficients grow without bound.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=5,  # warn_paths, fit and its two decorators, then the caller
         )
 
 

@@ -93,7 +93,14 @@ def _split(data, weights, fraction, rng):
             rows, test_size=fraction, random_state=seed, stratify=data.y_codes
         )
     except ValueError:  # a class too small to stratify
-        train, valid = train_test_split(rows, test_size=fraction, random_state=seed)
+        try:
+            train, valid = train_test_split(rows, test_size=fraction, random_state=seed)
+        except ValueError as exc:  # its message names test_size: say which parameter
+            raise ValueError(
+                f"early_stopping=True cannot hold out validation_fraction={fraction} of the "
+                f"{rows.size} distinct rows and train on the rest ({exc}). Use more samples, "
+                "another validation_fraction, or early_stopping=False."
+            ) from None
     train, valid = np.sort(train), np.sort(valid)
     if not (weights[train].sum() > 0 and weights[valid].sum() > 0):
         raise ValueError(

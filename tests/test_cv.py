@@ -278,6 +278,14 @@ def test_probability_scorers_on_test_folds_without_a_rare_class(scoring):
             assert ours.scores_[i, j] == pytest.approx(expected, rel=1e-12)
 
 
+def test_fold_warnings_point_at_the_callers_line():
+    """The missing-class warning pointed into the package (_validation.py, a decorator)."""
+    X, y = _iris()
+    with pytest.warns(UserWarning, match="no positive weight") as caught:
+        SoftmaxClassifierCV(Cs=2, cv=KFold(3)).fit(X, y)
+    assert caught[0].filename == __file__
+
+
 def test_class_missing_from_a_training_fold():
     X, y = _iris()
     y = y.copy()

@@ -555,3 +555,16 @@ def test_an_sgd_fit_leaves_the_raw_class_totals_for_balanced_batches(iris):
     expected = np.bincount(y[keep], weights=weights)
     np.testing.assert_allclose(fitted.sgd_state_.class_totals, expected, rtol=1e-12)
     np.testing.assert_allclose(streamed.sgd_state_.class_totals, expected, rtol=1e-12)
+
+
+def test_stream_classes_and_the_validation_split_are_checked_clearly(iris):
+    """NaN in classes= made a class no batch could show; a validation split that leaves no
+    training row was reported as scikit-learn's 'test_size=0.9', a parameter not ours."""
+    X, y = iris
+    with pytest.raises(ValueError, match="classes holds NaN"):
+        SoftmaxClassifier().partial_fit(X, y, classes=[0, 1, 2, np.nan])
+    rows = np.random.default_rng(0).normal(size=(8, 3))
+    with pytest.raises(ValueError, match="validation_fraction=0.9 of the 8 distinct rows"):
+        SoftmaxClassifier(solver="sgd", early_stopping=True, validation_fraction=0.9).fit(
+            rows, np.arange(8) % 2
+        )

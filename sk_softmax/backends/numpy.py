@@ -151,6 +151,11 @@ def _stream_classes(classes, known):
         classes = np.asarray(classes)
         if classes.ndim != 1:
             raise ValueError(f"classes must be a 1-D array of labels, got shape {classes.shape}.")
+        if np.any(classes != classes):  # NaN: a label no batch can show (y refuses NaN)
+            raise ValueError(
+                "classes holds NaN: a missing value is not a class label. Drop it, and the "
+                "rows whose label is missing."
+            )
         unique = np.unique(classes)
         if unique.size < 2:
             raise ValueError(
