@@ -300,6 +300,15 @@ class SoftmaxClassifier(
         -------
         self : SoftmaxClassifier
             The fitted estimator.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from sk_softmax import SoftmaxClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = SoftmaxClassifier(C=1.0).fit(X, y)
+        >>> clf.solver_, clf.converged_, clf.coef_.shape
+        ('newton-cholesky', True, (3, 4))
         """
         backend = backend_of(X)
         if self.solver == "sgd":

@@ -203,6 +203,8 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         self,
         Cs=10,
         *,
+        l1_ratios=None,
+        l1_groups=None,
         cv=None,
         scoring=None,
         refit=True,
@@ -213,8 +215,6 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         max_iter=100,
         verbose=0,
         n_jobs=None,
-        l1_ratios=None,
-        l1_groups=None,
     ):
         self.Cs = Cs
         self.cv = cv
@@ -277,6 +277,15 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         -------
         self : SoftmaxClassifierCV
             The fitted estimator.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from sk_softmax import SoftmaxClassifierCV
+        >>> X, y = load_iris(return_X_y=True)
+        >>> search = SoftmaxClassifierCV(Cs=3).fit(X, y)
+        >>> search.Cs_.tolist(), float(search.C_), search.scores_.shape
+        ([0.0001, 1.0, 10000.0], 1.0, (5, 3))
         """
         _raise_for_params(params, self, "fit")
         from .backends.array_api import check_numpy_only
@@ -358,6 +367,15 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         Returns
         -------
         score : float
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from sk_softmax import SoftmaxClassifierCV
+        >>> X, y = load_iris(return_X_y=True)
+        >>> search = SoftmaxClassifierCV(Cs=3, scoring="neg_log_loss").fit(X, y)
+        >>> bool(search.score(X, y) < 0)  # the negated log-loss of the final model
+        True
         """
         _raise_for_params(score_params, self, "score")
         if sample_weight is not None:
@@ -381,6 +399,13 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
         Returns
         -------
         routing : MetadataRouter
+
+        Examples
+        --------
+        >>> from sk_softmax import SoftmaxClassifierCV
+        >>> routing = SoftmaxClassifierCV().get_metadata_routing()
+        >>> routing.consumes("fit", {"groups", "sample_weight"})  # split params: to cv
+        {'sample_weight'}
         """
         return (
             MetadataRouter(owner=self)

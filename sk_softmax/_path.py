@@ -242,7 +242,7 @@ def fold_path(X, y_codes, classes, sample_weight, train, params, Cs, order):
 
 def softmax_path(
     X, y, *, l1_ratio, Cs=100, C_ratio=1e4, l1_groups=None, fit_intercept=True,
-    class_weight=None, sample_weight=None, tol=1e-8, max_iter=100,
+    class_weight=None, tol=1e-8, max_iter=100, sample_weight=None,
 ):  # fmt: skip
     """The whole regularisation path of a sparse softmax model, from the empty model up.
 

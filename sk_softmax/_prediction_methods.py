@@ -39,6 +39,18 @@ class PredictionMethods:
         -------
         scores : ndarray of shape (n_samples, n_classes), or (n_samples,)
             For two classes, ``o_1 - o_0``: positive means ``classes_[1]``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from sk_softmax import SoftmaxClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = SoftmaxClassifier().fit(X, y)
+        >>> clf.decision_function(X[:2]).shape
+        (2, 3)
+        >>> scores = clf.decision_function(X[:2])  # the model's W x + b
+        >>> bool(abs(scores - (X[:2] @ clf.coef_.T + clf.intercept_)).max() < 1e-12)
+        True
         """
         return self._predict("decision_function", X)
 
@@ -57,6 +69,17 @@ class PredictionMethods:
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from sk_softmax import SoftmaxClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = SoftmaxClassifier().fit(X, y)
+        >>> import numpy as np
+        >>> log_proba = clf.predict_log_proba(X[:2])
+        >>> bool(np.allclose(np.exp(log_proba), clf.predict_proba(X[:2]), rtol=1e-12))
+        True
         """
         return self._predict("predict_log_proba", X)
 
@@ -71,6 +94,16 @@ class PredictionMethods:
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from sk_softmax import SoftmaxClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = SoftmaxClassifier().fit(X, y)
+        >>> proba = clf.predict_proba(X[:2])
+        >>> proba.shape, proba.sum(axis=1).round(12).tolist()
+        ((2, 3), [1.0, 1.0])
         """
         return self._predict("predict_proba", X)
 
@@ -84,5 +117,14 @@ class PredictionMethods:
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from sk_softmax import SoftmaxClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = SoftmaxClassifier().fit(X, y)
+        >>> clf.predict(X[[0, 50, 100]])
+        array([0, 1, 2])
         """
         return self._predict("predict", X)
