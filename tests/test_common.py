@@ -37,6 +37,8 @@ ONE_LABEL_BY_WEIGHT = (
     (ConvergenceWarning, "SoftmaxClassifier: the training data are linearly separable"),
     # ... and SoftmaxClassifierCV's folds lack the other class
     (UserWarning, r"The classes \[0\] have no positive weight in the training rows of some"),
+    # ... and its sparse grid has no C_0 to start from (one class: nothing pulls)
+    (UserWarning, "No feature pulls any weight away from zero"),
 )
 
 
