@@ -406,7 +406,7 @@ class SoftmaxClassifier(
         state = getattr(self, "sgd_state_", None)
         previous = None
         if state is None and not first_call:  # continue a full-batch fit
-            previous = _fitted.current_coef(self)
+            previous = _fitted.current_coef(self, continued=True)
         monitor = monitor_for(
             self, X, y, sample_weight, 1, lambda coef: data.attributes(coef, self.fit_intercept)
         )

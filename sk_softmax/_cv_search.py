@@ -79,7 +79,11 @@ def final_model(estimator, X, y, sample_weight, C, l1_ratio, fold_coefs, classes
             start = fold_estimator(params, classes, fold_coefs.mean(axis=0), 0, n_features)
             model.classes_, model.coef_ = classes, start.coef_
             model.intercept_ = start.intercept_
-        model.fit(X, y, sample_weight=sample_weight)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(X, y, sample_weight=sample_weight)
+        for warning in caught:  # at the caller's line: final_model, fit, its two decorators
+            warnings.warn(warning.message, warning.category, stacklevel=5)
         return model.set_params(warm_start=False)
     if not complete:
         raise ValueError(

@@ -68,13 +68,13 @@ def recession(X, y_codes, n_classes, scale, fit_intercept):
     ``_MAX_RECESSION_ENTRIES`` non-zeros.
     """
     n, n_features = X.shape
+    width = n_features + int(fit_intercept)
+    if n * (n_classes - 1) * 2 * width > _MAX_RECESSION_ENTRIES or n_classes < 2:
+        return None  # before anything is densified or copied
     Z = X.toarray() if sparse.issparse(X) else np.asarray(X, dtype=np.float64)
     Z = Z / scale
     if fit_intercept:
         Z = np.hstack([Z, np.ones((n, 1))])
-    width = Z.shape[1]
-    if n * (n_classes - 1) * 2 * width > _MAX_RECESSION_ENTRIES or n_classes < 2:
-        return None
     # rows (i, k) for k != y_i: -(D_y - D_k) . z_i <= 0, over the blocks of classes 1..K-1
     rows, classes = np.nonzero(np.arange(n_classes)[None, :] != y_codes[:, None])
     own = y_codes[rows]

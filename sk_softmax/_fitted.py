@@ -36,8 +36,18 @@ def previous_coef(estimator, data):
     return current_coef(estimator)
 
 
-def current_coef(estimator):
-    """``coef_`` and ``intercept_`` as one NumPy ``(n_classes, n_dof)`` matrix."""
+def current_coef(estimator, continued=False):
+    """``coef_`` and ``intercept_`` as one NumPy ``(n_classes, n_dof)`` matrix.
+
+    ``continued``: for a stream that goes on from the fitted model, which must
+    not drop intercepts it has (``fit_intercept`` set to False since).
+    """
+    if continued and not estimator.fit_intercept:
+        if np.any(move_to(estimator.intercept_, xp=np, device="cpu") != 0):
+            raise ValueError(
+                "fit_intercept is False, but the fitted model has intercepts: continuing it "
+                "would drop them. Set fit_intercept=True, or fit again without one."
+            )
     coef = move_to(estimator.coef_, xp=np, device="cpu")
     if estimator.fit_intercept:
         intercept = move_to(estimator.intercept_, xp=np, device="cpu")

@@ -4,6 +4,7 @@ from numbers import Real
 
 import numpy as np
 from sklearn.exceptions import NotFittedError
+from sklearn.utils._array_api import move_to  # private, as in _fitted.py: no public equivalent
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_array,
@@ -80,27 +81,29 @@ def objective(estimator, X, y, *, C=None, l1_ratio=None, l1_groups=None, sample_
             f"{type(estimator).__name__} has no {', '.join(missing)}: objective needs a "
             "fitted classifier. Call its fit first."
         )
+    # NumPy copies: a model fitted on Array API data keeps its arrays in their namespace
+    coef_, intercept_, classes = (
+        np.asarray(move_to(getattr(estimator, name), xp=np, device="cpu"))
+        for name in ("coef_", "intercept_", "classes_")
+    )
     # a binary LogisticRegression's one row w: the softmax model of rows -w/2, w/2
-    binary = np.shape(estimator.coef_)[0] == 1 and np.size(estimator.classes_) == 2
+    binary = np.shape(coef_)[0] == 1 and np.size(classes) == 2
     C, l1_ratio = _penalty_of(estimator, C, l1_ratio, binary)
     if l1_groups is None:
         l1_groups = getattr(estimator, "l1_groups", None)
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
     y = column_or_1d(y)
     check_consistent_length(X, y)
-    if X.shape[1] != np.shape(estimator.coef_)[1]:
+    if X.shape[1] != np.shape(coef_)[1]:
         raise ValueError(
             f"X has {X.shape[1]} features, but the estimator was fitted on "
-            f"{np.shape(estimator.coef_)[1]}: pass the data it was fitted on, or like it."
+            f"{np.shape(coef_)[1]}: pass the data it was fitted on, or like it."
         )
-    classes = estimator.classes_
     codes = np.searchsorted(classes, y)
     if np.any(codes >= classes.size) or np.any(classes[np.minimum(codes, classes.size - 1)] != y):
         raise ValueError("y has labels that are not in estimator.classes_")
-    coef = np.asarray(estimator.coef_, dtype=np.float64)
-    intercept = np.broadcast_to(
-        np.asarray(estimator.intercept_, dtype=np.float64), (coef.shape[0],)
-    )
+    coef = np.asarray(coef_, dtype=np.float64)
+    intercept = np.broadcast_to(np.asarray(intercept_, dtype=np.float64), (coef.shape[0],))
     if binary:
         coef = np.vstack([-coef / 2, coef / 2])
         intercept = np.array([-intercept[0] / 2, intercept[0] / 2])

@@ -117,7 +117,11 @@ def score_paths(folds, X, y, paths, Cs, classes, params, scorer, score_params):
     ):
         X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
         fold_params = _index_params(score_params, test, X.shape[0])
-        fold_scorer = None if scorer is None else _with_labels(scorer, classes[present])
+        # every class, as LogisticRegressionCV tells them; only when the fold model has
+        # them all (its probabilities have a column each): a fold without a class keeps
+        # the metric's own labels, those of y_test and the predictions
+        told = scorer is not None and present.all()
+        fold_scorer = _with_labels(scorer, classes) if told else scorer
         for j in range(Cs.size):
             model = fold_estimator(
                 {**params, "C": Cs[j]}, classes[present], coefs[j, present], n_iter[j],

@@ -131,6 +131,7 @@ def fit_sgd(data, sample_weight, settings, stream, *, previous=None, monitor=Non
     # each class's weight factor, to give partial_fit the raw class totals it expects
     weighted = weights.totals * weights.scale
     factor = np.divide(weighted, raw_totals, out=np.ones_like(weighted), where=raw_totals > 0)
+    factor[(raw_totals > 0) & ~(weighted > 0)] = 0.0  # a class weight of 0
     validation = None
     train_data, train_weights = data, weights
     if stream.early_stopping:
@@ -166,8 +167,12 @@ def fit_sgd(data, sample_weight, settings, stream, *, previous=None, monitor=Non
         rows = slice(start, start + _OBSERVED_ROWS)
         observe(state, train_data.X[rows], weights[rows])
     # the sample weights' class totals, without the class weights ("balanced" in a later
-    # partial_fit applies them to these, as to a stream's own: they were balanced twice)
-    state.class_totals = train_weights.totals * train_weights.scale / factor
+    # partial_fit applies them to these, as to a stream's own: they were balanced twice);
+    # a class of weight 0 has no weighted total to divide: the training part's share of the
+    # rows (all of its rows without early stopping, about 1 - validation_fraction with it)
+    share = train_data.n_samples / data.n_samples
+    trained = train_weights.totals * train_weights.scale
+    state.class_totals = np.divide(trained, factor, out=raw_totals * share, where=factor > 0)
     result = StreamResult(
         coef=coef, n_iter=solved.n_iter, converged=solved.converged, stopped=solved.stopped,
         solver="sgd", message=solved.message, objective=problem.objective(coef),

@@ -89,7 +89,7 @@ def _sample(X, dtype, model):
     columns side by side, to any other (which takes one matrix).
     """
     if is_dask_collection(X):  # the first row alone, computed
-        X = X.head(1) if hasattr(X, "head") else X[:1].compute()
+        X = _first_row(X)
     if hasattr(X, "iloc") and not _takes_columns(model):
         X = X.iloc[:1].to_numpy()
     if hasattr(X, "iloc"):  # one input per column
@@ -102,6 +102,24 @@ def _sample(X, dtype, model):
             f"X_sample must be 2-D, of shape (n_samples, n_features); got {sample.shape}."
         )
     return sample.astype(dtype) if sample.dtype.kind in "fiub" else sample
+
+
+def _first_row(X):
+    """The first row of a dask array or data frame, computing one chunk at a time.
+
+    Chunk by chunk because a chunk may be empty and its sizes unknown (a data
+    frame's ``to_dask_array()``, whose ``X[:1]`` dask refuses).
+    """
+    if hasattr(X, "partitions"):  # a data frame
+        chunks = (X.partitions[i] for i in range(X.npartitions))
+    else:
+        chunks = (X.blocks[i] for i in range(X.numblocks[0]))
+    head = None
+    for chunk in chunks:
+        head = chunk.head(1, npartitions=1) if hasattr(chunk, "head") else chunk.compute()[:1]
+        if len(head):
+            return head
+    return head
 
 
 def to_onnx(

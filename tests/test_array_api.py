@@ -181,7 +181,7 @@ def test_the_stochastic_engine_refuses_array_api_input(dispatch):
 def test_cv_and_objective_refuse_array_api_input_clearly(dispatch):
     """NumPy-only, as documented: a message naming the fix, not array-api-strict's
     "'dtype' must be a dtype" from deep inside scikit-learn's check_array."""
-    from sk_softmax import SoftmaxClassifierCV, objective
+    from sk_softmax import SoftmaxClassifierCV, objective, softmax_path
 
     X, y = _data(3)
     with pytest.raises(ValueError, match="SoftmaxClassifierCV.fit does not take Array API.*NumPy"):
@@ -189,6 +189,12 @@ def test_cv_and_objective_refuse_array_api_input_clearly(dispatch):
     clf = SoftmaxClassifier().fit(xps.asarray(X), xps.asarray(y))
     with pytest.raises(ValueError, match="objective does not take Array API.*NumPy"):
         objective(clf, xps.asarray(X), xps.asarray(y))
+    with pytest.raises(ValueError, match="softmax_path does not take Array API.*NumPy"):
+        softmax_path(xps.asarray(X), xps.asarray(y), l1_ratio=1.0, Cs=3)
+    # what the message asks for: NumPy data, for a model fitted on Array API data (an
+    # IndexError from inside array-api-strict before)
+    reference = objective(SoftmaxClassifier().fit(X, y), X, y)
+    assert objective(clf, X, y) == pytest.approx(reference, rel=1e-8)
 
 
 def test_separable_data_without_penalty_warns_as_on_numpy(dispatch):

@@ -284,6 +284,32 @@ def test_fold_warnings_point_at_the_callers_line():
     with pytest.warns(UserWarning, match="no positive weight") as caught:
         SoftmaxClassifierCV(Cs=2, cv=KFold(3)).fit(X, y)
     assert caught[0].filename == __file__
+    # the final model's own warnings too (they pointed into _cv_search.py)
+    with pytest.warns(ConvergenceWarning) as caught:
+        SoftmaxClassifierCV(Cs=2, max_iter=1).fit(X, y)
+    assert [w.filename for w in caught] == [__file__] * len(caught)
+    assert any("SoftmaxClassifier (solver=" in str(w.message) for w in caught)
+
+
+def test_label_scorers_on_a_fold_whose_training_rows_lack_a_class():
+    """f1_macro counts the class the fold model never saw (its F1 is 0), as f1_score on the
+    test rows does and LogisticRegressionCV scores it; telling the metric only the fold
+    model's classes dropped it (0.449 against 0.337 on a review's data)."""
+    from sklearn.exceptions import UndefinedMetricWarning
+    from sklearn.metrics import f1_score
+
+    X, y = _iris()
+    y = y.copy()
+    y[:3] = 3  # a fourth class, all in the first fold's test rows
+    folds = list(KFold(5).split(X))
+    with warnings.catch_warnings():  # F1 of classes absent from other folds' test rows: 0
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        with pytest.warns(UserWarning, match=r"classes \[3\] have no positive weight"):
+            ours = SoftmaxClassifierCV(Cs=[1.0], cv=folds, scoring="f1_macro").fit(X, y)
+    model = SoftmaxClassifier(C=1.0).fit(X[folds[0][0]], y[folds[0][0]])
+    test = folds[0][1]
+    expected = f1_score(y[test], model.predict(X[test]), average="macro")
+    assert ours.scores_[0, 0] == pytest.approx(expected, abs=1e-6)
 
 
 def test_class_missing_from_a_training_fold():

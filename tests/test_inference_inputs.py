@@ -390,6 +390,20 @@ def test_logistic_regression_cv_with_an_l1_part_is_refused(wine):
         ).fit(X, y)
     with pytest.raises(ValueError, match="L1 part"):
         inference(estimator, X, y)
+    # a search without l1_ratios keeps l1_ratio_ = [None, ...] (float(None) raised), and
+    # one that chose l1_ratio 0 is a ridge: both are read as L2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ridge = LogisticRegressionCV(Cs=[5.0]).fit(X, y)  # the legacy attributes: per class
+        chosen_zero = LogisticRegressionCV(
+            Cs=[5.0], l1_ratios=[0.0], solver="saga", max_iter=2000, tol=1e-8,
+            use_legacy_attributes=False,
+        ).fit(X, y)  # fmt: skip
+    for estimator in (ridge, chosen_zero):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # saga's loose tol
+            result = inference(estimator, X, y)
+        assert "C=5" in str(result.summary()) and np.isfinite(result.bse).all()
 
 
 def test_result_methods_check_their_arguments(wine, fitted):
@@ -412,3 +426,34 @@ def test_result_methods_check_their_arguments(wine, fitted):
     np.testing.assert_allclose(
         result.predict_interval(frame), result.predict_interval(np.asarray(X)[:2])
     )
+
+
+def test_standard_errors_follow_the_features_units(wine):
+    """Rescaling a feature by s divides its coefficients and standard errors by s. With a
+    feature in units 1e12 beside one in 1e-3, a real variance, small against the largest,
+    was taken for rounding (standard error 0, p 1) before."""
+    X, y = wine
+    units = np.array([1e12, 1e-3, 1.0, 1.0])
+    plain = inference(SoftmaxClassifier(C=np.inf, tol=1e-10).fit(X, y), X, y)
+    scaled = inference(SoftmaxClassifier(C=np.inf, tol=1e-10).fit(X * units, y), X * units, y)
+    # rows: the intercept, then the features; fits to tol 1e-10 agree to about 1e-7
+    np.testing.assert_allclose(scaled.bse[1:] * units[:, None], plain.bse[1:], rtol=1e-6)
+    np.testing.assert_allclose(scaled.pvalues, plain.pvalues, rtol=1e-5, atol=1e-12)
+    np.testing.assert_allclose(
+        scaled.wald_test_terms().statistic, plain.wald_test_terms().statistic, rtol=1e-6
+    )
+
+
+def test_the_separation_programme_copies_nothing_beyond_its_size_limit():
+    """Its size is known from the shapes: data over the limit were densified (and scaled, and
+    widened) first, then left (+275 MB on a sparse 30000 x 1000 one-hot, in a review)."""
+    from sk_softmax._diagnostics import recession
+
+    X = sparse.random(30_000, 1_000, density=0.001, format="csr", random_state=0)
+    y = np.arange(30_000) % 3
+
+    class Untouchable(sparse.csr_matrix):
+        def toarray(self, *args, **kwargs):
+            raise AssertionError("densified")
+
+    assert recession(Untouchable(X), y, 3, np.ones(1_000), True) is None

@@ -16,6 +16,7 @@ up to 0.15.
 
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -427,5 +428,13 @@ def test_dask_samples_are_read_one_row_and_checks_need_data_in_memory(fitted, tm
     frame = dd.from_pandas(
         pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])]), npartitions=3
     )
-    predicted, _ = _run(sk_onnx.to_onnx(model, frame, dtype=np.float64), X)
-    assert_array_equal(predicted, model.predict(X))
+    # a frame, its array of unknown chunk sizes (dask refuses X[:1] there), and a frame
+    # whose first partition is empty: the first row is found chunk by chunk
+    empty_first = dd.concat([frame.partitions[0].head(0, npartitions=1, compute=False), frame])
+    assert len(empty_first.partitions[0].compute()) == 0
+    for sample in (frame, frame.to_dask_array(), empty_first):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            graph = sk_onnx.to_onnx(model, sample, dtype=np.float64)
+        predicted, _ = _run(graph, X)
+        assert_array_equal(predicted, model.predict(X))

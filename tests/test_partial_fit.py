@@ -535,6 +535,12 @@ def test_parameters_set_between_calls_are_checked(iris):
         clf = SoftmaxClassifier(fit_intercept=first).partial_fit(X, y, classes=[0, 1, 2])
         with pytest.raises(ValueError, match=f"fit_intercept changed to {then} since"):
             clf.set_params(fit_intercept=then).partial_fit(X, y)
+    # ... and after a full-batch fit, whose intercepts a stream without one dropped silently
+    clf = SoftmaxClassifier().fit(X, y).set_params(fit_intercept=False)
+    intercept = clf.intercept_.copy()
+    with pytest.raises(ValueError, match="fitted model has intercepts"):
+        clf.partial_fit(X, y)
+    np.testing.assert_array_equal(clf.intercept_, intercept)
 
 
 def test_an_sgd_fit_leaves_the_raw_class_totals_for_balanced_batches(iris):
@@ -555,6 +561,15 @@ def test_an_sgd_fit_leaves_the_raw_class_totals_for_balanced_batches(iris):
     expected = np.bincount(y[keep], weights=weights)
     np.testing.assert_allclose(fitted.sgd_state_.class_totals, expected, rtol=1e-12)
     np.testing.assert_allclose(streamed.sgd_state_.class_totals, expected, rtol=1e-12)
+    # a class of weight 0 too (its total was 0 / 0 = NaN, and the next batch failed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        zero = SoftmaxClassifier(solver="sgd", class_weight={2: 0.0}, max_iter=5).fit(
+            X[keep], y[keep], sample_weight=weights
+        )
+    np.testing.assert_allclose(zero.sgd_state_.class_totals, expected, rtol=1e-12)
+    zero.set_params(class_weight="balanced").partial_fit(X[keep], y[keep])
+    assert np.isfinite(zero.coef_).all()
 
 
 def test_stream_classes_and_the_validation_split_are_checked_clearly(iris):

@@ -112,9 +112,9 @@ def _describer(names, n_dof):
     return describe
 
 
-def _warn_fixed(cov, names, n_dof):
+def _warn_fixed(fixed, names, n_dof):
     """Warn about parameters of zero variance: the data carry no information on them."""
-    fixed = _covariance.without_spread(np.diag(cov)).reshape(-1, n_dof).all(axis=0)
+    fixed = fixed.reshape(-1, n_dof).all(axis=0)
     if not fixed.any():
         return
     labels = [repr(name) for name in names] + ["the intercept"]
@@ -384,7 +384,11 @@ def inference(
     n_dof = model.shape[1]
     cov, k, bread, gradient = _standardised_cov(model, cov_type, clusters, _describer(names, n_dof))
     _check_offset(model, bread, gradient, source)
-    _warn_fixed(cov, names, n_dof)
+    # judged in the standardised coordinates, where every parameter has unit curvature:
+    # in the original ones a feature in dollars beside one in per-mille has variances 1e30
+    # apart, and a real one looked like rounding
+    fixed = _covariance.without_spread(np.diag(cov))
+    _warn_fixed(fixed, names, n_dof)
     name = getattr(y, "name", None)
     facts = Facts(
         model_name=source.name, dep_name=name if isinstance(name, str) else "y",
@@ -393,6 +397,6 @@ def inference(
         cov=_covariance.to_original(model.problem.coordinates, cov, n_dof),
         llf=llf, llnull=llnull, nobs=model.nobs, k=k, C=source.C, cov_type=cov_type,
         n_groups=clusters[2], converged=source.converged, X=data.X, sample_weight=sample_weight,
-        fitted_names=source.feature_names,
+        fitted_names=source.feature_names, fixed=fixed,
     )  # fmt: skip
     return SoftmaxInference(facts)

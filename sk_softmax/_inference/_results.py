@@ -8,7 +8,6 @@ from sklearn.utils.validation import check_array
 
 from ..backends import is_dask_collection
 from . import _margins, _tables, _wald
-from ._covariance import without_spread
 from ._tables import check_alpha
 
 
@@ -44,6 +43,7 @@ class Facts:
     X: object
     sample_weight: object
     fitted_names: object = None  # the estimator's feature_names_in_, if it had them
+    fixed: object = None  # the parameters without spread, in the layout of cov (bool)
 
 
 class SoftmaxInference:
@@ -148,11 +148,12 @@ class SoftmaxInference:
         self._perm = (np.arange(f.keep.size)[:, None] * n_dof + self._order).ravel()
         beta = f.coef[f.keep] - f.coef[f.baseline]
         self.params = np.ascontiguousarray(beta[:, self._order].T)
-        variances = np.diag(self.cov_params())
         # a parameter the data say nothing about, fixed at 0 by a penalty, has no
-        # spread (to rounding): z = 0 and p = 1, not 0 / 0 (inference() warns about it)
-        variances = np.where(without_spread(variances), 0.0, variances)
-        self.bse = np.sqrt(variances).reshape(f.keep.size, n_dof).T
+        # spread (to rounding, judged by inference() in standardised coordinates): z = 0
+        # and p = 1, not 0 / 0 (inference() warns about it)
+        self._fixed = np.zeros(self._perm.size, bool) if f.fixed is None else f.fixed[self._perm]
+        variances = np.where(self._fixed, 0.0, np.diag(self.cov_params()))
+        self.bse = np.sqrt(np.maximum(variances, 0.0)).reshape(f.keep.size, n_dof).T
         fixed = self.bse == 0
         self.tvalues = self.params / np.where(fixed, 1.0, self.bse)
         self.tvalues[fixed] = 0.0
@@ -250,7 +251,7 @@ class SoftmaxInference:
         result : WaldTestTerms
             ``terms``, ``statistic``, ``pvalue``, ``df``; ``summary_frame()``.
         """
-        return _wald.terms_tests(self.params, self.cov_params(), self.param_names)
+        return _wald.terms_tests(self.params, self.cov_params(), self.param_names, self._fixed)
 
     def get_margeff(self, at="overall", method="dydx"):
         """Marginal effects of the features on every class probability.

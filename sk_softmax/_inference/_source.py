@@ -82,13 +82,13 @@ def _logistic_C(estimator):
     C = getattr(estimator, "C", None)
     if C is None:  # LogisticRegressionCV: the chosen C and l1_ratio (it has no l1_ratio)
         C = float(np.ravel(estimator.C_)[0])
-        chosen = getattr(estimator, "l1_ratio_", None)
-        l1_ratio = None if chosen is None else float(np.ravel(chosen)[0])
+        # l1_ratio_ holds None (an object array) when the search had no l1_ratios
+        chosen = np.ravel(getattr(estimator, "l1_ratio_", [None]))[0]
+        l1_ratio = None if chosen is None else float(chosen)
     if penalty is None:
         return np.inf
-    if penalty in ("l1", "elasticnet") or (
-        penalty == "deprecated" and isinstance(l1_ratio, Real) and l1_ratio > 0 and np.isfinite(C)
-    ):
+    l1_part = isinstance(l1_ratio, Real) and l1_ratio > 0
+    if penalty == "l1" or (penalty in ("elasticnet", "deprecated") and l1_part and np.isfinite(C)):
         raise ValueError(
             "inference() supports LogisticRegression with an L2 penalty or none: this one "
             f"has an L1 part (penalty={penalty!r}, l1_ratio={l1_ratio!r}), whose estimates "

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ._covariance import without_spread
-
 
 @dataclass(frozen=True)
 class WaldTestResult:
@@ -141,11 +139,13 @@ class WaldTestTerms:
         return f"<WaldTestTerms: {len(self.terms)} terms>\n{self}"
 
 
-def terms_tests(params, cov, terms):
-    """:class:`WaldTestTerms` for ``params`` of shape (n_params, n_kept) and its covariance."""
+def terms_tests(params, cov, terms, fixed):
+    """:class:`WaldTestTerms` for ``params`` of shape (n_params, n_kept) and its covariance.
+
+    ``fixed``: the parameters without spread (bool, in the order of ``cov``).
+    """
     n_params, n_kept = params.shape
     flat = params.T.ravel()
-    fixed = without_spread(np.diag(cov))
     tests = []
     for row in range(n_params):
         columns = np.arange(n_kept) * n_params + row
