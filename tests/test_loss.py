@@ -411,6 +411,39 @@ def test_constant_columns_have_no_spread():
     assert standard_scales(std, 0.0)[0] == 1.0
 
 
+def test_columns_whose_spread_the_unscaled_sums_cancel():
+    """A spread below about 1e-8 of the size (a Unix time over two minutes, 1e6 +- 1e-6)
+    cancels in second - first**2; such columns were called constant (std 0), and lbfgs then
+    stopped 6.9e-5 above the optimum of a review's table. A centred pass measures them:
+    against exact rational arithmetic, dense and CSR; constant columns (a zero-weight row
+    aside) still have none."""
+    from fractions import Fraction
+
+    rng = np.random.RandomState(3)
+    n = 300
+    columns = [
+        1.7e9 + rng.uniform(0, 120, n),
+        1e6 + 1e-6 * rng.normal(size=n),
+        np.where(np.arange(n) == 0, 5.0, 1.7e9),  # constant where weighted
+        rng.normal(size=n),
+    ]
+    X = np.column_stack(columns)
+    sw = rng.uniform(0.5, 2.0, n)
+    sw[0] = 0.0
+    weights = [Fraction(w) for w in sw]
+    total = sum(weights)
+    for data in (X, sparse.csr_matrix(X)):
+        mean, std = column_moments(data, sw, center=True)
+        assert std[2] == 0.0
+        for j in (0, 1, 3):
+            values = [Fraction(x) for x in columns[j]]
+            exact_mean = sum(w * x for w, x in zip(weights, values, strict=True)) / total
+            exact_var = sum(w * (x - exact_mean) ** 2 for w, x in zip(weights, values, strict=True))
+            exact_std = float(exact_var / total) ** 0.5
+            # the centred values carry the mean's rounding, about 1e-16 |mean|
+            assert std[j] == pytest.approx(exact_std, rel=1e-6), j
+
+
 def test_log_softmax_never_overflows():
     raw = np.array([[1e4, 0.0, -1e4], [1000.0, 10, 1000.0], [-1e308, 0.0, 1e308]])
     with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow is fine
