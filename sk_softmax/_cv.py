@@ -11,25 +11,20 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.metrics import get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metadata_routing import (
-    MetadataRouter,
-    MethodMapping,
-    _raise_for_params,
-    _routing_enabled,
-    process_routing,
-)
+from sklearn.utils.metadata_routing import _raise_for_params, _routing_enabled, process_routing
 from sklearn.utils.parallel import Parallel
 from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import SoftmaxClassifier
+from ._cv_routing import ScoringAndRouting
 from ._cv_search import best, checked_l1_ratios, final_model, warn_paths
 from ._grids import cv_grids
 from ._parameters import MODEL_CONSTRAINTS
 from ._path import cv_paths
-from ._scoring import default_scorer, score_paths
+from ._scoring import score_paths
 from ._validation import (
     all_or_nothing,
     check_two_classes,
@@ -54,7 +49,7 @@ def _delegated(name):
     return delegate
 
 
-class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
+class SoftmaxClassifierCV(ScoringAndRouting, ClassifierMixin, BaseEstimator):
     """Softmax regression with the penalty ``C`` chosen by cross-validation.
 
     For every fold of ``cv`` the model of :class:`SoftmaxClassifier` is
@@ -249,11 +244,6 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
             "l1_groups": self.l1_groups,
         }
 
-    def _get_scorer(self, request_weights=False):
-        if self.scoring is None:
-            return default_scorer(request_weights)
-        return check_scoring(self, scoring=self.scoring)
-
     # -- fit --------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
     @all_or_nothing
@@ -351,73 +341,3 @@ class SoftmaxClassifierCV(ClassifierMixin, BaseEstimator):
     predict_log_proba = _delegated("predict_log_proba")
     predict_proba = _delegated("predict_proba")
     predict = _delegated("predict")
-
-    def score(self, X, y, sample_weight=None, **score_params):
-        """The ``scoring`` score of the final model on ``(X, y)``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the rows in the score.
-        **score_params : dict
-            Only with metadata routing enabled: parameters the scorer requests.
-
-        Returns
-        -------
-        score : float
-
-        Examples
-        --------
-        >>> from sklearn.datasets import load_iris
-        >>> from sk_softmax import SoftmaxClassifierCV
-        >>> X, y = load_iris(return_X_y=True)
-        >>> search = SoftmaxClassifierCV(Cs=3, scoring="neg_log_loss").fit(X, y)
-        >>> bool(search.score(X, y) < 0)  # the negated log-loss of the final model
-        True
-        """
-        _raise_for_params(score_params, self, "score")
-        if sample_weight is not None:
-            score_params["sample_weight"] = sample_weight
-        if _routing_enabled():
-            score_params = process_routing(self, "score", **score_params).scorer.score
-            scorer = self._get_scorer(request_weights=True)
-        else:
-            scorer = self._get_scorer()
-        return scorer(self, X, y, **score_params)
-
-    # -- metadata routing -------------------------------------------------------
-    def get_metadata_routing(self):
-        """Where the metadata of :meth:`fit` and :meth:`score` go.
-
-        ``sample_weight`` is consumed by the fits themselves; split
-        parameters (``groups``) go to ``cv``, and the scorer gets what it
-        requests (the default scorer, weighted accuracy, requests
-        ``sample_weight``).
-
-        Returns
-        -------
-        routing : MetadataRouter
-
-        Examples
-        --------
-        >>> from sk_softmax import SoftmaxClassifierCV
-        >>> routing = SoftmaxClassifierCV().get_metadata_routing()
-        >>> routing.consumes("fit", {"groups", "sample_weight"})  # split params: to cv
-        {'sample_weight'}
-        """
-        return (
-            MetadataRouter(owner=self)
-            .add_self_request(self)
-            .add(
-                splitter=self.cv,  # as given: check_cv would consume a generator of splits
-                method_mapping=MethodMapping().add(caller="fit", callee="split"),
-            )
-            .add(
-                scorer=self._get_scorer(request_weights=True),
-                method_mapping=MethodMapping()
-                .add(caller="score", callee="score")
-                .add(caller="fit", callee="score"),
-            )
-        )
