@@ -384,9 +384,7 @@ def inference(
     n_dof = model.shape[1]
     cov, k, bread, gradient = _standardised_cov(model, cov_type, clusters, _describer(names, n_dof))
     _check_offset(model, bread, gradient, source)
-    # judged in the standardised coordinates, where every parameter has unit curvature:
-    # in the original ones a feature in dollars beside one in per-mille has variances 1e30
-    # apart, and a real one looked like rounding
+    # in standardised coordinates (unit curvature): in the original ones, variances 1e30 apart
     fixed = _covariance.without_spread(np.diag(cov))
     _warn_fixed(fixed, names, n_dof)
     name = getattr(y, "name", None)
