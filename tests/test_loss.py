@@ -362,6 +362,17 @@ def test_column_moments_mixed_magnitudes_leave_x_and_warnings_alone():
             assert mean[-1] == 0.0 and std[-1] == 0.0
 
 
+def _exact_moments(column, sw):
+    """The weighted mean and variance of ``column`` in exact rational arithmetic."""
+    from fractions import Fraction
+
+    weights = [Fraction(w) for w in sw]
+    total = sum(weights)
+    values = [Fraction(x) for x in column]
+    mean = sum(w * x for w, x in zip(weights, values, strict=True)) / total
+    return mean, sum(w * (x - mean) ** 2 for w, x in zip(weights, values, strict=True)) / total
+
+
 def test_column_moments_of_what_the_unscaled_sums_lose():
     # entries of 1e-321 whose weighted sums underflow to exactly zero (not a column
     # of zeros), a zero weight on a 1e200 entry (0 * inf is NaN: no warning), a
@@ -381,18 +392,12 @@ def test_column_moments_of_what_the_unscaled_sums_lose():
     X = np.column_stack(columns)
     sw = rng.uniform(0.5, 2.0, n)
     sw[0] = 0.0
-    weights = [Fraction(w) for w in sw]
-    total = sum(weights)
     for data in (X, sparse.csr_matrix(X)):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             mean, std = column_moments(data, sw, center=True)
         for j, column in enumerate(columns):
-            values = [Fraction(x) for x in column]
-            exact_mean = sum(w * x for w, x in zip(weights, values, strict=True)) / total
-            exact_var = (
-                sum(w * (x - exact_mean) ** 2 for w, x in zip(weights, values, strict=True)) / total
-            )
+            exact_mean, exact_var = _exact_moments(column, sw)
             # the square root of a variance perhaps outside the float64 range: of
             # the variance times 4**k near one, then divided by 2**k
             exponent = exact_var.numerator.bit_length() - exact_var.denominator.bit_length()
@@ -417,7 +422,6 @@ def test_columns_whose_spread_the_unscaled_sums_cancel():
     stopped 6.9e-5 above the optimum of a review's table. A centred pass measures them:
     against exact rational arithmetic, dense and CSR; constant columns (a zero-weight row
     aside) still have none."""
-    from fractions import Fraction
 
     rng = np.random.RandomState(3)
     n = 300
@@ -430,16 +434,11 @@ def test_columns_whose_spread_the_unscaled_sums_cancel():
     X = np.column_stack(columns)
     sw = rng.uniform(0.5, 2.0, n)
     sw[0] = 0.0
-    weights = [Fraction(w) for w in sw]
-    total = sum(weights)
     for data in (X, sparse.csr_matrix(X)):
         mean, std = column_moments(data, sw, center=True)
         assert std[2] == 0.0
         for j in (0, 1, 3):
-            values = [Fraction(x) for x in columns[j]]
-            exact_mean = sum(w * x for w, x in zip(weights, values, strict=True)) / total
-            exact_var = sum(w * (x - exact_mean) ** 2 for w, x in zip(weights, values, strict=True))
-            exact_std = float(exact_var / total) ** 0.5
+            exact_std = float(_exact_moments(columns[j], sw)[1]) ** 0.5
             # the centred values carry the mean's rounding, about 1e-16 |mean|
             assert std[j] == pytest.approx(exact_std, rel=1e-6), j
 
