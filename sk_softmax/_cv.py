@@ -278,12 +278,9 @@ class SoftmaxClassifierCV(ScoringAndRouting, ClassifierMixin, BaseEstimator):
         ([0.0001, 1.0, 10000.0], 1.0, (5, 3))
         """
         _raise_for_params(params, self, "fit")
-        from .backends.array_api import check_numpy_only
+        from .backends.array_api import PATHS_FIX, check_numpy_only
 
-        check_numpy_only(
-            X, "SoftmaxClassifierCV.fit", "its warm-started paths run on NumPy. Convert X and "
-            "y to NumPy arrays, or fit SoftmaxClassifier at each C in X's namespace.",
-        )  # fmt: skip
+        check_numpy_only(X, "SoftmaxClassifierCV.fit", PATHS_FIX)
         X_input = X
         X, y = validated_xy(self, X, y)
         classes, y_codes = encode(y)

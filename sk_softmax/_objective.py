@@ -4,7 +4,6 @@ from numbers import Real
 
 import numpy as np
 from sklearn.exceptions import NotFittedError
-from sklearn.utils._array_api import move_to  # private, as in _fitted.py: no public equivalent
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_array,
@@ -12,6 +11,7 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
+from .datafits.array_api import as_numpy
 from .datafits.numpy import SoftmaxDatafit
 from .penalties import make_penalty
 
@@ -83,8 +83,7 @@ def objective(estimator, X, y, *, C=None, l1_ratio=None, l1_groups=None, sample_
         )
     # NumPy copies: a model fitted on Array API data keeps its arrays in their namespace
     coef_, intercept_, classes = (
-        np.asarray(move_to(getattr(estimator, name), xp=np, device="cpu"))
-        for name in ("coef_", "intercept_", "classes_")
+        as_numpy(getattr(estimator, name)) for name in ("coef_", "intercept_", "classes_")
     )
     # a binary LogisticRegression's one row w: the softmax model of rows -w/2, w/2
     binary = np.shape(coef_)[0] == 1 and np.size(classes) == 2

@@ -292,13 +292,10 @@ def softmax_path(
     [0, 9, 10, 10, 10]
     """
     from ._classifier import SoftmaxClassifier
-    from .backends.array_api import check_numpy_only
+    from .backends.array_api import PATHS_FIX, check_numpy_only
     from .backends.numpy import fit_data
 
-    check_numpy_only(
-        X, "softmax_path", "its warm-started path runs on NumPy. Convert X and y to NumPy "
-        "arrays, or fit SoftmaxClassifier at each C in X's namespace.",
-    )  # fmt: skip
+    check_numpy_only(X, "softmax_path", PATHS_FIX)
 
     estimator = SoftmaxClassifier(
         l1_ratio=l1_ratio, l1_groups=l1_groups, fit_intercept=fit_intercept,

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
-from sklearn.utils._array_api import move_to
 from sklearn.utils.validation import check_is_fitted
 
 from .._classifier import SoftmaxClassifier
+from ..datafits.array_api import as_numpy
 
 
 @dataclass(frozen=True)
@@ -62,15 +62,11 @@ class Source:
         return not np.isinf(self.C)
 
 
-def _numpy(array):
-    return np.asarray(move_to(array, xp=np, device="cpu"))
-
-
 def _rows(estimator):
     """``coef_`` and ``intercept_`` as one NumPy (n_rows, n_dof) matrix, intercept last."""
-    coef = np.asarray(_numpy(estimator.coef_), dtype=np.float64)
+    coef = np.asarray(as_numpy(estimator.coef_), dtype=np.float64)
     if estimator.fit_intercept:
-        intercept = np.asarray(_numpy(estimator.intercept_), dtype=np.float64).reshape(-1)
+        intercept = np.asarray(as_numpy(estimator.intercept_), dtype=np.float64).reshape(-1)
         coef = np.column_stack([coef, np.broadcast_to(intercept, coef.shape[:1])])
     return coef
 
@@ -109,7 +105,7 @@ def _read_logistic(estimator):
         )
     C = _logistic_C(estimator)
     coef = _rows(estimator)
-    classes = _numpy(estimator.classes_)
+    classes = as_numpy(estimator.classes_)
     if coef.shape[0] == 1 and classes.size == 2:
         # binary: one row w is the two rows -w/2, w/2, and its own objective with C
         # is twice the softmax objective with C / 2 (sk_softmax.objective)
@@ -156,7 +152,7 @@ def read_estimator(estimator):
     return Source(
         name=type(estimator).__name__,
         coef=_rows(estimator),
-        classes=_numpy(estimator.classes_),
+        classes=as_numpy(estimator.classes_),
         C=float(estimator.C),
         fit_intercept=bool(estimator.fit_intercept),
         class_weight=estimator.class_weight,

@@ -59,6 +59,13 @@ _STREAM_FIX = (
 )
 
 
+#: Why SoftmaxClassifierCV and softmax_path refuse Array API input, and what to do instead.
+PATHS_FIX = (
+    "its warm-started paths run on NumPy. Convert X and y to NumPy arrays, or fit "
+    "SoftmaxClassifier at each C in X's namespace."
+)
+
+
 def check_numpy_only(X, method, fix=_STREAM_FIX):
     """Raise a clear error if ``X`` is Array API input to a NumPy-only ``method``.
 

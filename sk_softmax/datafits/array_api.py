@@ -15,6 +15,11 @@ from .base import Datafit
 from .moments import moments_to_mean_std
 
 
+def as_numpy(array):
+    """``array`` of any namespace and device as a NumPy array, its dtype kept (labels too)."""
+    return np.asarray(move_to(array, xp=np, device="cpu"))
+
+
 def to_numpy(array):
     """A float64 NumPy copy of a (small) array of any namespace and device."""
     return np.array(move_to(array, xp=np, device="cpu"), dtype=np.float64)
