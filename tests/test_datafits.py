@@ -24,6 +24,7 @@ import pytest
 import sklearn
 from scipy import sparse
 from scipy.optimize import check_grad
+from scipy.special import logsumexp
 
 from sk_softmax.datafits import base
 from sk_softmax.datafits.moments import column_moments
@@ -339,3 +340,66 @@ def test_one_minus_p_keeps_its_digits_when_p_is_near_one():
     # where it is at least 1/2 (so no digits cancel): a few roundings
     assert relative.max() <= 2 * n_classes * eps
     assert (np.abs((1.0 - p) - exact) / exact).max() > 1e3 * n_classes * eps
+
+
+def test_tall_data_keep_no_probabilities_yet_hessian_products_are_at_their_point():
+    """On tall data the subsample's Hessian serves the solvers, so a pass over all rows
+    keeps no probabilities (``n K`` values: a tenth of 1e6 x 100 x 10, written every pass);
+    a Hessian product then recomputes them at its own point, never reusing older ones."""
+    import tracemalloc
+
+    rng = np.random.RandomState(0)
+    n, n_classes = 200_000, 3  # 400 * 15 coefficients = 6000 rows make data tall
+    X = rng.standard_normal((n, 4))
+    y = rng.randint(n_classes, size=n)
+    first, second, vector = rng.standard_normal((3, 15)) * 0.3
+    # numpy's and the module's first-call allocations, outside the count
+    SoftmaxDatafit(X, y, n_classes, np.ones(n), True).loss_gradient(first)
+    datafit = SoftmaxDatafit(X, y, n_classes, np.ones(n), True)
+    tracemalloc.start()
+    datafit.loss_gradient(first)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # kept probabilities alone would be n K 8 bytes (4.8 MB); a pass's blocks hold 16384 rows
+    assert peak < n * n_classes * 8 / 2
+    datafit.hessp(first)(vector)  # probabilities at ``first``, kept for its products
+    value, grad = datafit.loss_gradient(second)
+    np.testing.assert_allclose(
+        datafit.hessp(second)(vector), datafit.hessian(second) @ vector, rtol=1e-10, atol=1e-13
+    )
+    # the same value and gradient as a pass that keeps them
+    kept_value, kept_grad = datafit.loss_gradient(second, keep=True)
+    assert value == kept_value
+    np.testing.assert_array_equal(grad, kept_grad)
+
+
+def test_dense_data_larger_than_a_block_are_read_through_copies():
+    """Such data reach the products as C-ordered float64 copies of each block (faster:
+    the copy reads X in order, the two products then find the block in cache), sharing
+    no memory with the caller's X; the numbers are those of the whole-array formulae,
+    whatever X's memory order."""
+    from sk_softmax.datafits._blocks import _BLOCK_VALUES, RowChunks
+
+    rng = np.random.RandomState(1)
+    n, d, n_classes = 2 * _BLOCK_VALUES // 20 + 7, 20, 4  # two blocks and a bit
+    X = rng.standard_normal((n, d))
+    y = rng.randint(n_classes, size=n)
+    sw = rng.uniform(0.5, 2.0, n)
+    coef = rng.standard_normal(n_classes * (d + 1)) * 0.2
+    chunks = RowChunks(np.asfortranarray(X))
+    for rows in chunks.slices(n_classes):
+        block = chunks.block(rows)
+        assert block.flags.c_contiguous and not np.shares_memory(block, chunks.X)
+    full = coef.reshape(n_classes, d + 1)
+    raw = X @ full[:, :d].T + full[:, d]
+    log_proba = raw - logsumexp(raw, axis=1, keepdims=True)
+    expected_value = -(sw @ log_proba[np.arange(n), y]) / sw.sum()
+    residual = np.exp(log_proba)
+    residual[np.arange(n), y] -= 1.0
+    residual *= (sw / sw.sum())[:, None]
+    expected_grad = np.hstack([residual.T @ X, residual.sum(0)[:, None]]).ravel()
+    for data in (X, np.asfortranarray(X)):
+        value, grad = SoftmaxDatafit(data, y, n_classes, sw, True).loss_gradient(coef)
+        # float64 sums of n terms in other orders: about 1e-16 * sqrt(n) relative
+        assert value == pytest.approx(expected_value, rel=1e-12)
+        np.testing.assert_allclose(grad, expected_grad, rtol=1e-9, atol=1e-14)

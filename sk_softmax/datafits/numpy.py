@@ -10,7 +10,8 @@ with ``o_i = W x_i + b``. Every pass over ``X`` goes through row blocks
 copied to float64 as a whole: each block is cast on its own, so the
 objective and its derivatives carry float64 accuracy while the extra memory
 stays O(block_rows * n_features). The one O(n_samples * n_classes) array is
-the probability matrix kept for Hessian products.
+the probability matrix kept for Hessian products (not on tall data, whose
+Hessian comes from a subsample).
 
 The second-order methods (Hessian, its diagonal and class blocks) are in
 :mod:`sk_softmax.datafits._second_order`, the per-sample scores' outer
@@ -24,7 +25,7 @@ import numpy as np
 from scipy import sparse
 from scipy.special import expit
 
-from ._blocks import _MAX_ROWS, RowChunks, transposed
+from ._blocks import _MAX_ROWS, RowChunks, tall_sample_rows, transposed
 from ._scores import Scores
 from ._second_order import SecondOrder, proba_rows
 from .base import Datafit, split_intercept
@@ -135,7 +136,12 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
     second-order methods do, whose results (Newton directions, standard
     errors) need no more than its seven digits; in float64 it would add
     ``0.2 X`` to the memory of a fit on float32 data (the 1e6 x 100 x 10
-    fit of ``benchmarks/bench_tall.py``: peak extra 0.32 X before).
+    fit of ``benchmarks/bench_tall.py``: peak extra 0.32 X before). Tall
+    data (:func:`~sk_softmax.datafits._blocks.tall_sample_rows`, rows
+    sliceable) keep none: the solvers take their Hessian from a subsample,
+    and the passes over all rows only need the value and gradient (peak
+    extra of that fit 0.15 X -> 0.11 X in float64, 0.21 X -> 0.16 X in
+    float32, the sample's gathered rows included).
     """
 
     def __init__(self, X, y, n_classes, sample_weight, fit_intercept, n_threads=1):
@@ -154,6 +160,11 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
         self._cache_coef = None
         self._proba = None
         self._proba_dtype = np.float32 if X.dtype == np.float32 else np.float64
+        # On tall data a subsample's Hessian serves the solvers (solvers/_subsample.py): the
+        # passes over all rows then keep no probabilities (n_classes values a row, a tenth of
+        # 1e6 x 100 x 10, written every pass); Hessian products recompute them (_proba_at).
+        tall = tall_sample_rows(self.n_samples, self.n_weighted, n_classes * self.n_dof)
+        self._keep_proba = tall is None or not self.chunks.can_sample
         self._whole_augmented = self._whole_outer = None
         self._outer_fits = self._outer_products_fit(self.n_samples)
 
@@ -176,6 +187,7 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
         sample.y = self.y[chunks.drawn]
         sample.sw = sw / sw.sum()
         sample._cache_coef = sample._proba = None
+        sample._keep_proba = True
         sample._whole_augmented = sample._whole_outer = None
         sample._outer_fits = self._outer_products_fit(sample.n_samples)
         return sample
@@ -283,25 +295,26 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
         (value,) = self.chunks.map_reduce(work, width=self.n_classes, products_only=True)
         return float(value)
 
-    def loss_gradient(self, coef):
+    def loss_gradient(self, coef, keep=None):
         """``(f, grad)``; also keeps the probabilities for Hessian products.
 
         With ``P`` the predicted probabilities and ``Y`` the one-hot labels,
         the gradient is ``(P - Y)^T diag(s/S) X`` for the weights and the
-        column sums of ``diag(s/S) (P - Y)`` for the intercept.
+        column sums of ``diag(s/S) (P - Y)`` for the intercept. ``keep``:
+        whether to keep the probabilities (by default, unless the data are
+        tall).
         """
         weights, intercept = self._split(coef)
-        if self._proba is None:
-            self._proba = np.empty((self.n_classes, self.n_samples), dtype=self._proba_dtype)
-        proba = self._proba
         self._cache_coef = None  # invalid while being overwritten
-        if self.n_classes == 2:
-            value, grad_weights, grad_intercept = self._two_class_gradient(
-                weights, intercept, proba
-            )
-        else:
-            value, grad_weights, grad_intercept = self._gradient(weights, intercept, proba)
-        self._cache_coef = np.array(coef, copy=True)
+        proba = None
+        if self._keep_proba if keep is None else keep:
+            if self._proba is None:
+                self._proba = np.empty((self.n_classes, self.n_samples), dtype=self._proba_dtype)
+            proba = self._proba
+        gradient = self._two_class_gradient if self.n_classes == 2 else self._gradient
+        value, grad_weights, grad_intercept = gradient(weights, intercept, proba)
+        if proba is not None:
+            self._cache_coef = np.array(coef, copy=True)
         return float(value), self._join(grad_weights, grad_intercept)
 
     def _two_class_gradient(self, weights, intercept, proba):
@@ -316,8 +329,10 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
             y, sw = self.y[rows], self.sw[rows]
             raw = block @ difference + offset
             ce = _two_class_ce(raw, y)
-            p1 = proba[1, rows] = expit(raw)
-            proba[0, rows] = expit(-raw)  # not 1 - p_1: tiny p_0 keep their digits
+            p1 = expit(raw)
+            if proba is not None:
+                proba[1, rows] = p1
+                proba[0, rows] = expit(-raw)  # not 1 - p_1: tiny p_0 keep their digits
             residual = sw * (p1 - (y == 1))
             return sw @ ce, self._times_block(residual, block), residual.sum()
 
@@ -326,13 +341,14 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
         return value, np.stack([-grad, grad]), grad_intercept
 
     def _gradient(self, weights, intercept, proba):
-        """The value and gradient, and the probabilities into ``proba``."""
+        """The value and gradient, and the probabilities into ``proba`` (unless None)."""
         operand = self._operand(weights)
 
         def work(rows, block):
             y, sw = self.y[rows], self.sw[rows]
             residual, ce = _softmax_block(self._raw_block(block, operand, intercept), y)
-            proba[:, rows] = residual
+            if proba is not None:
+                proba[:, rows] = residual
             residual[y, _arange(residual.shape[1])] -= 1.0
             residual *= sw
             grad_weights = self._times_block(residual, block)
@@ -343,7 +359,7 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
     def _proba_at(self, coef):
         cached = self._cache_coef
         if cached is None or cached.shape != np.shape(coef) or not (cached == coef).all():
-            self.loss_gradient(coef)
+            self.loss_gradient(coef, keep=True)
         return self._proba
 
     def hessp(self, coef):
