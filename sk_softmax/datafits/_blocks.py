@@ -147,7 +147,8 @@ class RowChunks:
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
         Never modified nor copied whole. Dense blocks are cast to float64
-        one at a time; CSC data are used whole (slicing rows of CSC costs a
+        one at a time (copied, when ``X`` spans several blocks: see
+        :meth:`block`); CSC data are used whole (slicing rows of CSC costs a
         pass over all of it), CSR data by row blocks.
     n_threads : int, default=1
     """
