@@ -373,15 +373,15 @@ def test_tall_data_keep_no_probabilities_yet_hessian_products_are_at_their_point
     np.testing.assert_array_equal(grad, kept_grad)
 
 
-def test_dense_data_larger_than_a_block_are_read_through_copies():
+def test_dense_data_beyond_the_cache_are_read_through_copies():
     """Such data reach the products as C-ordered float64 copies of each block (faster:
     the copy reads X in order, the two products then find the block in cache), sharing
     no memory with the caller's X; the numbers are those of the whole-array formulae,
     whatever X's memory order."""
-    from sk_softmax.datafits._blocks import _BLOCK_VALUES, RowChunks
+    from sk_softmax.datafits._blocks import _COPY_VALUES, RowChunks
 
     rng = np.random.RandomState(1)
-    n, d, n_classes = 2 * _BLOCK_VALUES // 20 + 7, 20, 4  # two blocks and a bit
+    n, d, n_classes = _COPY_VALUES // 20 + 7, 20, 4  # just beyond the threshold
     X = rng.standard_normal((n, d))
     y = rng.randint(n_classes, size=n)
     sw = rng.uniform(0.5, 2.0, n)
@@ -398,6 +398,9 @@ def test_dense_data_larger_than_a_block_are_read_through_copies():
     residual[np.arange(n), y] -= 1.0
     residual *= (sw / sw.sum())[:, None]
     expected_grad = np.hstack([residual.T @ X, residual.sum(0)[:, None]]).ravel()
+    # within the cache, blocks of C-ordered data are views
+    small = RowChunks(X[: _COPY_VALUES // d])
+    assert all(np.shares_memory(small.block(rows), X) for rows in small.slices(n_classes))
     for data in (X, np.asfortranarray(X)):
         value, grad = SoftmaxDatafit(data, y, n_classes, sw, True).loss_gradient(coef)
         # float64 sums of n terms in other orders: about 1e-16 * sqrt(n) relative

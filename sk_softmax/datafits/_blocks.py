@@ -28,6 +28,8 @@ from scipy import sparse
 # 4 MB, about what a core's share of cache holds.
 _BLOCK_VALUES = 1 << 19
 _MIN_ROWS, _MAX_ROWS = 64, 16384
+# Dense data of more values than this (16 MB of float64) are read through block copies.
+_COPY_VALUES = 1 << 21
 
 _pool = None
 _pool_lock = Lock()
@@ -131,6 +133,16 @@ def _csr_rows(X, rows):
     return _sharing(X, "csr", shape, indptr, X.indices[start:stop], X.data[start:stop])
 
 
+def _copies_blocks(chunks):
+    """Whether ``chunks`` reads its dense rows through copies of its blocks (see ``block``).
+
+    Dense data of more than ``_COPY_VALUES`` values, beyond the cache; never
+    X whole (at most ``_MIN_ROWS`` rows are one block).
+    """
+    values = chunks.n_samples * chunks._row_values
+    return not chunks._sparse and values > _COPY_VALUES and chunks.n_samples > _MIN_ROWS
+
+
 def transposed(block):
     """``block.T`` for a CSR or CSC ``block``, sharing its arrays (else ``block.T``)."""
     if block.format not in ("csr", "csc"):
@@ -146,8 +158,8 @@ class RowChunks:
     Parameters
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Never modified nor copied whole. Dense blocks are cast to float64
-        one at a time (copied, when ``X`` spans several blocks: see
+        Never modified. Dense blocks are cast to float64 one at a time
+        (copied, when ``X`` holds more than ``_COPY_VALUES`` values: see
         :meth:`block`); CSC data are used whole (slicing rows of CSC costs a
         pass over all of it), CSR data by row blocks.
     n_threads : int, default=1
@@ -163,8 +175,7 @@ class RowChunks:
             self._row_values = max(1.0, X.nnz / max(1, self.n_samples))
         else:
             self._row_values = max(1, X.shape[1])
-        # dense data larger than a block are read through copies (see block())
-        self._copy = not self._sparse and self.n_samples * self._row_values > _BLOCK_VALUES
+        self._copy = _copies_blocks(self)
         # slices() by its arguments: computed once (on data that fit in a
         # millisecond, every pass asks for them)
         self._slices = {}
@@ -204,14 +215,18 @@ class RowChunks:
     def block(self, rows):
         """Rows of ``X`` as float64 (dense), or a view of them (sparse).
 
-        Dense data larger than one block are read through a C-ordered
-        float64 copy of each block (a cast, for float32): the copy reads
-        ``X`` in order, and the block's two products then find it in cache.
-        Measured on one core, a loss-and-gradient pass over 1e6 x 100 x 10
-        float64 took 0.25 s instead of 0.32 with the products reading ``X``
-        itself, a pass plus a Hessian product 0.73 to 0.81 times as long on
-        200000 x 20 x 5 and 50000 x 50 x 20. Data within one block are
-        used as they are: on 5500 x 40 x 11, copying took 8% longer.
+        Dense data of more than ``_COPY_VALUES`` values (16 MB of float64,
+        beyond the cache) are read through a C-ordered float64 copy of each
+        block (a cast, for float32): the copy reads ``X`` in order, and the
+        block's two products then find it in cache. Smaller data are used as
+        they are (float32 blocks cast). Measured on one core, a
+        loss-and-gradient pass over 1e6 x 100 x 10 float64 took 0.25 s
+        instead of 0.32 with the products reading ``X`` itself; a pass plus
+        a Hessian product 0.73 to 0.87 times as long on 200000 x 20 x 5,
+        50000 x 50 x 20 and 50000 x 200 x 10, 0.99 to 1.02 on wide data
+        (2000 to 20000 rows of 1000 to 2000 columns). On data within the
+        cache the copy only costs: 1.05 to 1.23 times as long on 30000 x 5
+        x 3, 3000 x 500 x 5, 500 x 2000 x 10, 60 x 10000 x 3 and 5500 x 40 x 11.
         """
         if self._whole:  # CSC: one block, X itself
             return self.X
@@ -261,9 +276,10 @@ class RowChunks:
     def sample(self, n_rows, candidates, seed=0):
         """The same interface over ``n_rows`` of the rows ``candidates``, or None.
 
-        The rows are drawn by :func:`random_rows`; a block of them is
-        gathered into a temporary array when a pass reaches it, so nothing of
-        the size of the sample is copied in advance. None when the sample
+        The rows are drawn by :func:`random_rows`. Dense rows are gathered
+        once into a copy, in ``X``'s dtype, when they are at most an eighth
+        of ``X`` (the samples of tall data always are); otherwise, and for
+        CSR data, a block of them is gathered when a pass reaches it. None when the sample
         would hold every candidate, or for CSC data (whose rows are not
         sliced).
         """
@@ -297,7 +313,7 @@ class _SampledRows(RowChunks):
         # 0.19 s of a 3 s fit of 1e6 x 100 x 10 (the copy: 0.05 X there, 0.125 X at most).
         small = 8 * index.size <= X.shape[0]
         self._gathered = X[index] if small and not self._sparse else None
-        self._copy = not self._sparse and self.n_samples * self._row_values > _BLOCK_VALUES
+        self._copy = _copies_blocks(self)
 
     def sample(self, n_rows, candidates, seed=0):
         """A sample of this sample: ``n_rows`` of ``candidates`` (numbered 0, 1, ...), or None.

@@ -174,8 +174,10 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
         The same function form with the sampled rows' weights renormalised to
         sum to one: an estimate of ``f`` whose derivatives cost ``n_rows /
         n_samples`` of the full ones. None when there is nothing to gain (the
-        sample would be all such rows, or CSC data). The data are shared, not
-        copied.
+        sample would be all such rows, or CSC data). Dense rows are gathered
+        once into a copy of at most an eighth of ``X``
+        (:meth:`~sk_softmax.datafits._blocks.RowChunks.sample`), sparse ones
+        read from ``X`` at every pass.
         """
         chunks = self.chunks.sample(n_rows, np.flatnonzero(self.sw > 0), seed)
         if chunks is None:
