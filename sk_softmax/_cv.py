@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import SoftmaxClassifier
 from ._cv_routing import ScoringAndRouting
-from ._cv_search import best, checked_l1_ratios, final_model, warn_paths
+from ._cv_search import best, checked_l1_ratios, final_model, warn_paths, warn_scoring
 from ._grids import cv_grids
 from ._parameters import MODEL_CONSTRAINTS
 from ._path import cv_paths
@@ -92,7 +92,11 @@ class SoftmaxClassifierCV(ScoringAndRouting, ClassifierMixin, BaseEstimator):
     scoring : str, callable or None, default=None
         The score maximised, as in
         :func:`~sklearn.metrics.check_scoring`. None means accuracy,
-        weighted by ``sample_weight`` when it is given.
+        weighted by ``sample_weight`` when it is given. A fold model the
+        scorer fails on scores NaN with a warning (GridSearchCV's default
+        ``error_score=np.nan``); NaN mean scores rank last, and a search
+        left with none is a ValueError. Probability metrics fail on a fold
+        whose training rows lack a class its test rows hold.
     refit : bool, default=True
         Whether to fit the final model on all the data at the best ``C``.
         With False, the final coefficients are the mean over the folds of the
@@ -315,11 +319,13 @@ class SoftmaxClassifierCV(ScoringAndRouting, ClassifierMixin, BaseEstimator):
         )  # fmt: skip
         warn_paths(grids, converged, present, classes, self.tol)
         scorer = None if self.scoring is None else scorer
+        failures = []  # (fold, error) of the fold models the scorer failed on
         scores = np.stack([
             score_paths(folds, X, y, path, grid, classes, {**model_params, "l1_ratio": ratio},
-                        scorer, score_params)
+                        scorer, score_params, failures)
             for path, grid, ratio in zip(paths, grids, ratios, strict=True)
         ], axis=1)  # fmt: skip
+        warn_scoring(failures, present, classes, folds, y_codes)
         best_r, best_C = divmod(best(scores.reshape(len(folds), -1)), grids.shape[1])
         final = final_model(
             self, X_input, y, sample_weight, grids[best_r, best_C], ratios[best_r],

@@ -26,7 +26,8 @@ def best(scores):
     mean_scores = np.average(scores, axis=0)
     if np.isnan(mean_scores).all():
         raise ValueError(
-            "Every score is NaN: the scorer could not score any fold model. Check scoring."
+            "Every score is NaN: the scorer could not score any fold model. Check scoring "
+            "(and the warning that names the scorer's error, if it failed)."
         )
     return int(np.flatnonzero(mean_scores == np.nanmax(mean_scores))[0])
 
@@ -41,6 +42,37 @@ def checked_l1_ratios(l1_ratios):
             f"l1_ratios must be a non-empty 1-D array of numbers in [0, 1]; got {l1_ratios!r}."
         )
     return ratios
+
+
+def warn_scoring(failures, present, classes, folds, y_codes):
+    """Warn of the fold models the scorer failed on (scored NaN), with its first error.
+
+    A fold whose training rows lack a class that its test rows hold has a
+    model without that class, which probability metrics cannot score: the
+    message says so when such a fold failed.
+    """
+    if not failures:
+        return
+    failed = sorted({fold for fold, _ in failures})
+    error = failures[0][1]
+    lacking = [
+        fold for fold in failed
+        if not present[fold][np.unique(y_codes[folds[fold][1]])].all()
+    ]  # fmt: skip
+    cause = (
+        f" The training rows of folds {lacking} lack classes that their test rows hold, so "
+        "their models have no probability for those classes: use stratified folds, fewer "
+        "folds, or a metric of the predicted labels (accuracy, say)."
+        if lacking else ""
+    )  # fmt: skip
+    text = f"{type(error).__name__}: {str(error).rstrip('.')}"
+    text = text if len(text) <= 300 else text[:297] + "..."
+    warnings.warn(
+        f"The scorer failed on {len(failures)} fold models (folds {failed}), whose scores are "
+        f"NaN, as GridSearchCV's default error_score sets them. Its first error: {text}.{cause}",
+        UserWarning,
+        stacklevel=5,  # warn_scoring, fit and its two decorators, then the caller
+    )
 
 
 def warn_paths(grids, converged, present, classes, tol):

@@ -105,11 +105,14 @@ def _with_labels(scorer, labels):
     return told
 
 
-def score_paths(folds, X, y, paths, Cs, classes, params, scorer, score_params):
+def score_paths(folds, X, y, paths, Cs, classes, params, scorer, score_params, failures):
     """The score of every fold model on its test rows, shape (n_folds, n_Cs).
 
     ``paths`` as :func:`sk_softmax._path.fold_path` returns them, fold by
-    fold; ``scorer`` None means the default scorer (weighted accuracy).
+    fold; ``scorer`` None means the default scorer (weighted accuracy). A
+    model the scorer fails on scores NaN, as GridSearchCV's default
+    ``error_score=np.nan`` has it, and ``(fold, error)`` joins ``failures``
+    (for :func:`~sk_softmax._cv_search.warn_scoring`).
     """
     scores = np.empty((len(folds), Cs.size))
     for i, ((_, test), (coefs, n_iter, present, converged)) in enumerate(
@@ -130,5 +133,9 @@ def score_paths(folds, X, y, paths, Cs, classes, params, scorer, score_params):
             if scorer is None:
                 scores[i, j] = _accuracy(model, X_test, y_test, **fold_params)
             else:
-                scores[i, j] = fold_scorer(model, X_test, y_test, **fold_params)
+                try:
+                    scores[i, j] = fold_scorer(model, X_test, y_test, **fold_params)
+                except Exception as error:  # noqa: BLE001 (any failure: GridSearchCV's NaN)
+                    scores[i, j] = np.nan
+                    failures.append((i, error))
     return scores

@@ -312,6 +312,48 @@ def test_label_scorers_on_a_fold_whose_training_rows_lack_a_class():
     assert ours.scores_[0, 0] == pytest.approx(expected, abs=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore:The classes .3. have no positive weight:UserWarning")
+def test_probability_scorers_on_a_fold_whose_training_rows_lack_a_class():
+    """Such a fold model has no probability for the class, which log-loss cannot score:
+    its scores are NaN with a warning that names the cause and the fix, as GridSearchCV's
+    error_score=nan has it, and a search with no score left is a clear error (the
+    ValueError of sklearn.metrics escaped from fit before)."""
+    X, y = _iris()
+    y = y.copy()
+    y[:3] = 3  # a fourth class, all in the first fold's test rows
+    folds = list(KFold(5).split(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        grid = GridSearchCV(
+            SoftmaxClassifier(), {"C": [1.0]}, cv=folds, scoring="neg_log_loss"
+        ).fit(X, y)
+    assert np.isnan(grid.cv_results_["split0_test_score"]).all()  # GridSearchCV's NaN
+    with (
+        pytest.warns(UserWarning, match=r"training rows of folds \[0\] lack classes") as caught,
+        pytest.raises(ValueError, match="Every score is NaN"),
+    ):
+        SoftmaxClassifierCV(Cs=[1.0], cv=folds, scoring="neg_log_loss").fit(X, y)
+    failed = [w for w in caught if "scorer failed" in str(w.message)]
+    assert len(failed) == 1 and failed[0].filename == __file__
+    assert "scores are NaN" in str(failed[0].message)
+
+
+def test_a_scorer_that_fails_on_some_models_scores_them_nan():
+    """The others are ranked as GridSearchCV ranks them, NaN last."""
+    X, y = _iris()
+
+    def picky(model, X_test, y_test):
+        if model.C > 1.0:
+            raise RuntimeError("no large C here")
+        return model.score(X_test, y_test)
+
+    with pytest.warns(UserWarning, match="RuntimeError: no large C here") as caught:
+        ours = SoftmaxClassifierCV(Cs=[0.01, 1.0, 100.0], cv=3, scoring=picky).fit(X, y)
+    assert "lack classes" not in str(caught[0].message)
+    assert np.isnan(ours.scores_[:, 2]).all() and np.isfinite(ours.scores_[:, :2]).all()
+    assert ours.C_ == 1.0
+
+
 def test_class_missing_from_a_training_fold():
     X, y = _iris()
     y = y.copy()
