@@ -367,6 +367,12 @@ def test_tall_data_keep_no_probabilities_yet_hessian_products_are_at_their_point
     np.testing.assert_allclose(
         datafit.hessp(second)(vector), datafit.hessian(second) @ vector, rtol=1e-10, atol=1e-13
     )
+    # a product function stays at its point, whatever passes came after it
+    at_first = datafit.hessp(first)
+    datafit.loss_gradient(second, keep=True)  # rewrites the kept probabilities
+    np.testing.assert_allclose(
+        at_first(vector), datafit.hessian(first) @ vector, rtol=1e-10, atol=1e-13
+    )
     # the same value and gradient as a pass that keeps them
     kept_value, kept_grad = datafit.loss_gradient(second, keep=True)
     assert value == kept_value

@@ -373,10 +373,19 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
 
             T_i     = s_i/S * (p_i * q_i - p_i * (p_i . q_i))
             (H V)_W = T^T X,        (H V)_b = sum_i T_i.
+
+        The function stays at ``coef``: if a later pass at another point
+        overwrote the kept probabilities, it computes them again.
         """
-        proba = self._proba_at(coef)
+        point = np.array(coef, dtype=np.float64, copy=True)
+        proba = self._proba_at(point)
+        mark = self._cache_coef  # replaced by every pass that rewrites the probabilities
 
         def product(vector):
+            nonlocal proba, mark
+            if self._cache_coef is not mark:
+                proba = self._proba_at(point)
+                mark = self._cache_coef
             v_weights, v_intercept = self._split(vector)
             operand = self._operand(v_weights)
 
