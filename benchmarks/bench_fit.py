@@ -336,7 +336,10 @@ class Sweep:
 
     @property
     def hit(self):
-        return self.points[-1] if self.status == "reached" else None
+        """The fit with the fewest ``max_iter`` that reached the target, if any."""
+        if self.status != "reached":
+            return None
+        return min((p for p in self.points if p.gap <= TARGET_GAP), key=lambda p: p.max_iter)
 
 
 def run_sweep(solver, problem, fstar, budget):
@@ -344,20 +347,39 @@ def run_sweep(solver, problem, fstar, budget):
 
     Stops when a fit takes longer than ``budget`` seconds, or when the solver
     stopped before ``max_iter`` (converged or stalled: a larger ``max_iter``
-    would give the same fit).
+    would give the same fit). The Fibonacci steps then are refined by
+    bisection to the fewest ``max_iter`` that reach the target, so that no
+    solver is charged for iterations it did not need (a solver needing 10
+    was charged 13, one needing 4 charged 5: a bias towards the few-step
+    Newton solvers that an independent review measured at 0.48 against 0.57).
     """
     points = []
-    for max_iter in sweep_iterations():
+
+    def fit(max_iter):
         est = make_estimator(solver, problem, tol=SWEEP_TOL, max_iter=max_iter)
         seconds, est, _ = timed_fit(est, problem)
         point = Point(max_iter, seconds, gap_of(est, problem, fstar), n_iter_of(est))
         points.append(point)
+        return point
+
+    below = 0  # the largest max_iter known to fall short of the target
+    for max_iter in sweep_iterations():
+        point = fit(max_iter)
         if point.gap <= TARGET_GAP:
+            above = max_iter
+            while above - below > 1:
+                middle = (above + below) // 2
+                if fit(middle).gap <= TARGET_GAP:
+                    above = middle
+                else:
+                    below = middle
+            points.sort(key=lambda p: p.max_iter)
             return Sweep(points, "reached")
         if point.n_iter < max_iter:
             return Sweep(points, "stalled")
-        if seconds > budget:
+        if point.seconds > budget:
             return Sweep(points, "budget")
+        below = max_iter
     return Sweep(points, "budget")
 
 

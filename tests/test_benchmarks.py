@@ -40,6 +40,28 @@ def test_sweep_sequence(bench):
     assert list(bench.sweep_iterations(20)) == [1, 2, 3, 5, 8, 13]
 
 
+@pytest.mark.parametrize("needed", [1, 4, 10, 13, 30])
+def test_sweep_charges_the_iterations_needed(bench, monkeypatch, needed):
+    """The Fibonacci steps are refined by bisection: a solver whose gap reaches the target
+    at ``needed`` iterations is timed at ``needed``, not at the next Fibonacci number."""
+    fits = []
+
+    def fake_fit(est, problem):
+        fits.append(est)
+        return 0.01 * est, est, True
+
+    monkeypatch.setattr(bench, "make_estimator", lambda solver, problem, tol, max_iter: max_iter)
+    monkeypatch.setattr(bench, "timed_fit", fake_fit)
+    monkeypatch.setattr(bench, "n_iter_of", lambda est: est)
+    monkeypatch.setattr(bench, "gap_of", lambda est, problem, fstar: 1.0 if est < needed else 0.0)
+    sweep = bench.run_sweep(None, None, 0.0, budget=100.0)
+    assert sweep.status == "reached" and sweep.hit.max_iter == needed
+    assert [p.max_iter for p in sweep.points] == sorted(set(fits))
+    assert len(fits) <= len(list(bench.sweep_iterations(needed))) + 1 + math.ceil(
+        math.log2(needed + 1)
+    )
+
+
 def test_resolved_matches_the_estimator(bench, tiny_dense):
     est = SoftmaxClassifier().fit(tiny_dense.X, tiny_dense.y)
     assert est.solver_ == bench.resolved(tiny_dense)
