@@ -75,7 +75,7 @@ def _arange(n):
 _RANGE = np.arange(0, dtype=np.intp)
 
 
-def _softmax_block(raw, y):
+def _softmax_block(raw, y, sw=None):
     """Probabilities in place of the class-major ``raw``; returns ``(raw, ce)``.
 
     ``raw`` has shape (n_classes, m): sample ``i`` is column ``i``. The
@@ -84,15 +84,24 @@ def _softmax_block(raw, y):
     block is read few times. Class-major because the maxima and sums over
     classes then run along the outer axis, vectorised over the samples: along
     rows of 2 to 10 values numpy takes 10 to 20 times longer, more than the
-    matrix product.
+    matrix product. With the samples' weights ``sw``, ``raw`` holds the
+    weighted residuals ``sw (p - onehot(y))`` instead (a gradient that keeps
+    no probabilities): one product per entry in place of a division and a
+    product, and ``sw p_y - sw`` carries the absolute error of ``p_y`` itself,
+    as ``p_y - 1`` does.
     """
     row_max = raw.max(axis=0)
     with np.errstate(over="ignore"):  # spreads over 1.8e308 give -inf: p = 0
         raw -= row_max
-    shifted_true = raw[y, _arange(raw.shape[1])]
+    index = _arange(raw.shape[1])
+    shifted_true = raw[y, index]
     np.exp(raw, out=raw)
     total = raw.sum(axis=0)
-    raw /= total
+    if sw is None:
+        raw /= total
+    else:
+        raw *= sw / total
+        raw[y, index] -= sw
     return raw, np.log(total) - shifted_true
 
 
@@ -297,19 +306,17 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
         (value,) = self.chunks.map_reduce(work, width=self.n_classes, products_only=True)
         return float(value)
 
-    def loss_gradient(self, coef, keep=None):
-        """``(f, grad)``; also keeps the probabilities for Hessian products.
+    def loss_gradient(self, coef):
+        """``(f, grad)``; also keeps the probabilities for Hessian products (unless tall).
 
         With ``P`` the predicted probabilities and ``Y`` the one-hot labels,
         the gradient is ``(P - Y)^T diag(s/S) X`` for the weights and the
-        column sums of ``diag(s/S) (P - Y)`` for the intercept. ``keep``:
-        whether to keep the probabilities (by default, unless the data are
-        tall).
+        column sums of ``diag(s/S) (P - Y)`` for the intercept.
         """
         weights, intercept = self._split(coef)
         self._cache_coef = None  # invalid while being overwritten
         proba = None
-        if self._keep_proba if keep is None else keep:
+        if self._keep_proba:
             if self._proba is None:
                 self._proba = np.empty((self.n_classes, self.n_samples), dtype=self._proba_dtype)
             proba = self._proba
@@ -348,21 +355,57 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
 
         def work(rows, block):
             y, sw = self.y[rows], self.sw[rows]
-            residual, ce = _softmax_block(self._raw_block(block, operand, intercept), y)
-            if proba is not None:
+            raw = self._raw_block(block, operand, intercept)
+            if proba is None:
+                residual, ce = _softmax_block(raw, y, sw)
+            else:
+                residual, ce = _softmax_block(raw, y)
                 proba[:, rows] = residual
-            residual[y, _arange(residual.shape[1])] -= 1.0
-            residual *= sw
+                residual[y, _arange(residual.shape[1])] -= 1.0
+                residual *= sw
             grad_weights = self._times_block(residual, block)
             return sw @ ce, grad_weights, residual.sum(axis=1) if intercept is not None else 0.0
 
         return self.chunks.map_reduce(work, width=self.n_classes, products_only=True)
 
     def _proba_at(self, coef):
+        """The kept probabilities at ``coef``, computed (a forward pass) unless they are there."""
         cached = self._cache_coef
         if cached is None or cached.shape != np.shape(coef) or not (cached == coef).all():
-            self.loss_gradient(coef, keep=True)
+            self._keep_probabilities(coef)
         return self._proba
+
+    def _keep_probabilities(self, coef):
+        """The probabilities at ``coef`` into the kept matrix: the products ``X W^T`` only.
+
+        For second-order methods at a point whose gradient was not taken here
+        (tall data's passes keep none; a subsample's Hessian products follow
+        the full gradient): the gradient's product ``R^T X`` is spared.
+        """
+        weights, intercept = self._split(coef)
+        if self._proba is None:
+            self._proba = np.empty((self.n_classes, self.n_samples), dtype=self._proba_dtype)
+        proba = self._proba
+        self._cache_coef = None  # invalid while being overwritten
+        if self.n_classes == 2:
+            difference, offset = self._difference(weights, intercept)
+
+            def work(rows, block):
+                raw = block @ difference + offset
+                proba[1, rows] = expit(raw)
+                proba[0, rows] = expit(-raw)  # not 1 - p_1: tiny p_0 keep their digits
+                return ()
+
+        else:
+            operand = self._operand(weights)
+
+            def work(rows, block):
+                raw = self._raw_block(block, operand, intercept)
+                proba[:, rows] = _softmax_block(raw, self.y[rows])[0]
+                return ()
+
+        self.chunks.map_reduce(work, width=self.n_classes, products_only=True)
+        self._cache_coef = np.array(coef, copy=True)
 
     def hessp(self, coef):
         """The Hessian-vector product at ``coef``, as a function of a vector.
