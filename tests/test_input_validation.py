@@ -698,3 +698,28 @@ def test_class_weight_keys_beyond_the_classes_when_every_class_has_one():
     np.testing.assert_array_equal(with_extra.coef_, without.coef_)
     with pytest.raises(ValueError, match=r"not classes of the fit: \[2\]"):
         SoftmaxClassifier(class_weight={1: 3.0, 2: 5.0}).fit(X[part], y[part])
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.array([5, 3, 3, 9]),
+        np.array([2, 0, 1], dtype=np.uint8),
+        np.array([-1, 2, 2]),
+        np.array([10**12, 3]),  # too wide a range for a lookup table
+        np.array([0, 4096, 7]),
+        np.array([True, False, True]),
+        np.array(["b", "a", "b"]),
+        np.array([1.0, 2.0, 1.0]),
+    ],
+)
+def test_labels_are_encoded_as_numpy_unique_encodes_them(y):
+    """Non-negative integer labels of a bounded range take a count and a lookup table
+    instead of np.unique's sort: the same classes (and dtype) and codes."""
+    from sk_softmax.backends.numpy import encode
+
+    classes, codes = encode(y)
+    expected_classes, expected_codes = np.unique(y, return_inverse=True)
+    assert classes.dtype == expected_classes.dtype
+    np.testing.assert_array_equal(classes, expected_classes)
+    np.testing.assert_array_equal(codes, expected_codes.reshape(-1))
