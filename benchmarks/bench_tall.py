@@ -72,7 +72,7 @@ def float32_pass(X, y, coef, block_rows=4766):
     which cannot certify ``max|grad| <= 1e-8`` (see the user guide). Returns
     ``(value, weights' gradient, intercept's gradient)``.
     """
-    from sk_softmax.datafits.numpy import _softmax_block
+    from sk_softmax.datafits._kernels import _softmax_block
 
     n_classes, n = coef.shape[0], X.shape[0]
     weights32 = coef[:, :-1].astype(np.float32)

@@ -25,7 +25,8 @@ import numpy as np
 from scipy import sparse
 from scipy.special import expit
 
-from ._blocks import _MAX_ROWS, RowChunks, tall_sample_rows, transposed
+from ._blocks import RowChunks, tall_sample_rows, transposed
+from ._kernels import _arange, _softmax_block, _two_class_ce
 from ._scores import Scores
 from ._second_order import SecondOrder, proba_rows
 from .base import Datafit, split_intercept
@@ -52,72 +53,6 @@ def raw_prediction(X, weights, intercept=None):
     if intercept is not None:
         raw += intercept
     return raw
-
-
-def _arange(n):
-    """``np.arange(n)`` (intp), read-only: a view of a kept range, grown as needed.
-
-    Every pass over a block indexes its true classes with it; on data that
-    fit in a millisecond, building it anew each time costs as much as the
-    indexing.
-    """
-    global _RANGE
-    kept = _RANGE  # one read: another thread may replace it meanwhile
-    if kept.size < n:
-        if n > _MAX_ROWS:  # kept only up to a dense block's rows
-            return np.arange(n)
-        kept = np.arange(max(n, min(2 * kept.size, _MAX_ROWS)), dtype=np.intp)
-        kept.flags.writeable = False
-        _RANGE = kept
-    return kept[:n]
-
-
-_RANGE = np.arange(0, dtype=np.intp)
-
-
-def _softmax_block(raw, y, sw=None):
-    """Probabilities in place of the class-major ``raw``; returns ``(raw, ce)``.
-
-    ``raw`` has shape (n_classes, m): sample ``i`` is column ``i``. The
-    max-shifted log-sum-exp, ``ce = log(sum(exp(o - m))) - (o_y - m)`` with
-    ``m`` the largest output, so no exponential exceeds one, fused so that a
-    block is read few times. Class-major because the maxima and sums over
-    classes then run along the outer axis, vectorised over the samples: along
-    rows of 2 to 10 values numpy takes 10 to 20 times longer, more than the
-    matrix product. With the samples' weights ``sw``, ``raw`` holds the
-    weighted residuals ``sw (p - onehot(y))`` instead (a gradient that keeps
-    no probabilities): one product per entry in place of a division and a
-    product, and ``sw p_y - sw`` carries the absolute error of ``p_y`` itself,
-    as ``p_y - 1`` does.
-    """
-    row_max = raw.max(axis=0)
-    with np.errstate(over="ignore"):  # spreads over 1.8e308 give -inf: p = 0
-        raw -= row_max
-    index = _arange(raw.shape[1])
-    shifted_true = raw[y, index]
-    np.exp(raw, out=raw)
-    total = raw.sum(axis=0)
-    if sw is None:
-        raw /= total
-    else:
-        raw *= sw / total
-        raw[y, index] -= sw
-    return raw, np.log(total) - shifted_true
-
-
-def _two_class_ce(difference, y):
-    """Two classes' cross-entropy from the raw difference ``t = o_1 - o_0``.
-
-    ``log(1 + exp(-t))`` for class 1 and ``log(1 + exp(t))`` for class 0
-    (exact for any ``t``); with ``p_1 = expit(t)``: matrix-vector products
-    with the data instead of two-column ones, and no maxima or sums over
-    classes.
-    """
-    margin = np.where(y == 1, -difference, difference)
-    # softplus(u) = max(u, 0) + log1p(exp(-|u|)): np.logaddexp(0, u), at half its cost
-    ce = np.log1p(np.exp(-np.abs(margin)))
-    ce += np.maximum(margin, 0.0)
-    return ce
 
 
 class SoftmaxDatafit(SecondOrder, Scores, Datafit):
