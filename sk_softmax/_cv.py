@@ -96,7 +96,8 @@ class SoftmaxClassifierCV(ScoringAndRouting, ClassifierMixin, BaseEstimator):
         scorer fails on scores NaN with a warning (GridSearchCV's default
         ``error_score=np.nan``); NaN mean scores rank last, and a search
         left with none is a ValueError. Probability metrics fail on a fold
-        whose training rows lack a class its test rows hold.
+        whose training rows lack a class its test rows hold: at every ``C``,
+        which stops the fit with that error.
     refit : bool, default=True
         Whether to fit the final model on all the data at the best ``C``.
         With False, the final coefficients are the mean over the folds of the

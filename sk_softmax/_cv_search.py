@@ -25,6 +25,15 @@ def best(scores):
     """
     mean_scores = np.average(scores, axis=0)
     if np.isnan(mean_scores).all():
+        unscored = np.flatnonzero(np.isnan(scores).all(axis=1)).tolist()
+        if not np.isnan(scores).all() and unscored:
+            raise ValueError(
+                f"Every mean score is NaN: the scorer could score no C on the folds "
+                f"{unscored} (the warning before this error gives its error), so no C has a "
+                "score on every fold. With a probability metric, a fold whose training rows "
+                "lack a class its test rows hold cannot be scored: use stratified folds, "
+                "fewer folds, or a metric of the predicted labels (accuracy, say)."
+            )
         raise ValueError(
             "Every score is NaN: the scorer could not score any fold model. Check scoring "
             "(and the warning that names the scorer's error, if it failed)."
