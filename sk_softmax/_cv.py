@@ -326,7 +326,7 @@ class SoftmaxClassifierCV(ScoringAndRouting, ClassifierMixin, BaseEstimator):
                         scorer, score_params, failures)
             for path, grid, ratio in zip(paths, grids, ratios, strict=True)
         ], axis=1)  # fmt: skip
-        warn_scoring(failures, present, classes, folds, y_codes)
+        warn_scoring(failures, present, folds, y_codes)
         best_r, best_C = divmod(best(scores.reshape(len(folds), -1)), grids.shape[1])
         final = final_model(
             self, X_input, y, sample_weight, grids[best_r, best_C], ratios[best_r],

@@ -53,7 +53,7 @@ def checked_l1_ratios(l1_ratios):
     return ratios
 
 
-def warn_scoring(failures, present, classes, folds, y_codes):
+def warn_scoring(failures, present, folds, y_codes):
     """Warn of the fold models the scorer failed on (scored NaN), with its first error.
 
     A fold whose training rows lack a class that its test rows hold has a

@@ -55,6 +55,16 @@ def raw_prediction(X, weights, intercept=None):
     return raw
 
 
+def _two_class_proba(difference, proba, rows):
+    """Two classes' probabilities from ``t = o_1 - o_0`` into ``proba[:, rows]``; returns ``p_1``.
+
+    ``p_0`` is ``expit(-t)``, not ``1 - p_1``: tiny ``p_0`` keep their digits.
+    """
+    p1 = proba[1, rows] = expit(difference)
+    proba[0, rows] = expit(-difference)
+    return p1
+
+
 class SoftmaxDatafit(SecondOrder, Scores, Datafit):
     """Softmax cross-entropy of NumPy or SciPy data, its gradient and Hessian.
 
@@ -250,11 +260,7 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
         """
         weights, intercept = self._split(coef)
         self._cache_coef = None  # invalid while being overwritten
-        proba = None
-        if self._keep_proba:
-            if self._proba is None:
-                self._proba = np.empty((self.n_classes, self.n_samples), dtype=self._proba_dtype)
-            proba = self._proba
+        proba = self._proba_buffer() if self._keep_proba else None
         gradient = self._two_class_gradient if self.n_classes == 2 else self._gradient
         value, grad_weights, grad_intercept = gradient(weights, intercept, proba)
         if proba is not None:
@@ -273,10 +279,7 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
             y, sw = self.y[rows], self.sw[rows]
             raw = block @ difference + offset
             ce = _two_class_ce(raw, y)
-            p1 = expit(raw)
-            if proba is not None:
-                proba[1, rows] = p1
-                proba[0, rows] = expit(-raw)  # not 1 - p_1: tiny p_0 keep their digits
+            p1 = expit(raw) if proba is None else _two_class_proba(raw, proba, rows)
             residual = sw * (p1 - (y == 1))
             return sw @ ce, self._times_block(residual, block), residual.sum()
 
@@ -310,6 +313,12 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
             self._keep_probabilities(coef)
         return self._proba
 
+    def _proba_buffer(self):
+        """The kept probabilities' matrix (n_classes, n_samples), allocated on first use."""
+        if self._proba is None:
+            self._proba = np.empty((self.n_classes, self.n_samples), dtype=self._proba_dtype)
+        return self._proba
+
     def _keep_probabilities(self, coef):
         """The probabilities at ``coef`` into the kept matrix: the products ``X W^T`` only.
 
@@ -318,17 +327,13 @@ class SoftmaxDatafit(SecondOrder, Scores, Datafit):
         the full gradient): the gradient's product ``R^T X`` is spared.
         """
         weights, intercept = self._split(coef)
-        if self._proba is None:
-            self._proba = np.empty((self.n_classes, self.n_samples), dtype=self._proba_dtype)
-        proba = self._proba
+        proba = self._proba_buffer()
         self._cache_coef = None  # invalid while being overwritten
         if self.n_classes == 2:
             difference, offset = self._difference(weights, intercept)
 
             def work(rows, block):
-                raw = block @ difference + offset
-                proba[1, rows] = expit(raw)
-                proba[0, rows] = expit(-raw)  # not 1 - p_1: tiny p_0 keep their digits
+                _two_class_proba(block @ difference + offset, proba, rows)
                 return ()
 
         else:
