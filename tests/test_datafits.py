@@ -298,7 +298,7 @@ def test_hessian_paths_agree_with_the_formula(monkeypatch, n_classes):
     # sum_i s_i/S (diag(p_i) - p_i p_i^T) (x) z_i z_i^T on the standardised design z
     inner = datafit.inner
     inner.loss_gradient(coordinates.to_original(coef))
-    p, w = inner._proba.T, sw / sw.sum()
+    p, w = inner._kept.proba.T, sw / sw.sum()
     z = np.hstack([(X - coordinates.mean) / coordinates.scale, np.ones((X.shape[0], 1))])
     expected = sum(
         w[i] * np.kron(np.diag(p[i]) - np.outer(p[i], p[i]), np.outer(z[i], z[i]))

@@ -149,7 +149,7 @@ def test_probabilities_are_kept_in_the_data_dtype_and_sum_to_one(dtype):
     datafit = SoftmaxDatafit(X, y, k, np.ones(n), True)
     coef = rng.standard_normal(k * (d + 1)) * 4  # saturated: many p near 0 or 1
     datafit.loss_gradient(coef)
-    assert datafit._proba.dtype == dtype
+    assert datafit._kept.proba.dtype == dtype
     hessian = datafit.hessian(coef)
     for j in range(d + 1):
         shift = np.zeros((k, d + 1))

@@ -270,7 +270,7 @@ def test_wide_data_keep_one_diagonal_instead_of_one_a_step(monkeypatch):
 
 
 def test_first_step_is_the_secant_minimum_of_the_last_line_when_the_step_fell_short():
-    from sk_softmax.solvers.newton import _LONGEST, _SHORT, first_step
+    from sk_softmax.solvers._line_search import _LONGEST, _SHORT, first_step
 
     assert first_step(1.0, -1.0, -0.5 * _SHORT) == 1.0  # near the optimum: a Newton step
     assert first_step(1.0, -1.0, 0.3) == 1.0  # overshot: the slope changed sign

@@ -212,7 +212,7 @@ class RowChunks:
         rows = max(rows, _MIN_ROWS)
         return [slice(s, min(s + rows, self.n_samples)) for s in range(0, self.n_samples, rows)]
 
-    def block(self, rows):
+    def block(self, rows, native=False):
         """Rows of ``X`` as float64 (dense), or a view of them (sparse).
 
         Dense data of more than ``_COPY_VALUES`` values (16 MB of float64,
@@ -227,26 +227,34 @@ class RowChunks:
         (2000 to 20000 rows of 1000 to 2000 columns). On data within the
         cache the copy only costs: 1.05 to 1.23 times as long on 30000 x 5
         x 3, 3000 x 500 x 5, 500 x 2000 x 10, 60 x 10000 x 3 and 5500 x 40 x 11.
+
+        With ``native``, dense float32 rows stay float32, C-ordered (a view
+        of C-ordered ``X``, else a copy): the passes of a float32 data term
+        (``SoftmaxDatafit.in_float32``), whose products read each block
+        twice at half float64's bytes.
         """
         if self._whole:  # CSC: one block, X itself
             return self.X
         if self._sparse:
             return _csr_rows(self.X, rows)
-        return self._dense(self.X[rows])
+        return self._dense(self.X[rows], native)
 
-    def _dense(self, rows_of_x):
+    def _dense(self, rows_of_x, native=False):
+        if native and rows_of_x.dtype == np.float32:
+            return np.ascontiguousarray(rows_of_x)
         if self._copy:
             return np.array(rows_of_x, dtype=np.float64, order="C")
         return np.asarray(rows_of_x, dtype=np.float64)
 
-    def map_reduce(self, func, width=0, max_rows=None, products_only=False):
+    def map_reduce(self, func, width=0, max_rows=None, products_only=False, native=False):
         """``sum(func(rows, block) for every block)``, tuples summed elementwise.
 
         ``func`` returns a tuple of floats and arrays, freshly allocated (it
         may be called from several threads at once, on different rows).
         With ``max_rows``, only evenly spaced blocks holding about that many
         rows take part: a systematic sample, for sums that need not be exact.
-        ``width`` and ``products_only``: see :meth:`slices`.
+        ``width`` and ``products_only``: see :meth:`slices`; ``native``: see
+        :meth:`block`.
         """
         slices = self.slices(width, products_only)
         if max_rows is not None and self.n_samples > max_rows:
@@ -256,12 +264,12 @@ class RowChunks:
         if len(slices) == 1:  # small data: no thread, no copy
             (rows,) = slices
             return tuple(
-                np.asarray(part, dtype=np.float64) for part in func(rows, self.block(rows))
+                np.asarray(part, dtype=np.float64) for part in func(rows, self.block(rows, native))
             )
         n_threads = min(self.n_threads, len(slices))
 
         def run(part):
-            return _accumulate(func(rows, self.block(rows)) for rows in part)
+            return _accumulate(func(rows, self.block(rows, native)) for rows in part)
 
         if n_threads == 1:
             return run(slices)
@@ -327,10 +335,10 @@ class _SampledRows(RowChunks):
         drawn = random_rows(candidates, n_rows, seed)
         return _SampledRows(self.X, self.index[drawn], self.n_threads, drawn)
 
-    def block(self, rows):
+    def block(self, rows, native=False):
         if self._gathered is not None:
-            return self._dense(self._gathered[rows])
+            return self._dense(self._gathered[rows], native)
         block = self.X[self.index[rows]]
         if sparse.issparse(block):
             return block
-        return np.asarray(block, dtype=np.float64)
+        return self._dense(block, native)

@@ -107,6 +107,19 @@ class Datafit:
         """
         return None
 
+    # The relative precision of the passes' arithmetic: a line search trusts values to
+    # about 64 times it (float32's on a data term's float32 twin, ``in_float32``).
+    eps = float(np.finfo(np.float64).eps)
+
+    def in_float32(self):
+        """The same data term with its passes in float32 arithmetic, or None.
+
+        For float32 data, a Newton solver's iterations before a float64
+        confirmation (:func:`sk_softmax.solvers.newton.newton`). None (this
+        default) when the backend has none, or there is nothing to gain.
+        """
+        return None
+
 
 def split_intercept(coef, shape, fit_intercept):
     """``(W, b)`` views of a raveled coefficient vector (``b`` None without intercept)."""

@@ -124,12 +124,19 @@ class _Wrapper(Datafit):
     def total_weight(self):
         return self.inner.total_weight
 
+    @property
+    def eps(self):
+        return self.inner.eps
+
     def rows(self, index):
         """The rows ``index`` alone, in the same coordinates, or None if they weigh nothing."""
         return self._around(self.inner.rows(index))
 
     def subsample(self, n_rows, seed=0):
         return self._around(self.inner.subsample(n_rows, seed))
+
+    def in_float32(self):
+        return self._around(self.inner.in_float32())
 
     def _around(self, inner):
         """This map around ``inner`` (some rows of this one's), or None if ``inner`` is None."""
@@ -157,6 +164,23 @@ class Standardized(_Wrapper):
 
     def _original(self, coef):
         return self.coordinates.to_original(coef)
+
+    def in_float32(self):
+        """The float32 twin (``SoftmaxDatafit.in_float32``) where float32 keeps its digits, or None.
+
+        Its products sum ``w_j x_j`` over the columns of ``X`` itself: on a
+        column whose centre is ``k`` spreads from zero those terms are about
+        ``k + 1`` times the centred ones, and the sum loses as much of
+        float32's seven digits. Measured (24000 x 100 x 3, one core, against
+        the float64 passes): centres at zero 0.74 times the time, at one
+        spread 0.91, at 3 to 1000 spreads 1.0 to 1.4 times (the float32
+        gradient stalls above ``tol`` and float64 iterations follow). So
+        the twin serves only where no column's centre exceeds its scale.
+        """
+        coordinates = self.coordinates
+        if np.any(np.abs(coordinates.mean) > coordinates.scale):
+            return None
+        return super().in_float32()
 
     def loss_original(self, coef):
         """The data term at coefficients in the original coordinates."""

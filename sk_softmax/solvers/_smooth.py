@@ -58,6 +58,11 @@ class SmoothObjective:
     def n_weighted(self):
         return self.datafit.n_weighted
 
+    @property
+    def eps(self):
+        """The relative precision of the data term's passes (``Datafit.eps``)."""
+        return self.datafit.eps
+
     def free_columns(self):
         """The columns whose shift across classes changes nothing (see ``sk_softmax.penalties``)."""
         return self.penalty.free_columns()
@@ -87,6 +92,11 @@ class SmoothObjective:
         """The same objective with the data term of ``n_rows`` random rows, or None."""
         sample = self.datafit.subsample(n_rows, seed)
         return None if sample is None else SmoothObjective(sample, self.penalty)
+
+    def in_float32(self):
+        """This objective with float32 passes (``Datafit.in_float32``), or None."""
+        twin = self.datafit.in_float32()
+        return None if twin is None else SmoothObjective(twin, self.penalty)
 
     def columns(self, index):
         """The objective on the feature columns ``index`` alone (the intercept kept)."""

@@ -12,77 +12,23 @@ The loop (:func:`newton`) takes a ``direction(objective, coef, grad, tol)``:
 :class:`ReusedFactor` here (solver "newton-cholesky": the exact Hessian's
 Cholesky factor, kept as a preconditioner while it serves), preconditioned
 conjugate gradients in :mod:`.cg` ("newton-cg"). ``objective`` is a
-:class:`~sk_softmax.solvers._smooth.SmoothObjective`.
+:class:`~sk_softmax.solvers._smooth.SmoothObjective`; the line search is in
+:mod:`._line_search`.
 """
 
-import math
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
 from scipy import linalg
 
 from ._base import EPS, Solver, SolverResult, max_abs, report, same_rows
+from ._line_search import first_step, line_search, resolution
 from ._pcg import cg_direction
 from ._smooth import SmoothObjective
 from ._subsample import SampledDirection, presolve_on, sample_of
 
 _potrf, _potrs = linalg.lapack.get_lapack_funcs(("potrf", "potrs"), dtype=np.float64)
-
-
-def line_search(objective, coef, value, grad, direction, first=1.0):
-    """Backtracking line search that can trust the gradient near the optimum.
-
-    Accepts the first step ``t`` in ``first`` (if above 1), 1, 1/2, 1/4, ...
-    that satisfies the Armijo condition ``f(x + t d) <= f(x) + 1e-4 t g.d``.
-    When the decrease the step promises is below the float64 resolution of
-    ``f`` (the function can no longer tell), it accepts the step if it
-    shrinks the gradient instead. Returns ``(coef, value, grad, t)``, or
-    ``None`` on failure.
-    """
-    slope = float(grad @ direction)
-    if not slope < 0:
-        return None
-    resolution = 64 * EPS * max(1.0, abs(value))
-    t = first
-    for _ in range(40):
-        trial = coef + direction if t == 1.0 else coef + t * direction
-        trial_value, trial_grad = objective.loss_gradient(trial)
-        if math.isfinite(trial_value):
-            if trial_value <= value + 1e-4 * t * slope:
-                return trial, trial_value, trial_grad, t
-            if -t * slope <= resolution and trial_grad @ trial_grad < grad @ grad:
-                return trial, trial_value, trial_grad, t
-        t = 1.0 if t > 1.0 else 0.5 * t
-    return None
-
-
-def first_step(t, slope, end_slope):
-    """The step to try first along the next Newton direction, from how the last one ended.
-
-    ``slope`` and ``end_slope`` are the derivatives along the last direction
-    at its start and where the accepted step ``t`` ended. Far from the
-    optimum the cross-entropy's curvature falls along a Newton step (the
-    probabilities saturate), so the step stops short: the function still
-    descends there. When more than ``_SHORT`` of the slope is left, the next
-    step tries first the secant estimate of the last line's minimum, ``t /
-    (1 - end_slope / slope)``, at most ``_LONGEST``; near the optimum
-    (quadratic convergence, the slope left about zero) it tries 1. No
-    evaluation is added when that step is accepted; one when it is not.
-    Measured (default fits, the 17 tables of bench_fit.py, iterations): 167
-    -> 149 in all, fewer on 12 (iris 8 -> 6, wine and the breast cancer data
-    9 -> 7, texture-like 21 -> 18, optdigits-like 18 -> 16), more on 2
-    (libras-like 8 -> 9, vowel-like 7 -> 8: a longer step overshot); at
-    ``C=100`` 209 -> 186, at ``C=0.01`` 131 -> 121.
-    """
-    left = end_slope / slope
-    if not left > _SHORT:
-        return 1.0
-    longer = min(_LONGEST, t / max(1.0 - left, t / _LONGEST))
-    return longer if longer > 1.0 else 1.0  # never below the Newton step
-
-
-# The share of the slope left after a step above which the next step tries longer, and its cap.
-_SHORT, _LONGEST = 0.1, 2.0
 
 
 def cholesky_direction(objective, coef, grad, tol=0.0):
@@ -209,51 +155,105 @@ def newton(
     full data only polish. That solve has its own ``max_iter`` iterations at
     most; ``verbose`` prints them as ``sample``, while ``n_iter`` and
     ``callback`` count and see only the iterations on all rows.
+
+    On float32 data beyond the cache (``objective.in_float32()``, see
+    :meth:`~sk_softmax.datafits.numpy.SoftmaxDatafit.in_float32`) the
+    iterations first take float32 passes, the subsample float32 too, until
+    ``max|grad| <= tol`` there or a float32 line search fails (its values
+    can no longer tell); a float64 pass at that point (printed as
+    ``float64``) then confirms ``tol``, or the iterations go on in float64
+    from there. ``n_iter``, ``max_iter`` and ``callback`` count both kinds
+    (the callback sees the float32 passes' values); the result's value and
+    convergence are the float64 pass's.
     """
     coef = np.array(coef0, dtype=np.float64).ravel()
-    sample = sample_of(objective) if direction is not steepest else None
+    coarse = objective.in_float32() if direction is not steepest else None
+    sample = sample_of(coarse or objective) if direction is not steepest else None
     if sample is not None:
         if verbose:
             print(f"subsample of {sample.n_samples} rows for the Hessian")
         if presolve:
             coef = presolve_on(partial(newton, direction), sample, coef, tol, max_iter, verbose)
-        direction = SampledDirection(direction, sample)
+    options = dict(tol=tol, max_iter=max_iter, verbose=verbose, callback=callback)
+    n_iter = 0
+    if coarse is not None:
+        if verbose:
+            print("float32 passes until max|grad| <= tol, then a float64 one")
+        steps = direction if sample is None else SampledDirection(direction, sample)
+        result = _iterate(steps, coarse, coef, n_iter, label=label, coarse=True, **options)
+        if result.stopped:  # by the callback: no float64 value known
+            return replace(result, value=None)
+        coef, n_iter, options["first_label"] = result.coef, result.n_iter, "float64"
+    # a new sampled direction: the float32 steps' secant pairs and rates judged other values
+    steps = direction if sample is None else SampledDirection(direction, sample)
+    return _iterate(steps, objective, coef, n_iter, label=label, **options)
+
+
+# A float32 line search's most trials: past them its values cannot tell, and float64 takes
+# over; likewise when a full step shrinks max|grad| by less than half (_COARSE_RATE).
+_COARSE_TRIALS = 3
+_COARSE_RATE = 0.5
+
+
+def _iterate(
+    direction, objective, coef, n_iter, *, tol, max_iter, verbose, callback, label,
+    coarse=False, first_label=None,
+):  # fmt: skip
+    """The damped Newton loop of :func:`newton` from ``coef``, ``n_iter`` iterations done.
+
+    ``coarse``: ``objective`` takes float32 passes (``in_float32``). Its loop
+    stops (``converged`` False) where max|grad| <= tol, where a line search
+    fails (judged at float32's resolution), or where a full step whose
+    promised decrease float32 values cannot tell leaves more than half of
+    max|grad| (so near the optimum Newton steps shrink it fivefold or more:
+    the float32 gradient has met its noise); a float64 loop follows.
+    ``first_label``: how ``verbose`` labels the first evaluation (else ``label``).
+    """
     value, grad = objective.loss_gradient(coef)
-    report(verbose, 0, value, grad, label=label)
-    n_iter, first = 0, 1.0
+    report(verbose, n_iter, value, grad, label=first_label or label)
+    first = 1.0
+    search = {"eps": objective.eps, "trials": _COARSE_TRIALS if coarse else 40}
     while True:
         if max_abs(grad) <= tol:
-            return SolverResult(coef, n_iter, True, "max|grad| <= tol", value=value)
+            return SolverResult(coef, n_iter, not coarse, "max|grad| <= tol", value=value)
         if n_iter >= max_iter:
             return SolverResult(coef, n_iter, False, "max_iter reached", value=value)
         step = direction(objective, coef, grad, tol)
         if not isinstance(direction, ReusedFactor):  # whose steps solve the shifts exactly
             step = objective.canonical_step(coef, grad, step)
-        found = line_search(objective, coef, value, grad, step, first)
+        found = line_search(objective, coef, value, grad, step, first, **search)
+        if found is None and coarse:
+            return SolverResult(coef, n_iter, False, "float32 line search failed", value=value)
         if found is not None and not isinstance(direction, SampledDirection):
             first = first_step(found[3], float(grad @ step), float(found[2] @ step))
         else:  # a sample's Hessian, not the curvature, sets how short its steps fall
             first = 1.0
         if found is None and isinstance(direction, SampledDirection) and not direction.full:
             direction.full = True
-            found = line_search(objective, coef, value, grad, direction(objective, coef, grad, tol))
+            step = direction(objective, coef, grad, tol)
+            found = line_search(objective, coef, value, grad, step, **search)
         if found is None and direction is not steepest:
-            found = line_search(objective, coef, value, grad, steepest(objective, coef, grad))
+            step = steepest(objective, coef, grad)
+            found = line_search(objective, coef, value, grad, step, **search)
         if found is None:
             return SolverResult(
                 coef,
                 n_iter,
                 False,
-                "line search failed: the objective stopped decreasing in float64 "
+                "line search failed: the objective stopped decreasing in floating point "
                 f"with max|grad| = {max_abs(grad):.2e}",
             )
+        before, promised = max_abs(grad), -found[3] * float(grad @ step)
         coef, value, grad, t = found
         n_iter += 1
         if verbose:
             report(verbose, n_iter, value, grad, f"  step {t:.3g}", label=label)
         if callback is not None and callback(n_iter, coef, value, grad):
-            converged = max_abs(grad) <= tol
+            converged = max_abs(grad) <= tol and not coarse
             return SolverResult(coef, n_iter, converged, "stopped by callback", True, value)
+        if coarse and t >= 1.0 and promised <= resolution(value, objective.eps):
+            if max_abs(grad) > _COARSE_RATE * before:  # float32's noise floor
+                return SolverResult(coef, n_iter, False, "float32 gradient stalled", value=value)
 
 
 def steepest(objective, coef, grad, tol=0.0):

@@ -1,0 +1,127 @@
+"""The probabilities a NumPy data term keeps for its second-order methods, and its Hessian products.
+
+A mixin of :class:`~sk_softmax.datafits.numpy.SoftmaxDatafit` (whose passes,
+row blocks and float32 twin it uses): the probability matrix at the last
+point a pass kept them for (:class:`_Kept`), the forward pass that fills it
+where none did, and the Hessian-vector product that reads it. The Hessian
+and its blocks (:mod:`._second_order`) read it too.
+"""
+
+import numpy as np
+from scipy.special import expit
+
+from ._kernels import _softmax_block
+from ._second_order import proba_rows
+
+
+def _two_class_proba(difference, proba, rows):
+    """Two classes' probabilities from ``t = o_1 - o_0`` into ``proba[:, rows]``; returns ``p_1``.
+
+    ``p_0`` is ``expit(-t)``, not ``1 - p_1``: tiny ``p_0`` keep their digits.
+    """
+    p1 = proba[1, rows] = expit(difference)
+    proba[0, rows] = expit(-difference)
+    return p1
+
+
+class _Kept:
+    """The probabilities kept for the second-order methods, and the point they are at.
+
+    ``proba`` (n_classes, n_samples) or None until first needed; ``coef``
+    None while they are not at any known point. One object shared by a
+    data term and its float32 twin (``SoftmaxDatafit.in_float32``): they
+    keep one matrix between them (float32 for float32 ``X`` either way),
+    and a pass of either marks it as its own.
+    """
+
+    __slots__ = ("proba", "coef")
+
+    def __init__(self):
+        self.proba = self.coef = None
+
+
+class KeptProbabilities:
+    """The kept probabilities' methods of the NumPy data term (see the module docstring)."""
+
+    def _proba_at(self, coef):
+        """The kept probabilities at ``coef``, computed (a forward pass) unless they are there."""
+        cached = self._kept.coef
+        if cached is None or cached.shape != np.shape(coef) or not (cached == coef).all():
+            self._keep_probabilities(coef)
+        return self._kept.proba
+
+    def _proba_buffer(self):
+        """The kept probabilities' matrix (n_classes, n_samples), allocated on first use."""
+        if self._kept.proba is None:
+            self._kept.proba = np.empty((self.n_classes, self.n_samples), self._proba_dtype)
+        return self._kept.proba
+
+    def _keep_probabilities(self, coef):
+        """The probabilities at ``coef`` into the kept matrix: the products ``X W^T`` only.
+
+        For second-order methods at a point whose gradient was not taken here
+        (tall data's passes keep none; a subsample's Hessian products follow
+        the full gradient): the gradient's product ``R^T X`` is spared.
+        """
+        weights, intercept = self._pass_parts(coef)
+        proba = self._proba_buffer()
+        self._kept.coef = None  # invalid while being overwritten
+        if self.n_classes == 2:
+            difference, offset = self._difference(weights, intercept)
+
+            def work(rows, block):
+                _two_class_proba(block @ difference + offset, proba, rows)
+                return ()
+
+        else:
+            operand = self._operand(weights)
+
+            def work(rows, block):
+                raw = self._raw_block(block, operand, intercept)
+                proba[:, rows] = _softmax_block(raw, self.y[rows])[0]
+                return ()
+
+        self.chunks.map_reduce(work, width=self.n_classes, products_only=True, native=self._native)
+        self._kept.coef = np.array(coef, copy=True)
+
+    def hessp(self, coef):
+        """The Hessian-vector product at ``coef``, as a function of a vector.
+
+        For a direction ``V`` (same layout as ``coef``), with ``Q = X V_W^T +
+        V_b`` its raw-prediction image, the loss Hessian of sample ``i`` in
+        raw-prediction space is ``diag(p_i) - p_i p_i^T``, so::
+
+            T_i     = s_i/S * (p_i * q_i - p_i * (p_i . q_i))
+            (H V)_W = T^T X,        (H V)_b = sum_i T_i.
+
+        The function stays at ``coef``: if a later pass at another point
+        overwrote the kept probabilities, it computes them again.
+        """
+        point = np.array(coef, dtype=np.float64, copy=True)
+        proba = self._proba_at(point)
+        mark = self._kept.coef  # replaced by every pass that rewrites the probabilities
+
+        def product(vector):
+            nonlocal proba, mark
+            if self._kept.coef is not mark:
+                proba = self._proba_at(point)
+                mark = self._kept.coef
+            v_weights, v_intercept = self._pass_parts(vector)
+            operand = self._operand(v_weights)
+
+            def work(rows, block):
+                # the twin's kept float32 probabilities serve as they are
+                p = proba[:, rows] if self._native else proba_rows(proba, rows)
+                q = self._raw_block(block, operand, v_intercept)
+                q *= p
+                q -= p * q.sum(axis=0)
+                q *= self._pass_weights(rows)
+                hv_weights = self._times_block(q, block)
+                return hv_weights, q.sum(axis=1) if v_intercept is not None else 0.0
+
+            hv_weights, hv_intercept = self.chunks.map_reduce(
+                work, width=2 * self.n_classes, products_only=True, native=self._native
+            )
+            return self._join(hv_weights, hv_intercept)
+
+        return product

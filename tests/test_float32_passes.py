@@ -1,0 +1,188 @@
+"""Float32 data beyond the cache: Newton iterations on float32 passes, then a float64 check.
+
+The data term's float32 twin (``SoftmaxDatafit.in_float32``) multiplies float32
+blocks by float32 coefficients and sums blocks in float64; the Newton loop
+runs on it until ``max|grad| <= tol`` there, then a float64 pass confirms
+``tol`` or the iterations go on in float64. What must hold: the fit is the
+float64 optimum (its float64 gradient meets ``tol``, checked from scratch), and
+the twin's passes agree with the float64 ones to float32's accuracy.
+"""
+
+import numpy as np
+import pytest
+from scipy.special import softmax
+from sklearn.exceptions import ConvergenceWarning
+from test_callbacks import StopAfter
+
+from sk_softmax import SoftmaxClassifier, objective
+from sk_softmax.datafits._blocks import _COPY_VALUES
+from sk_softmax.datafits.numpy import SoftmaxDatafit
+
+EPS32 = float(np.finfo(np.float32).eps)
+# A float32 sum of a block's m <= 16384 rows (_MAX_ROWS) errs by about sqrt(m) eps32
+# times the sum of its terms' magnitudes (rounding errors of random sign).
+RTOL32 = np.sqrt(16384) * EPS32
+
+
+def _data(n, d, n_classes, offset=0.0, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    W = rng.normal(size=(n_classes, d)) / np.sqrt(d)
+    y = np.array([rng.choice(n_classes, p=p) for p in softmax(2 * X @ W.T, axis=1)])
+    return (X + offset).astype(np.float32), y
+
+
+@pytest.fixture(scope="module")
+def beyond_cache():
+    """3 classes, 24000 x 100 float32: beyond _COPY_VALUES, not tall (no subsample)."""
+    X, y = _data(24_000, 100, 3)
+    assert X.size > _COPY_VALUES
+    return X, y
+
+
+def _gradient_from_scratch(clf, X, y):
+    """``grad F / (C S)`` in float64 from the fitted coefficients (the ridge)."""
+    X = X.astype(np.float64)
+    codes = np.searchsorted(clf.classes_, y)
+    residual = softmax(X @ clf.coef_.T + clf.intercept_, axis=1) - np.eye(clf.classes_.size)[codes]
+    grad = residual.T @ X / X.shape[0] + clf.coef_ / (clf.C * X.shape[0])
+    return grad, residual.mean(axis=0)
+
+
+def _tol_bound(X, tol):
+    """What ``max|grad| <= tol`` in standardised coordinates allows on each original column.
+
+    The map to the original coordinates scales a column's weight by its spread
+    ``sigma_j`` and moves ``mu_j`` times the intercept's gradient onto it.
+    """
+    X = X.astype(np.float64)
+    return tol * (X.std(axis=0) + np.abs(X.mean(axis=0))) * 1.01
+
+
+def _assert_float64_optimum(clf, X, y, tol=1e-8):
+    grad, intercept_grad = _gradient_from_scratch(clf, X, y)
+    assert np.all(np.abs(grad) <= _tol_bound(X, tol)), np.max(np.abs(grad) / _tol_bound(X, tol))
+    assert np.max(np.abs(intercept_grad)) <= 1.01 * tol
+
+
+def test_twin_passes_agree_with_float64_to_float32_accuracy(beyond_cache):
+    X, y = beyond_cache
+    datafit = SoftmaxDatafit(X, y, 3, np.ones(X.shape[0]), True)
+    twin = datafit.in_float32()
+    assert twin is not None and twin.in_float32() is None
+    rng = np.random.default_rng(1)
+    coef = rng.normal(size=3 * 101) * 0.3
+    value, grad = datafit.loss_gradient(coef)
+    value32, grad32 = twin.loss_gradient(coef)
+    # the scale of each sum: the same sums over the terms' magnitudes
+    X64 = X.astype(np.float64)
+    W, b = coef.reshape(3, 101)[:, :-1], coef.reshape(3, 101)[:, -1]
+    proba = softmax(X64 @ W.T + b, axis=1)
+    residual = np.abs(proba - np.eye(3)[y]) / X.shape[0]
+    grad_scale = np.hstack([residual.T @ np.abs(X64), residual.sum(axis=0)[:, None]]).ravel()
+    # the logits move by the coefficients' rounding and a float32 sum of 101 terms
+    logit_error = RTOL32 * (np.abs(X64) @ np.abs(W).T + np.abs(b)).mean()
+    assert abs(value32 - value) <= RTOL32 * value + logit_error
+    assert np.all(np.abs(grad32 - grad) <= RTOL32 * grad_scale + logit_error * grad_scale)
+    assert twin.loss(coef) == pytest.approx(value32, rel=RTOL32)
+    vector = rng.normal(size=coef.size)
+    product, product32 = datafit.hessp(coef)(vector), twin.hessp(coef)(vector)
+    np.testing.assert_allclose(product32, product, atol=RTOL32 * np.abs(product).max() * 10)
+
+
+def test_twin_keeps_no_second_probability_matrix(beyond_cache):
+    X, y = beyond_cache
+    datafit = SoftmaxDatafit(X, y, 3, np.ones(X.shape[0]), True)
+    twin = datafit.in_float32()
+    coef = np.zeros(3 * 101)
+    twin.loss_gradient(coef)
+    datafit.hessp(coef)(coef)  # at the twin's point: its probabilities serve
+    assert twin._kept is datafit._kept and datafit._kept.proba.dtype == np.float32
+    # a pass of either marks the matrix as its own: no stale probabilities
+    moved = coef + 0.1
+    datafit.loss_gradient(moved)
+    np.testing.assert_array_equal(datafit._kept.coef, moved)
+
+
+def test_no_twin_for_float64_small_or_sparse_data():
+    X, y = _data(2000, 10, 3)
+    from scipy import sparse
+
+    for data in (X, X.astype(np.float64), sparse.csr_matrix(X)):
+        assert SoftmaxDatafit(data, y, 3, np.ones(2000), True).in_float32() is None
+    X, y = _data(24_000, 100, 3)
+    assert SoftmaxDatafit(X.astype(np.float64), y, 3, np.ones(24_000), True).in_float32() is None
+
+
+def test_fit_runs_float32_then_reaches_the_float64_optimum(beyond_cache, capsys):
+    X, y = beyond_cache
+    clf = SoftmaxClassifier(verbose=1).fit(X, y)
+    printed = capsys.readouterr().out
+    assert "float32 passes" in printed and "float64" in printed
+    assert clf.converged_
+    _assert_float64_optimum(clf, X, y)
+    reference = SoftmaxClassifier().fit(X.astype(np.float64), y)
+    # both meet tol = 1e-8 on the same objective, whose curvature here is of order 0.1:
+    # the optima agree to about 1e-7
+    np.testing.assert_allclose(clf.coef_, reference.coef_, atol=1e-6)
+    assert clf.objective_ == pytest.approx(objective(clf, X, y), rel=1e-12)
+    assert clf.objective_ == pytest.approx(reference.objective_, rel=1e-12)
+
+
+def test_tall_two_classes_take_a_float32_sample(capsys):
+    X, y = _data(82_000, 100, 2, seed=3)  # at least 400 x 202 rows: tall
+    clf = SoftmaxClassifier(verbose=1).fit(X, y)
+    printed = capsys.readouterr().out
+    assert "subsample of" in printed and "float32 passes" in printed
+    assert clf.converged_
+    _assert_float64_optimum(clf, X, y)
+
+
+def test_offset_columns_take_float64_passes(capsys):
+    # Columns whose centre is far beyond their spread: float32 sums over them lose
+    # their digits to the offsets, so the fit takes float64 passes throughout.
+    X, y = _data(24_000, 100, 3, offset=1e4, seed=2)
+    clf = SoftmaxClassifier(verbose=1).fit(X, y)
+    assert "float32 passes" not in capsys.readouterr().out
+    assert clf.converged_
+    _assert_float64_optimum(clf, X, y)
+
+
+@pytest.mark.parametrize("solver", ["newton-cg", "newton-cholesky"])
+def test_float32_noise_floor_hands_over_to_float64(solver):
+    # Unstandardised columns at 100 spreads from zero (no wrapper to refuse the twin):
+    # the float32 gradient stalls far above tol, and the float64 iterations that
+    # follow must still reach it, from the float32 iterations' point.
+    from sk_softmax.penalties.l2 import L2
+    from sk_softmax.solvers import SOLVERS
+
+    X, y = _data(24_000, 100, 3, offset=100.0, seed=2)
+    datafit = SoftmaxDatafit(X, y, 3, np.ones(X.shape[0]), True)
+    assert datafit.in_float32() is not None
+    penalty = L2(1.0 / X.shape[0], 100, True)
+    tol = 1e-8
+    result = SOLVERS[solver].solve(datafit, penalty, np.zeros(3 * 101), tol=tol, max_iter=100)
+    assert result.converged
+    _, grad = datafit.loss_gradient(result.coef)  # float64
+    penalty.value_add_gradient(grad, result.coef)
+    assert np.max(np.abs(grad)) <= tol
+
+
+def test_max_iter_counts_float32_iterations_and_reports_float64_values(beyond_cache):
+    X, y = beyond_cache
+    with pytest.warns(ConvergenceWarning):
+        clf = SoftmaxClassifier(max_iter=2).fit(X, y)
+    assert clf.n_iter_ == 2 and not clf.converged_
+    assert clf.objective_ == pytest.approx(objective(clf, X, y), rel=1e-12)
+
+
+def test_callbacks_see_float32_and_float64_iterations_once(beyond_cache):
+    X, y = beyond_cache
+    recorder = StopAfter(10**9)  # records, never stops
+    clf = SoftmaxClassifier().set_callbacks(recorder).fit(X, y)
+    assert clf.converged_ and recorder.ended == list(range(clf.n_iter_))
+    # stopped during the float32 iterations: the objective is the float64 one there
+    stopper = StopAfter(2)
+    clf = SoftmaxClassifier().set_callbacks(stopper).fit(X, y)
+    assert clf.n_iter_ == 2 and not clf.converged_
+    assert clf.objective_ == pytest.approx(objective(clf, X, y), rel=1e-12)
