@@ -10,9 +10,10 @@ multiple of the size of ``X``.
 
 A second table times one pass of the data term (loss and gradient, what every
 iteration on all rows costs) against pairs measured in the same interleaved loop: ours
-(float32 blocks cast to float64 one at a time), and, for float32 data, the same pass
-written here with its two products in float32 (:func:`float32_pass`), the design that
-issue asked to try; and one iteration on all rows of a default fit of this checkout
+in float64 arithmetic (float32 blocks cast to float64 one at a time), and, for float32
+data, its float32 twin (``SoftmaxDatafit.in_float32``: float32 products and softmax,
+float64 sums over blocks), which a default fit's iterations take until a float64 pass
+confirms ``tol``; and one iteration on all rows of a default fit of this checkout
 (:func:`iteration_seconds`), the issue's per-iteration cost.
 
     python benchmarks/bench_tall.py [--n 1000000] [--repeats 3] [--baseline ../main]
@@ -38,6 +39,7 @@ import bench_fit  # noqa: E402
 from _provenance import git_state  # noqa: E402
 
 from sk_softmax import SoftmaxClassifier, objective  # noqa: E402
+from sk_softmax.datafits.numpy import SoftmaxDatafit  # noqa: E402
 
 
 def timed(make, X, y):
@@ -57,41 +59,6 @@ def peak_over_x(make, X, y):
     finally:
         tracemalloc.stop()
     return peak / X.nbytes
-
-
-def float32_pass(X, y, coef, block_rows=4766):
-    """One loss-and-gradient pass with both products in float32, the softmax in float64.
-
-    The data term's pass over tall data as ``datafits/numpy.py`` makes it,
-    the same work step for step (row blocks of about 4 MB copied before
-    their products, class-major softmax, no probabilities kept: tall data's
-    Hessian comes from a subsample; the intercept's gradient, float64 sums
-    over blocks), but with ``W X_b^T`` and ``R_b^T X_b`` multiplied in
-    float32 instead of a float64 cast of each block: the cost the float32
-    arithmetic could save. Its gradient sums each block's rows in float32,
-    which cannot certify ``max|grad| <= 1e-8`` (see the user guide). Returns
-    ``(value, weights' gradient, intercept's gradient)``.
-    """
-    from sk_softmax.datafits._kernels import _softmax_block
-
-    n_classes, n = coef.shape[0], X.shape[0]
-    weights32 = coef[:, :-1].astype(np.float32)
-    sw = np.full(n, 1.0 / n)
-    grad = np.zeros((n_classes, X.shape[1]))
-    grad_intercept = np.zeros(n_classes)
-    value = 0.0
-    for start in range(0, n, block_rows):
-        rows = slice(start, min(start + block_rows, n))
-        block, labels = np.array(X[rows]), y[rows]
-        raw = (weights32 @ block.T).astype(np.float64)
-        raw += coef[:, -1:]
-        residual, ce = _softmax_block(raw, labels)
-        residual[labels, np.arange(labels.size)] -= 1.0
-        residual *= sw[rows]
-        value += sw[rows] @ ce
-        grad += residual.astype(np.float32) @ block
-        grad_intercept += residual.sum(axis=1)
-    return value, grad, grad_intercept
 
 
 class _Stamps:
@@ -114,7 +81,9 @@ def iteration_seconds(X, y):
 
     Timed between the lines ``verbose=1`` prints for the iterations on all rows
     (``iter  k``): each is one pass over all rows and the subsample's Newton
-    direction; the first also builds the sample's preconditioner.
+    direction; the first also builds the sample's preconditioner. On float32
+    data these are the float32 passes; the float64 pass that confirms ``tol``
+    (its line is ``float64``) is not one of them, and counts in the fit's time.
     """
     stamps = _Stamps()
     with contextlib.redirect_stdout(stamps):
@@ -125,22 +94,23 @@ def iteration_seconds(X, y):
 
 
 def pass_rows(n, dtype, repeats):
-    """One pass of ours (and of :func:`float32_pass` on float32 data), and one iteration
+    """One pass of ours (and of its float32 twin on float32 data), and one iteration
     of a default fit, against the pairs: all interleaved, medians of ``repeats``."""
     X, y = bench_fit.make_dense(n, 100, 10, dtype)
     problem = bench_fit.Problem(f"dense-{dtype}", X, y, "dense", 1.0)
-    times = {"pass: ours": [], "pass: float32 products": [], "iteration after the first": []}
+    times = {"pass: ours": [], "pass: ours, float32 twin": [], "iteration after the first": []}
     pairs = {"float64": [], "float32": []}
     codes = np.unique(y, return_inverse=True)[1]
-    coef = np.random.default_rng(0).standard_normal((10, 101)) * 0.01
+    twin = SoftmaxDatafit(X, codes, 10, np.ones(n), True).in_float32()
+    coef = np.random.default_rng(0).standard_normal(10 * 101) * 0.01
     for _ in range(repeats):  # interleaved
         for name, seconds in bench_fit.bare_products(X, 10, repeats=1).items():
             pairs[name].append(seconds)
         times["pass: ours"].append(bench_fit.loss_costs(problem, repeats=1)["loss_gradient"])
-        if dtype == "float32":
+        if twin is not None:
             start = time.perf_counter()
-            float32_pass(X, codes, coef)
-            times["pass: float32 products"].append(time.perf_counter() - start)
+            twin.loss_gradient(coef)
+            times["pass: ours, float32 twin"].append(time.perf_counter() - start)
         times["iteration after the first"].append(iteration_seconds(X, y))
     bare = {name: statistics.median(values) for name, values in pairs.items()}
     rows = []
