@@ -132,10 +132,20 @@ def test_fit_runs_float32_then_reaches_the_float64_optimum(beyond_cache, capsys)
 def test_tall_two_classes_take_a_float32_sample(capsys):
     X, y = _data(82_000, 100, 2, seed=3)  # at least 400 x 202 rows: tall
     clf = SoftmaxClassifier(verbose=1).fit(X, y)
-    printed = capsys.readouterr().out
-    assert "subsample of" in printed and "float32 passes" in printed
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("subsample of") for line in lines)
+    assert any(line.startswith("float32 passes") for line in lines)
+    # the last step, predicted by the one before to meet tol, was judged in float64 at once
+    assert lines[-1].startswith("float64") and "step" in lines[-1]
     assert clf.converged_
     _assert_float64_optimum(clf, X, y)
+    # a tol below float32's noise: float64 iterations take over and reach it
+    clf = SoftmaxClassifier(tol=1e-11, verbose=1).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    handover = next(i for i, line in enumerate(lines) if line.startswith("float64"))
+    assert lines[-1].startswith("iter") and handover < len(lines) - 1
+    assert clf.converged_
+    _assert_float64_optimum(clf, X, y, tol=1e-11)
 
 
 def test_offset_columns_take_float64_passes(capsys):

@@ -159,12 +159,14 @@ def newton(
     On float32 data beyond the cache (``objective.in_float32()``, see
     :meth:`~sk_softmax.datafits.numpy.SoftmaxDatafit.in_float32`) the
     iterations first take float32 passes, the subsample float32 too, until
-    ``max|grad| <= tol`` there or a float32 line search fails (its values
-    can no longer tell); a float64 pass at that point (printed as
-    ``float64``) then confirms ``tol``, or the iterations go on in float64
-    from there. ``n_iter``, ``max_iter`` and ``callback`` count both kinds
-    (the callback sees the float32 passes' values); the result's value and
-    convergence are the float64 pass's.
+    ``max|grad| <= tol`` there or float32 can no longer tell (see
+    :func:`_iterate`); a float64 pass at that point (printed as ``float64``)
+    then confirms ``tol``, or the iterations go on in float64 from there. A
+    step that the last one's rate predicts will meet ``tol`` takes that
+    float64 pass at once: on 1e6 x 100 x 10 float32 (one core) the fit
+    took 1.77 s instead of 1.95, a float32 pass fewer. ``n_iter``,
+    ``max_iter`` and ``callback`` count both kinds (the callback sees the
+    float32 passes' values); the result's value and convergence are float64.
     """
     coef = np.array(coef0, dtype=np.float64).ravel()
     coarse = objective.in_float32() if direction is not steepest else None
@@ -174,19 +176,20 @@ def newton(
             print(f"subsample of {sample.n_samples} rows for the Hessian")
         if presolve:
             coef = presolve_on(partial(newton, direction), sample, coef, tol, max_iter, verbose)
-    options = dict(tol=tol, max_iter=max_iter, verbose=verbose, callback=callback)
-    n_iter = 0
+    options = dict(tol=tol, max_iter=max_iter, verbose=verbose, callback=callback, label=label)
+    n_iter, known = 0, None
     if coarse is not None:
         if verbose:
             print("float32 passes until max|grad| <= tol, then a float64 one")
         steps = direction if sample is None else SampledDirection(direction, sample)
-        result = _iterate(steps, coarse, coef, n_iter, label=label, coarse=True, **options)
+        result, known = _iterate(steps, coarse, coef, n_iter, finish=objective, **options)
         if result.stopped:  # by the callback: no float64 value known
             return replace(result, value=None)
-        coef, n_iter, options["first_label"] = result.coef, result.n_iter, "float64"
+        coef, n_iter = result.coef, result.n_iter
+        options["label"] = "float64" if known is None else label
     # a new sampled direction: the float32 steps' secant pairs and rates judged other values
     steps = direction if sample is None else SampledDirection(direction, sample)
-    return _iterate(steps, objective, coef, n_iter, label=label, **options)
+    return _iterate(steps, objective, coef, n_iter, known=known, **options)[0]
 
 
 # A float32 line search's most trials: past them its values cannot tell, and float64 takes
@@ -197,35 +200,56 @@ _COARSE_RATE = 0.5
 
 def _iterate(
     direction, objective, coef, n_iter, *, tol, max_iter, verbose, callback, label,
-    coarse=False, first_label=None,
+    finish=None, known=None,
 ):  # fmt: skip
     """The damped Newton loop of :func:`newton` from ``coef``, ``n_iter`` iterations done.
 
-    ``coarse``: ``objective`` takes float32 passes (``in_float32``). Its loop
-    stops (``converged`` False) where max|grad| <= tol, where a line search
-    fails (judged at float32's resolution), or where a full step whose
-    promised decrease float32 values cannot tell leaves more than half of
-    max|grad| (so near the optimum Newton steps shrink it fivefold or more:
-    the float32 gradient has met its noise); a float64 loop follows.
-    ``first_label``: how ``verbose`` labels the first evaluation (else ``label``).
+    Returns ``(result, known)``: ``known`` the float64 ``(value, grad)`` at
+    ``result.coef`` when the loop ended on a float64 evaluation, else None.
+    ``known``: the value and gradient at ``coef``, if already evaluated.
+
+    With ``finish`` (the float64 objective), ``objective`` takes float32
+    passes (``in_float32``) and the loop stops (``converged`` False) where
+    max|grad| <= tol, where a line search fails (judged at float32's
+    resolution), or where a full step whose promised decrease float32
+    values cannot tell leaves more than half of max|grad| (near the optimum
+    Newton steps shrink it fivefold or more: the float32 gradient has met
+    its noise); a float64 loop follows. A step that the last one's rate
+    predicts will meet ``tol`` is evaluated in float64 at once (printed as
+    ``float64``): that evaluation is the float64 loop's first, and a float32
+    pass is spared.
     """
-    value, grad = objective.loss_gradient(coef)
-    report(verbose, n_iter, value, grad, label=first_label or label)
-    first = 1.0
+    coarse = finish is not None
+    if known is None:
+        value, grad = objective.loss_gradient(coef)
+        report(verbose, n_iter, value, grad, label=label)
+    else:
+        value, grad = known
+    label = "iter" if label == "float64" else label
+    first, rate = 1.0, None
     search = {"eps": objective.eps, "trials": _COARSE_TRIALS if coarse else 40}
+
+    def end(message, converged=False, stopped=False, known=None):
+        return SolverResult(coef, n_iter, converged, message, stopped, value), known
+
     while True:
         if max_abs(grad) <= tol:
-            return SolverResult(coef, n_iter, not coarse, "max|grad| <= tol", value=value)
+            return end("max|grad| <= tol", converged=not coarse)
         if n_iter >= max_iter:
-            return SolverResult(coef, n_iter, False, "max_iter reached", value=value)
+            return end("max_iter reached")
         step = direction(objective, coef, grad, tol)
         if not isinstance(direction, ReusedFactor):  # whose steps solve the shifts exactly
             step = objective.canonical_step(coef, grad, step)
-        found = line_search(objective, coef, value, grad, step, first, **search)
+        slope, before = float(grad @ step), max_abs(grad)
+        unresolved = -slope <= resolution(value, objective.eps)
+        # on float32 passes, a step the last one's rate says will meet tol: checked in float64
+        checked = coarse and unresolved and rate is not None and before * rate <= tol
+        evaluate = finish if checked else objective
+        found = line_search(evaluate, coef, value, grad, step, first, **search)
         if found is None and coarse:
-            return SolverResult(coef, n_iter, False, "float32 line search failed", value=value)
+            return end("float32 line search failed")
         if found is not None and not isinstance(direction, SampledDirection):
-            first = first_step(found[3], float(grad @ step), float(found[2] @ step))
+            first = first_step(found[3], slope, float(found[2] @ step))
         else:  # a sample's Hessian, not the curvature, sets how short its steps fall
             first = 1.0
         if found is None and isinstance(direction, SampledDirection) and not direction.full:
@@ -236,24 +260,23 @@ def _iterate(
             step = steepest(objective, coef, grad)
             found = line_search(objective, coef, value, grad, step, **search)
         if found is None:
-            return SolverResult(
-                coef,
-                n_iter,
-                False,
+            return end(
                 "line search failed: the objective stopped decreasing in floating point "
-                f"with max|grad| = {max_abs(grad):.2e}",
+                f"with max|grad| = {max_abs(grad):.2e}"
             )
-        before, promised = max_abs(grad), -found[3] * float(grad @ step)
         coef, value, grad, t = found
         n_iter += 1
         if verbose:
-            report(verbose, n_iter, value, grad, f"  step {t:.3g}", label=label)
+            shown = "float64" if checked else label
+            report(verbose, n_iter, value, grad, f"  step {t:.3g}", label=shown)
         if callback is not None and callback(n_iter, coef, value, grad):
-            converged = max_abs(grad) <= tol and not coarse
-            return SolverResult(coef, n_iter, converged, "stopped by callback", True, value)
-        if coarse and t >= 1.0 and promised <= resolution(value, objective.eps):
-            if max_abs(grad) > _COARSE_RATE * before:  # float32's noise floor
-                return SolverResult(coef, n_iter, False, "float32 gradient stalled", value=value)
+            converged = max_abs(grad) <= tol and (checked or not coarse)
+            return end("stopped by callback", converged, stopped=True)
+        if checked:
+            return end("float64 from here", known=(value, grad))
+        rate = max_abs(grad) / before if before > 0 else None
+        if coarse and t >= 1.0 and unresolved and rate > _COARSE_RATE:  # float32's noise floor
+            return end("float32 gradient stalled")
 
 
 def steepest(objective, coef, grad, tol=0.0):
