@@ -44,7 +44,7 @@ from threadpoolctl import threadpool_limits
 from sk_softmax import SoftmaxClassifier, SoftmaxClassifierCV
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _provenance import git_state  # noqa: E402
+from _provenance import cpu, git_state  # noqa: E402
 from online_tables import keel_table  # noqa: E402
 from tables import table  # noqa: E402
 
@@ -124,7 +124,7 @@ def main(argv=None):
         f"- commit {git_state()}; Python {platform.python_version()}, scikit-learn "
         f"{sklearn.__version__}, numpy {np.__version__}; {os.cpu_count()} cores, load average "
         f"{' '.join(f'{v:.2f}' for v in os.getloadavg())} at start; threads: "
-        f"{args.threads or 'as they are'}",
+        f"{args.threads or 'as they are'}; processor: {cpu()}",
         f"- Cs = np.logspace(-4, 4, {args.n_Cs}); {args.folds}-fold StratifiedKFold "
         f"(shuffled, seed 0), the same folds for both; refit at the best C in both; "
         f"median of {repeats} interleaved repetitions",

@@ -87,7 +87,7 @@ from sk_softmax.solvers import choose_solver
 from sk_softmax.solvers._smooth import SmoothObjective
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _provenance import git_state  # noqa: E402
+from _provenance import cpu, git_state  # noqa: E402
 from tables import SHAPES, table  # noqa: E402
 
 TARGET_GAP = 1e-6
@@ -736,6 +736,7 @@ def header():
         f"- code: git {git_state()}",
         f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
+        f"- processor: {cpu()}",
         f"- python {platform.python_version()}, numpy {np.__version__}, scipy "
         f"{scipy.__version__}, scikit-learn {sklearn.__version__}, "
         f"sk-softmax {sk_softmax.__version__}",

@@ -36,7 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_fit  # noqa: E402
-from _provenance import git_state  # noqa: E402
+from _provenance import cpu, git_state  # noqa: E402
 
 from sk_softmax import SoftmaxClassifier, objective  # noqa: E402
 from sk_softmax.datafits.numpy import SoftmaxDatafit  # noqa: E402
@@ -169,6 +169,7 @@ def main(argv=None):
         f"- code: git {git_state()}; python {platform.python_version()}, numpy "
         f"{np.__version__}; {os.cpu_count()} cores; load average at the start: {load}",
         f"- medians of {args.repeats} interleaved default fits; thread pools as they are",
+        f"- processor: {cpu()}",
     ]
     table = [
         "| data | fit | solver, iterations | time (s) | / f64 pair | / f32 pair | gap | "

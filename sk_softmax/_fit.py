@@ -133,7 +133,7 @@ def build_problem(data, weights, settings, n_threads=1, moments=None, shared=Non
     )
     mean, std = moments if moments is not None else data.moments(weights.weights, fit_intercept)
     scale = penalty.shared_scales(standard_scales(std, penalty.scaling_curvature()))
-    coordinates = Coordinates(mean, scale, fit_intercept)
+    coordinates = Coordinates(mean, scale, fit_intercept, spread=std)
     datafit = None if shared is None else Rescaled.of(shared, coordinates)
     if datafit is None:
         datafit = data.datafit(weights, coordinates, n_threads)

@@ -303,11 +303,11 @@ def test_longer_first_steps_save_newton_steps_for_the_same_optimum(monkeypatch, 
     to the same optimum than always trying the unit step (9 -> 7 on both, measured)."""
     from sklearn import datasets
 
-    from sk_softmax.solvers import newton as newton_module
+    from sk_softmax.solvers import _damped
 
     X, y = getattr(datasets, f"load_{loader}")(return_X_y=True)
     longer = SoftmaxClassifier().fit(X, y)
-    monkeypatch.setattr(newton_module, "first_step", lambda t, slope, end_slope: 1.0)
+    monkeypatch.setattr(_damped, "first_step", lambda t, slope, end_slope: 1.0)
     unit = SoftmaxClassifier().fit(X, y)
     assert longer.n_iter_ < unit.n_iter_
     assert longer.converged_ and unit.converged_

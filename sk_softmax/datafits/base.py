@@ -35,6 +35,7 @@ METHODS = (
     "score_outer",
     "score_sums",
     "subsample",
+    "in_float32",
     "columns",
 )
 
@@ -115,7 +116,7 @@ class Datafit:
         """The same data term with its passes in float32 arithmetic, or None.
 
         For float32 data, a Newton solver's iterations before a float64
-        confirmation (:func:`sk_softmax.solvers.newton.newton`). None (this
+        confirmation (:func:`sk_softmax.solvers._damped.newton`). None (this
         default) when the backend has none, or there is nothing to gain.
         """
         return None

@@ -29,6 +29,7 @@ class SmoothObjective:
         self._flat_curvature = penalty.flat_curvature(self.shape[0] * self.shape[1])
         self._projector_index = None  # made when first asked (on Python 3.11 a
         # functools.cached_property takes a lock: 10 us a fit)
+        self.origin = None  # a float32 twin's: the float64 data term it stands for
 
     @property
     def projector_index(self):
@@ -96,7 +97,11 @@ class SmoothObjective:
     def in_float32(self):
         """This objective with float32 passes (``Datafit.in_float32``), or None."""
         twin = self.datafit.in_float32()
-        return None if twin is None else SmoothObjective(twin, self.penalty)
+        if twin is None:
+            return None
+        objective = SmoothObjective(twin, self.penalty)
+        objective.origin = self.datafit
+        return objective
 
     def columns(self, index):
         """The objective on the feature columns ``index`` alone (the intercept kept)."""

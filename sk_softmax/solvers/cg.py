@@ -7,9 +7,10 @@ Only Hessian-vector products are needed, two passes over ``X`` each, no
 import numpy as np
 
 from ._base import EPS, Solver, same_rows
+from ._damped import newton
 from ._pcg import cg_direction
 from ._smooth import SmoothObjective
-from .newton import cholesky_solve, newton
+from .newton import cholesky_solve
 
 
 class ReusedPreconditioner:

@@ -4,10 +4,10 @@ import numpy as np
 from scipy import optimize
 
 from ._base import EPS, Solver, SolverResult, max_abs, report
+from ._damped import newton
 from ._smooth import SmoothObjective
 from ._subsample import presolve_on, sample_of
 from .cg import ReusedPreconditioner
-from .newton import newton
 
 
 def lbfgs(
@@ -79,6 +79,7 @@ def _polish(objective, coef, n_iter, tol, max_iter, verbose, callback, label):
     """Up to ten truncated-Newton steps after L-BFGS-B stalled on the resolution of ``f``.
 
     Their iterations continue the L-BFGS count, for ``n_iter`` and ``callback``.
+    In float64 throughout: they polish digits float32 passes could not tell.
     """
     shifted = None
     if callback is not None:
@@ -88,7 +89,7 @@ def _polish(objective, coef, n_iter, tol, max_iter, verbose, callback, label):
 
     polish = newton(
         ReusedPreconditioner(), objective, coef, tol=tol, max_iter=min(10, max_iter - n_iter),
-        verbose=verbose, callback=shifted, presolve=False, label=label,
+        verbose=verbose, callback=shifted, presolve=False, label=label, float32=False,
     )  # fmt: skip
     polish.n_iter += n_iter
     return polish

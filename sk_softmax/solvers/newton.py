@@ -1,4 +1,4 @@
-"""Newton's method with the exact Hessian, and the damped Newton loop every Newton solver runs.
+"""Newton's method with the exact Hessian: the Cholesky step, and its factor reused.
 
 Why Newton steps: the objective is smooth and strongly convex in every
 direction that changes the model, so Newton's method converges
@@ -8,25 +8,21 @@ float64 resolution of ``f`` long before the gradient is small; a method that
 decides by function values (the L-BFGS-B line search) then stalls, while a
 Newton step still halves the number of wrong digits.
 
-The loop (:func:`newton`) takes a ``direction(objective, coef, grad, tol)``:
-:class:`ReusedFactor` here (solver "newton-cholesky": the exact Hessian's
-Cholesky factor, kept as a preconditioner while it serves), preconditioned
-conjugate gradients in :mod:`.cg` ("newton-cg"). ``objective`` is a
-:class:`~sk_softmax.solvers._smooth.SmoothObjective`; the line search is in
-:mod:`._line_search`.
+The damped Newton loop every Newton solver runs (:func:`~._damped.newton`)
+takes a ``direction(objective, coef, grad, tol)``: :class:`ReusedFactor`
+here (solver "newton-cholesky": the exact Hessian's Cholesky factor, kept
+as a preconditioner while it serves), preconditioned conjugate gradients in
+:mod:`.cg` ("newton-cg"). ``objective`` is a
+:class:`~sk_softmax.solvers._smooth.SmoothObjective`.
 """
-
-from dataclasses import replace
-from functools import partial
 
 import numpy as np
 from scipy import linalg
 
-from ._base import EPS, Solver, SolverResult, max_abs, report, same_rows
-from ._line_search import first_step, line_search, resolution
+from ._base import EPS, Solver, same_rows
+from ._damped import newton
 from ._pcg import cg_direction
 from ._smooth import SmoothObjective
-from ._subsample import SampledDirection, presolve_on, sample_of
 
 _potrf, _potrs = linalg.lapack.get_lapack_funcs(("potrf", "potrs"), dtype=np.float64)
 
@@ -142,148 +138,6 @@ def cholesky_solve(matrix, rhs, scale=None):
     return step if info == 0 and np.isfinite(step).all() else None
 
 
-def newton(
-    direction, objective, coef0, *, tol, max_iter, verbose=0, callback=None, presolve=True,
-    label="iter",
-):  # fmt: skip
-    """Damped Newton iterations with ``direction(objective, coef, grad, tol)``.
-
-    On tall data (see :func:`~._subsample.sample_of`) the directions use a
-    subsample's Hessian, and with ``presolve`` (a cold start) the
-    iterations begin from the subsample's own optimum, found at a fraction
-    of the cost: the first, far-from-optimal steps then cost little, and the
-    full data only polish. That solve has its own ``max_iter`` iterations at
-    most; ``verbose`` prints them as ``sample``, while ``n_iter`` and
-    ``callback`` count and see only the iterations on all rows.
-
-    On float32 data beyond the cache (``objective.in_float32()``, see
-    :meth:`~sk_softmax.datafits.numpy.SoftmaxDatafit.in_float32`) the
-    iterations first take float32 passes, the subsample float32 too, until
-    ``max|grad| <= tol`` there or float32 can no longer tell (see
-    :func:`_iterate`); a float64 pass at that point (printed as ``float64``)
-    then confirms ``tol``, or the iterations go on in float64 from there. A
-    step that the last one's rate predicts will meet ``tol`` takes that
-    float64 pass at once: on 1e6 x 100 x 10 float32 (one core) the fit
-    took 1.77 s instead of 1.95, a float32 pass fewer. ``n_iter``,
-    ``max_iter`` and ``callback`` count both kinds (the callback sees the
-    float32 passes' values); the result's value and convergence are float64.
-    """
-    coef = np.array(coef0, dtype=np.float64).ravel()
-    coarse = objective.in_float32() if direction is not steepest else None
-    sample = sample_of(coarse or objective) if direction is not steepest else None
-    if sample is not None:
-        if verbose:
-            print(f"subsample of {sample.n_samples} rows for the Hessian")
-        if presolve:
-            coef = presolve_on(partial(newton, direction), sample, coef, tol, max_iter, verbose)
-    options = dict(tol=tol, max_iter=max_iter, verbose=verbose, callback=callback, label=label)
-    n_iter, known = 0, None
-    if coarse is not None:
-        if verbose:
-            print("float32 passes until max|grad| <= tol, then a float64 one")
-        steps = direction if sample is None else SampledDirection(direction, sample)
-        result, known = _iterate(steps, coarse, coef, n_iter, finish=objective, **options)
-        if result.stopped:  # by the callback: no float64 value known
-            return replace(result, value=None)
-        coef, n_iter = result.coef, result.n_iter
-        options["label"] = "float64" if known is None else label
-    # a new sampled direction: the float32 steps' secant pairs and rates judged other values
-    steps = direction if sample is None else SampledDirection(direction, sample)
-    return _iterate(steps, objective, coef, n_iter, known=known, **options)[0]
-
-
-# A float32 line search's most trials: past them its values cannot tell, and float64 takes
-# over; likewise when a full step shrinks max|grad| by less than half (_COARSE_RATE).
-_COARSE_TRIALS = 3
-_COARSE_RATE = 0.5
-
-
-def _iterate(
-    direction, objective, coef, n_iter, *, tol, max_iter, verbose, callback, label,
-    finish=None, known=None,
-):  # fmt: skip
-    """The damped Newton loop of :func:`newton` from ``coef``, ``n_iter`` iterations done.
-
-    Returns ``(result, known)``: ``known`` the float64 ``(value, grad)`` at
-    ``result.coef`` when the loop ended on a float64 evaluation, else None.
-    ``known``: the value and gradient at ``coef``, if already evaluated.
-
-    With ``finish`` (the float64 objective), ``objective`` takes float32
-    passes (``in_float32``) and the loop stops (``converged`` False) where
-    max|grad| <= tol, where a line search fails (judged at float32's
-    resolution), or where a full step whose promised decrease float32
-    values cannot tell leaves more than half of max|grad| (near the optimum
-    Newton steps shrink it fivefold or more: the float32 gradient has met
-    its noise); a float64 loop follows. A step that the last one's rate
-    predicts will meet ``tol`` is evaluated in float64 at once (printed as
-    ``float64``): that evaluation is the float64 loop's first, and a float32
-    pass is spared.
-    """
-    coarse = finish is not None
-    if known is None:
-        value, grad = objective.loss_gradient(coef)
-        report(verbose, n_iter, value, grad, label=label)
-    else:
-        value, grad = known
-    label = "iter" if label == "float64" else label
-    first, rate = 1.0, None
-    search = {"eps": objective.eps, "trials": _COARSE_TRIALS if coarse else 40}
-
-    def end(message, converged=False, stopped=False, known=None):
-        return SolverResult(coef, n_iter, converged, message, stopped, value), known
-
-    while True:
-        if max_abs(grad) <= tol:
-            return end("max|grad| <= tol", converged=not coarse)
-        if n_iter >= max_iter:
-            return end("max_iter reached")
-        step = direction(objective, coef, grad, tol)
-        if not isinstance(direction, ReusedFactor):  # whose steps solve the shifts exactly
-            step = objective.canonical_step(coef, grad, step)
-        slope, before = float(grad @ step), max_abs(grad)
-        unresolved = -slope <= resolution(value, objective.eps)
-        # on float32 passes, a step the last one's rate says will meet tol: checked in float64
-        checked = coarse and unresolved and rate is not None and before * rate <= tol
-        evaluate = finish if checked else objective
-        found = line_search(evaluate, coef, value, grad, step, first, **search)
-        if found is None and coarse:
-            return end("float32 line search failed")
-        if found is not None and not isinstance(direction, SampledDirection):
-            first = first_step(found[3], slope, float(found[2] @ step))
-        else:  # a sample's Hessian, not the curvature, sets how short its steps fall
-            first = 1.0
-        if found is None and isinstance(direction, SampledDirection) and not direction.full:
-            direction.full = True
-            step = direction(objective, coef, grad, tol)
-            found = line_search(objective, coef, value, grad, step, **search)
-        if found is None and direction is not steepest:
-            step = steepest(objective, coef, grad)
-            found = line_search(objective, coef, value, grad, step, **search)
-        if found is None:
-            return end(
-                "line search failed: the objective stopped decreasing in floating point "
-                f"with max|grad| = {max_abs(grad):.2e}"
-            )
-        coef, value, grad, t = found
-        n_iter += 1
-        if verbose:
-            shown = "float64" if checked else label
-            report(verbose, n_iter, value, grad, f"  step {t:.3g}", label=shown)
-        if callback is not None and callback(n_iter, coef, value, grad):
-            converged = max_abs(grad) <= tol and (checked or not coarse)
-            return end("stopped by callback", converged, stopped=True)
-        if checked:
-            return end("float64 from here", known=(value, grad))
-        rate = max_abs(grad) / before if before > 0 else None
-        if coarse and t >= 1.0 and unresolved and rate > _COARSE_RATE:  # float32's noise floor
-            return end("float32 gradient stalled")
-
-
-def steepest(objective, coef, grad, tol=0.0):
-    """The steepest-descent direction: the fallback when a Newton step fails."""
-    return -grad
-
-
 # The residual target of a step on a reused factor, as a fraction of tol (see ReusedFactor).
 _POLISH = 0.02
 
@@ -318,6 +172,9 @@ class ReusedFactor:
     symmetric Hessian (``_second_order.py``) included.
     """
 
+    # its steps solve the shifts of the rows across classes exactly (see _damped._iterate)
+    solves_shifts = True
+
     def __init__(self):
         self.objective = self.system = None
         self.budget = 0
@@ -326,10 +183,12 @@ class ReusedFactor:
 
     def __call__(self, objective, coef, grad, tol=0.0):
         if objective is not self.objective:
+            # a float32 twin and its float64 objective are one fit's (SmoothObjective.origin)
+            same_fit = self.objective is not None and _fit_of(objective) is _fit_of(self.objective)
             self.stale = self.stale or not same_rows(objective, self.objective)
             self.objective, self.budget = objective, reuse_budget(objective)
             self.stale = self.stale or self.budget == 0
-            self.fresh = False
+            self.fresh = self.fresh and same_fit
         if not self.stale:
             system = self.system
             step, count, reached = cg_direction(
@@ -352,9 +211,15 @@ class ReusedFactor:
         (another data term, or every step of the fit reused an older
         factor). A path's tangent at the optimum (:func:`sk_softmax._path.tangent`).
         """
-        if self.fresh and self.objective is not None and self.objective.datafit is datafit:
+        if self.fresh and self.objective is not None and _fit_of(self.objective) is datafit:
             return self.system
         return None
+
+
+def _fit_of(objective):
+    """The data term whose fit ``objective`` serves: its own, or its float64 origin's."""
+    origin = getattr(objective, "origin", None)
+    return objective.datafit if origin is None else origin
 
 
 def reuse_budget(objective):
