@@ -29,7 +29,8 @@ import numpy as np
 from ._diagnostics import convergence_message, separated, separation_message
 from ._threads import fit_threads
 from ._weights import weigh
-from .datafits.standardized import Coordinates, Rescaled, standard_scales
+from .datafits.rescaled import Rescaled
+from .datafits.standardized import Coordinates, standard_scales
 from .penalties import make_penalty
 from .solvers import SOLVERS, choose_solver
 from .solvers._smooth import SmoothObjective
@@ -125,7 +126,7 @@ def build_problem(data, weights, settings, n_threads=1, moments=None, shared=Non
     (a path over ``C`` computes them once). ``shared``: the data term of a
     problem on the same rows and weights at another ``C`` (a path's first),
     whose standardised design this one reuses where it can
-    (:class:`~sk_softmax.datafits.standardized.Rescaled`).
+    (:class:`~sk_softmax.datafits.rescaled.Rescaled`).
     """
     C, fit_intercept = settings.C, settings.fit_intercept
     penalty = make_penalty(

@@ -29,10 +29,10 @@ from scipy.special import logsumexp
 from sk_softmax.datafits import base
 from sk_softmax.datafits.moments import column_moments
 from sk_softmax.datafits.numpy import SoftmaxDatafit
+from sk_softmax.datafits.rescaled import Rescaled
 from sk_softmax.datafits.standardized import (
     Compact,
     Coordinates,
-    Rescaled,
     Standardized,
     standard_scales,
 )
