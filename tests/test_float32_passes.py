@@ -274,3 +274,20 @@ def test_a_path_keeps_its_tangents_on_float32_data(monkeypatch):
     monkeypatch.setattr(path, "tangent", tangent)
     SoftmaxClassifierCV(Cs=np.logspace(-3, 3, 6), cv=3).fit(X, y)
     assert sum(t is not None for t in found) >= 3
+
+
+def test_float32_overflow_hands_over_quietly(beyond_cache):
+    # rows of zero weight at float32's limit: the weighted moments do not see them, the
+    # twin's products overflow; no warning reaches the user, float64 passes finish
+    X, y = beyond_cache
+    X = X.copy()
+    X[5], X[6] = 3e38, -3e38
+    sample_weight = np.ones(X.shape[0])
+    sample_weight[[5, 6]] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf = SoftmaxClassifier().fit(X, y, sample_weight=sample_weight)
+    assert clf.converged_
+    kept = np.ones(X.shape[0], dtype=bool)
+    kept[[5, 6]] = False
+    _assert_float64_optimum(clf, X[kept], y[kept])

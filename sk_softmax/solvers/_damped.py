@@ -53,17 +53,18 @@ def newton(
         if verbose:
             print(f"subsample of {sample.n_samples} rows for the Hessian")
         if presolve:
-            coef = presolve_on(partial(newton, direction), sample, coef, tol, max_iter, verbose)
+            solver = partial(newton, direction, float32=float32)
+            coef = presolve_on(solver, sample, coef, tol, max_iter, verbose)
     options = dict(tol=tol, max_iter=max_iter, verbose=verbose, callback=callback, label=label)
     n_iter, known = 0, None
+    if coarse is not None and verbose:
+        print("float32 passes until max|grad| <= tol, then a float64 one")
     if coarse is not None and not presolve:
         known = objective.loss_gradient(coef)
         report(verbose, n_iter, *known, label="float64")
         if max_abs(known[1]) <= tol:
             return SolverResult(coef, n_iter, True, "max|grad| <= tol", value=known[0])
     if coarse is not None:
-        if verbose:
-            print("float32 passes until max|grad| <= tol, then a float64 one")
         steps = direction if sample is None else SampledDirection(direction, sample)
         result, known = _iterate(
             steps, coarse, coef, n_iter, finish=objective, known=known, **options
@@ -73,11 +74,15 @@ def newton(
             return replace(result, converged=bool(max_abs(grad) <= tol), value=value)
         coef, n_iter = result.coef, result.n_iter
         options["label"] = "float64" if known is None else label
+        if result.message == NOT_FINITE and sample is not None:
+            sample = sample_of(objective)  # the float32 sample overflows too
     # a new sampled direction: the float32 steps' secant pairs and rates judged other values
     steps = direction if sample is None else SampledDirection(direction, sample)
     return _iterate(steps, objective, coef, n_iter, known=known, **options)[0]
 
 
+# Why a loop on float32 passes ended at its start: float64 passes and a float64 sample follow.
+NOT_FINITE = "float32 passes not finite"
 # A float32 line search's most trials: past them its values cannot tell, and float64 takes
 # over; likewise when a step it cannot judge shrinks max|grad| by less than half (_COARSE_RATE).
 _COARSE_TRIALS = 3
@@ -120,6 +125,8 @@ def _iterate(
     def end(message, converged=False, stopped=False):
         return SolverResult(coef, n_iter, converged, message, stopped, value), exact
 
+    if coarse and not (np.isfinite(value) and np.isfinite(grad).all()):
+        return end(NOT_FINITE)  # float32 overflowed where float64 need not
     while True:
         if max_abs(grad) <= tol:
             return end("max|grad| <= tol", converged=not coarse)

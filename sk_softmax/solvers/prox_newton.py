@@ -163,7 +163,7 @@ def prox_newton(smooth, norm, coef0, *, tol, max_iter, verbose=0, callback=None,
     Hessian from a random subsample of the rows, the gradient and the
     stopping rule staying exact, until a step shrinks the violation by less
     than half; with ``presolve`` (a cold start) the iterations begin from
-    the subsample's own optimum, as in :func:`~.newton.newton`. ``memory``:
+    the subsample's own optimum, as in :func:`~._damped.newton`. ``memory``:
     a dict kept across the fits of a path on the same rows, through which the
     last Hessian serves the next fit (:class:`~._local_model.KeptHessians`).
     """
