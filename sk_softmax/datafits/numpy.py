@@ -36,6 +36,8 @@ from ._scores import Scores
 from ._second_order import SecondOrder
 from .base import Datafit, split_intercept
 
+_EPS32 = float(np.finfo(np.float32).eps)
+
 
 def raw_prediction(X, weights, intercept=None):
     """The raw prediction ``X @ weights.T + intercept`` in float64.
@@ -145,6 +147,11 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
     # True on the float32 twin of a data term (in_float32)
     _native = False
 
+    @property
+    def eps(self):
+        """The relative precision of the passes: float32's on the twin (``Datafit.eps``)."""
+        return _EPS32 if self._native else Datafit.eps
+
     def in_float32(self):
         """This data term with its passes in float32 arithmetic, or None.
 
@@ -174,7 +181,6 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
             return None
         twin = copy.copy(self)
         twin._native = True
-        twin.eps = float(np.finfo(np.float32).eps)
         return twin  # sharing the kept probabilities (_Kept)
 
     def rows(self, index):

@@ -73,7 +73,7 @@ def newton(
             value, grad = objective.loss_gradient(result.coef) if known is None else known
             return replace(result, converged=bool(max_abs(grad) <= tol), value=value)
         coef, n_iter = result.coef, result.n_iter
-        options["label"] = "float64" if known is None else label
+        options["first_label"] = "float64"  # unless known: then not printed again
         if result.message == NOT_FINITE and sample is not None:
             sample = sample_of(objective)  # the float32 sample overflows too
     # a new sampled direction: the float32 steps' secant pairs and rates judged other values
@@ -91,14 +91,15 @@ _COARSE_RATE = 0.5
 
 def _iterate(
     direction, objective, coef, n_iter, *, tol, max_iter, verbose, callback, label,
-    finish=None, known=None,
+    finish=None, known=None, first_label=None,
 ):  # fmt: skip
     """The damped Newton loop of :func:`newton` from ``coef``, ``n_iter`` iterations done.
 
     Returns ``(result, known)``: ``known`` the float64 ``(value, grad)`` at
     ``result.coef`` when the loop ended on a float64 evaluation, else None.
     ``known``: the value and gradient at ``coef``, if already evaluated (in
-    float64, also when ``objective`` takes float32 passes).
+    float64, also when ``objective`` takes float32 passes). ``first_label``:
+    how ``verbose`` labels the first evaluation, if not ``label``.
 
     With ``finish`` (the float64 objective), ``objective`` takes float32
     passes (``in_float32``) and the loop stops (``converged`` False) where
@@ -114,10 +115,9 @@ def _iterate(
     coarse = finish is not None
     if known is None:
         value, grad = objective.loss_gradient(coef)
-        report(verbose, n_iter, value, grad, label=label)
+        report(verbose, n_iter, value, grad, label=first_label or label)
     else:
         value, grad = known
-    label = "iter" if label == "float64" else label
     first, rate = 1.0, None
     search = {"eps": objective.eps, "trials": _COARSE_TRIALS if coarse else 40}
     exact = known if coarse else None  # float64 values at coef on float32 passes

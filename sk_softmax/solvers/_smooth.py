@@ -19,9 +19,11 @@ class SmoothObjective:
     datafit : Datafit
         Any backend, in the solver's coordinates.
     penalty : smooth penalty (``gradient``, ``curvature``) in the same coordinates.
+    origin : Datafit, default=None
+        For a float32 twin (:meth:`in_float32`), the float64 data term it stands for.
     """
 
-    def __init__(self, datafit, penalty):
+    def __init__(self, datafit, penalty, origin=None):
         self.datafit = datafit
         self.penalty = penalty
         self.shape = datafit.shape
@@ -29,7 +31,7 @@ class SmoothObjective:
         self._flat_curvature = penalty.flat_curvature(self.shape[0] * self.shape[1])
         self._projector_index = None  # made when first asked (on Python 3.11 a
         # functools.cached_property takes a lock: 10 us a fit)
-        self.origin = None  # a float32 twin's: the float64 data term it stands for
+        self.origin = origin  # a float32 twin's: the float64 data term it stands for
 
     @property
     def projector_index(self):
@@ -99,9 +101,7 @@ class SmoothObjective:
         twin = self.datafit.in_float32()
         if twin is None:
             return None
-        objective = SmoothObjective(twin, self.penalty)
-        objective.origin = self.datafit
-        return objective
+        return SmoothObjective(twin, self.penalty, origin=self.datafit)
 
     def columns(self, index):
         """The objective on the feature columns ``index`` alone (the intercept kept)."""
