@@ -10,11 +10,11 @@ multiple of the size of ``X``.
 
 A second table times one pass of the data term (loss and gradient, what every
 iteration on all rows costs) against pairs measured in the same interleaved loop: ours
-in float64 arithmetic (float32 blocks cast to float64 one at a time), and, for float32
-data, its float32 twin (``SoftmaxDatafit.in_float32``: float32 products and softmax,
-float64 sums over blocks), which a default fit's iterations take until a float64 pass
-confirms ``tol``; and one iteration on all rows of a default fit of this checkout
-(:func:`iteration_seconds`), the issue's per-iteration cost.
+in float64 arithmetic (blocks copied, float32 ones cast, to float64 one at a time), and
+its float32 twin (``SoftmaxDatafit.in_float32``: float32 blocks, float64 ones cast, float32
+products and softmax, float64 sums over blocks), which a default fit's iterations take
+until a float64 pass confirms ``tol``; and one iteration on all rows of a default fit of
+this checkout (:func:`iteration_seconds`), the issue's per-iteration cost.
 
     python benchmarks/bench_tall.py [--n 1000000] [--repeats 3] [--baseline ../main]
 
@@ -94,7 +94,7 @@ def iteration_seconds(X, y):
 
 
 def pass_rows(n, dtype, repeats):
-    """One pass of ours (and of its float32 twin on float32 data), and one iteration
+    """One pass of ours and of its float32 twin, and one iteration
     of a default fit, against the pairs: all interleaved, medians of ``repeats``."""
     X, y = bench_fit.make_dense(n, 100, 10, dtype)
     problem = bench_fit.Problem(f"dense-{dtype}", X, y, "dense", 1.0)

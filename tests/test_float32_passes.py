@@ -42,6 +42,13 @@ def beyond_cache():
     return X, y
 
 
+@pytest.fixture(scope="module", params=["float32", "float64"])
+def either_dtype(request, beyond_cache):
+    """``beyond_cache`` as float32, and as float64 (whose twin casts its blocks)."""
+    X, y = beyond_cache
+    return X.astype(request.param), y
+
+
 def _gradient_from_scratch(clf, X, y):
     """``grad F / (C S)`` in float64 from the fitted coefficients (the ridge)."""
     X = X.astype(np.float64)
@@ -67,8 +74,10 @@ def _assert_float64_optimum(clf, X, y, tol=1e-8):
     assert np.max(np.abs(intercept_grad)) <= 1.01 * tol
 
 
-def test_twin_passes_agree_with_float64_to_float32_accuracy(beyond_cache):
-    X, y = beyond_cache
+def test_twin_passes_agree_with_float64_to_float32_accuracy(either_dtype):
+    # float64 data: the twin's blocks are X rounded to float32, a relative change of
+    # eps32 / 2 a value, within the logits' float32 error allowed below
+    X, y = either_dtype
     datafit = SoftmaxDatafit(X, y, 3, np.ones(X.shape[0]), True)
     twin = datafit.in_float32()
     assert twin is not None and twin.in_float32() is None
@@ -112,18 +121,25 @@ def test_twin_keeps_no_second_probability_matrix(beyond_cache):
     np.testing.assert_array_equal(datafit._kept.coef, moved)
 
 
-def test_no_twin_for_float64_small_or_sparse_data():
+def test_no_twin_for_small_or_sparse_data():
     X, y = _data(2000, 10, 3)
     from scipy import sparse
 
     for data in (X, X.astype(np.float64), sparse.csr_matrix(X)):
         assert SoftmaxDatafit(data, y, 3, np.ones(2000), True).in_float32() is None
     X, y = _data(24_000, 100, 3)
-    assert SoftmaxDatafit(X.astype(np.float64), y, 3, np.ones(24_000), True).in_float32() is None
+    assert SoftmaxDatafit(sparse.csr_matrix(X), y, 3, np.ones(24_000), True).in_float32() is None
+    # float64 data beyond the cache have one: their blocks are cast, X is not touched
+    X64 = X.astype(np.float64)
+    before = X64.copy()
+    twin = SoftmaxDatafit(X64, y, 3, np.ones(24_000), True).in_float32()
+    assert twin is not None
+    twin.loss_gradient(np.zeros(3 * 101))
+    np.testing.assert_array_equal(X64, before)
 
 
-def test_fit_runs_float32_then_reaches_the_float64_optimum(beyond_cache, capsys):
-    X, y = beyond_cache
+def test_fit_runs_float32_then_reaches_the_float64_optimum(either_dtype, capsys):
+    X, y = either_dtype
     clf = SoftmaxClassifier(verbose=1).fit(X, y)
     printed = capsys.readouterr().out
     assert "float32 passes" in printed and "float64" in printed
@@ -282,12 +298,14 @@ def test_a_path_keeps_its_tangents_on_float32_data(monkeypatch):
     assert sum(t is not None for t in found) >= 3
 
 
-def test_float32_overflow_hands_over_quietly(beyond_cache):
-    # rows of zero weight at float32's limit: the weighted moments do not see them, the
-    # twin's products overflow; no warning reaches the user, float64 passes finish
-    X, y = beyond_cache
+def test_float32_overflow_hands_over_quietly(either_dtype):
+    # rows of zero weight at float32's limit (float64 data: beyond it, cast to inf): the
+    # weighted moments do not see them, the twin's products overflow; no warning reaches
+    # the user, float64 passes finish
+    X, y = either_dtype
     X = X.copy()
-    X[5], X[6] = 3e38, -3e38
+    big = 3e38 if X.dtype == np.float32 else 1e300
+    X[5], X[6] = big, -big
     sample_weight = np.ones(X.shape[0])
     sample_weight[[5, 6]] = 0.0
     with warnings.catch_warnings():
@@ -297,3 +315,99 @@ def test_float32_overflow_hands_over_quietly(beyond_cache):
     kept = np.ones(X.shape[0], dtype=bool)
     kept[[5, 6]] = False
     _assert_float64_optimum(clf, X[kept], y[kept])
+
+
+# -- float64 data, and the float32 passes' class shifts and line search ------------------
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e30])
+def test_float64_columns_beyond_float32s_range_keep_float64_passes(scale, capsys):
+    # a column of spread 1e-30 (1e30) would leave float32 with subnormal (infinite)
+    # weights or values: no twin
+    X, y = _data(24_000, 100, 3)
+    X = X.astype(np.float64)
+    X[:, 7] *= scale
+    clf = SoftmaxClassifier(verbose=1).fit(X, y)
+    assert "float32 passes" not in capsys.readouterr().out and clf.converged_
+    X[:, 7] /= scale * 2**-50  # within range (2**-50): float32 passes
+    clf = SoftmaxClassifier(verbose=1).fit(X, y)
+    assert "float32 passes" in capsys.readouterr().out and clf.converged_
+
+
+def test_twin_is_flat_along_class_shifts(beyond_cache):
+    # the data term does not change when the same vector is added to every class's row:
+    # its gradient sums to zero over the classes and its Hessian maps such a shift to
+    # zero. In float32 arithmetic both held only to about 1e-8 before the shifts were
+    # taken out, which misled conjugate gradients (the next test)
+    X, y = beyond_cache
+    datafit = SoftmaxDatafit(X, y, 3, np.ones(X.shape[0]), True)
+    twin = datafit.in_float32()
+    rng = np.random.default_rng(4)
+    coef = rng.normal(size=3 * 101) * 0.3
+    eps64 = np.finfo(np.float64).eps
+    _, grad = twin.loss_gradient(coef)
+    # float64's rounding of a sum of three centred terms
+    assert np.abs(grad.reshape(3, 101).sum(axis=0)).max() <= 4 * eps64 * np.abs(grad).max()
+    product = twin.hessp(coef)
+    vector, shift = rng.normal(size=coef.size), np.tile(rng.normal(size=101), 3)
+    scale = np.abs(product(vector)).max()
+    # the shift's centring leaves float64's rounding of it, eps64 |shift|, at most
+    assert np.abs(product(shift)).max() <= 4 * eps64 * scale
+    np.testing.assert_allclose(product(vector + shift), product(vector), rtol=0,
+                               atol=RTOL32 * scale)  # fmt: skip
+
+
+def test_float32_newton_cg_takes_as_many_products_as_float64(monkeypatch):
+    # columns of spreads 0.1 to 10: near the optimum the float32 gradient's class sums
+    # (noise where only the penalty curves) had conjugate gradients chase them, and a
+    # Newton step took 187 Hessian products instead of 6 (30000 x 200 x 5)
+    import sk_softmax.solvers.cg as cg
+
+    X, y = _data(12_000, 200, 5, seed=5)
+    X *= np.random.default_rng(6).uniform(0.1, 10, X.shape[1]).astype(np.float32)
+    counts = []
+    original = cg.cg_direction
+
+    def counted(*args, **kwargs):
+        step, count, reached = original(*args, **kwargs)
+        counts[-1] += count
+        return step, count, reached
+
+    monkeypatch.setattr(cg, "cg_direction", counted)
+    fits = {}
+    for data in (X, X.astype(np.float64)):
+        for twin in (True, False):
+            counts.append(0)
+            if not twin:
+                monkeypatch.setattr(SoftmaxDatafit, "in_float32", lambda self: None)
+            fits[data.dtype, twin] = SoftmaxClassifier(solver="newton-cg").fit(data, y)
+            monkeypatch.undo()
+            monkeypatch.setattr(cg, "cg_direction", counted)
+    assert all(fit.converged_ for fit in fits.values())
+    assert counts[0] <= counts[1] + 3 and counts[2] <= counts[3] + 3, counts
+
+
+def test_float32_line_search_backtracks_while_values_tell():
+    # a float32 line search backtracks while its values can tell a decrease (a nearly
+    # separable fit needed step 1/8 where float32 passes gave up after three trials and
+    # float64 ones took over); it ends only where they cannot
+    from sk_softmax.solvers._line_search import line_search
+
+    class Quadratic:  # f(x) = (x - 0.1)^2 / 2 + 1 along one coordinate
+        calls = 0
+
+        def loss_gradient(self, x):
+            self.calls += 1
+            return float((x[0] - 0.1) ** 2 / 2 + 1), x - 0.1
+
+    objective = Quadratic()
+    x, direction = np.array([1.0]), np.array([-16.0])  # the minimum at t = 0.05625
+    value, grad = objective.loss_gradient(x)
+    found = line_search(objective, x, value, grad, direction, eps=EPS32, untold=True)
+    assert found is not None and found[3] == 2.0**-4
+    # a decrease below float32's resolution that does not shrink the gradient: none
+    x = np.array([0.1 + 1e-4])
+    value, grad = objective.loss_gradient(x)
+    objective.calls = 0
+    assert line_search(objective, x, value, grad, -grad * 1e2, eps=EPS32, untold=True) is None
+    assert objective.calls == 1

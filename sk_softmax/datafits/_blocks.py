@@ -238,8 +238,10 @@ class RowChunks:
         cache the copy only costs: 1.05 to 1.23 times as long on 30000 x 5
         x 3, 3000 x 500 x 5, 500 x 2000 x 10, 60 x 10000 x 3 and 5500 x 40 x 11.
 
-        With ``native``, dense float32 rows stay float32, C-ordered (a view
-        of C-ordered ``X``, else a copy): the passes of a float32 data term
+        With ``native``, dense rows are float32, C-ordered: a view of
+        C-ordered float32 ``X``, else a copy (float64 rows cast, quietly: a
+        value beyond float32's range becomes infinite, and the pass's sums
+        then tell the solver). These are the passes of a float32 data term
         (``SoftmaxDatafit.in_float32``), whose products read each block
         twice at half float64's bytes.
         """
@@ -250,8 +252,9 @@ class RowChunks:
         return self._dense(self.X[rows], native)
 
     def _dense(self, rows_of_x, native=False):
-        if native and rows_of_x.dtype == np.float32:
-            return np.ascontiguousarray(rows_of_x)
+        if native:
+            with np.errstate(over="ignore"):
+                return np.ascontiguousarray(rows_of_x, dtype=np.float32)
         if self._copy:
             return np.array(rows_of_x, dtype=np.float64, order="C")
         return np.asarray(rows_of_x, dtype=np.float64)

@@ -30,7 +30,7 @@ from scipy import sparse
 from scipy.special import expit
 
 from ._blocks import RowChunks, _copies_blocks, tall_sample_rows, transposed
-from ._kept import KeptProbabilities, _Kept, _two_class_proba
+from ._kept import KeptProbabilities, _Kept, _two_class_proba, _without_class_shift
 from ._kernels import _arange, _softmax_block, _two_class_ce
 from ._scores import Scores
 from ._second_order import SecondOrder
@@ -155,22 +155,27 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
     def in_float32(self):
         """This data term with its passes in float32 arithmetic, or None.
 
-        For dense float32 ``X`` beyond the cache (more than ``_COPY_VALUES``
-        values, where the passes read ``X`` from memory): the loss, the
-        gradient, the probabilities and the Hessian-vector products multiply
-        float32 blocks of ``X`` (views, not float64 copies) by float32
+        For dense ``X`` beyond the cache (more than ``_COPY_VALUES`` values,
+        where the passes read ``X`` from memory): the loss, the gradient, the
+        probabilities and the Hessian-vector products multiply float32
+        blocks of ``X`` (views of float32 ``X``; of float64 ``X``, float32
+        copies, where the float64 passes take float64 copies) by float32
         coefficients, and take the softmax in float32; the sums over
         blocks, and the loss's sum over rows, stay float64. The Hessian and
         its blocks are the same as this data term's. A pass then costs about
         two float32 products where the float64 one costs two float64
-        products (1e6 x 100 x 10: 0.18 s instead of 0.28, one core), and its
-        gradient is within about 1e-9 of the float64 one (the coefficients'
-        rounding to float32, and the float32 sums within a block): a
+        products (1e6 x 100 x 10 float32: 0.18 s instead of 0.28, one core;
+        float64 data add the cast to the copy's cost), and its gradient is
+        within about 1e-9 of the float64 one (the coefficients' and float64
+        data's rounding to float32, and the float32 sums within a block): a
         Newton solver's iterations until ``tol``, which a float64 pass
         then confirms or takes further (:func:`~sk_softmax.solvers._damped.newton`).
-        None for other data, and for the twin itself.
+        The gradient's class sums and the products' class shifts are
+        removed (:func:`~._kept._without_class_shift`): zero in exact
+        arithmetic, float32's rounding there misled the solvers. None for
+        sparse data, and for the twin itself.
         """
-        if self._native or sparse.issparse(self.X) or self.X.dtype != np.float32:
+        if self._native or sparse.issparse(self.X):
             return None
         if not _copies_blocks(self.chunks):
             return None
@@ -325,7 +330,10 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
         value, grad_weights, grad_intercept = gradient(weights, intercept, proba)
         if proba is not None:
             self._kept.coef = np.array(coef, copy=True)
-        return float(value), self._join(grad_weights, grad_intercept)
+        grad = self._join(grad_weights, grad_intercept)
+        if self._native:  # its class sums are zero, float32's rounding aside
+            grad = _without_class_shift(grad, self.shape)
+        return float(value), grad
 
     def _two_class_gradient(self, weights, intercept, proba):
         """The value and gradient for two classes, from one product.

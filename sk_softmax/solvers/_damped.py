@@ -83,9 +83,8 @@ def newton(
 
 # Why a loop on float32 passes ended at its start: float64 passes and a float64 sample follow.
 NOT_FINITE = "float32 passes not finite"
-# A float32 line search's most trials: past them its values cannot tell, and float64 takes
-# over; likewise when a step it cannot judge shrinks max|grad| by less than half (_COARSE_RATE).
-_COARSE_TRIALS = 3
+# A float32 line search fails where its values cannot tell (line_search's untold), and float64
+# takes over; likewise when a step it cannot judge shrinks max|grad| by less than half.
 _COARSE_RATE = 0.5
 
 
@@ -119,7 +118,7 @@ def _iterate(
     else:
         value, grad = known
     first, rate = 1.0, None
-    search = {"eps": objective.eps, "trials": _COARSE_TRIALS if coarse else 40}
+    search = {"eps": objective.eps, "untold": coarse}
     exact = known if coarse else None  # float64 values at coef on float32 passes
 
     def end(message, converged=False, stopped=False):

@@ -10,15 +10,19 @@ import math
 from ._base import EPS
 
 
-def line_search(objective, coef, value, grad, direction, first=1.0, eps=EPS, trials=40):
+def line_search(
+    objective, coef, value, grad, direction, first=1.0, eps=EPS, trials=40, untold=False
+):  # fmt: skip
     """Backtracking line search that can trust the gradient near the optimum.
 
     Accepts the first step ``t`` in ``first`` (if above 1), 1, 1/2, 1/4, ...
     (``trials`` of them at most) that satisfies the Armijo condition ``f(x +
     t d) <= f(x) + 1e-4 t g.d``. When the decrease the step promises is
     below the resolution of ``f`` (``64 eps |f|``: the function can no
-    longer tell), it accepts the step if it shrinks the gradient instead.
-    Returns ``(coef, value, grad, t)``, or ``None`` on failure.
+    longer tell), it accepts the step if it shrinks the gradient instead;
+    with ``untold``, such a step that does not ends the search (shorter
+    ones promise still less): float32 passes, which float64 ones then
+    replace. Returns ``(coef, value, grad, t)``, or ``None`` on failure.
     """
     slope = float(grad @ direction)
     if not slope < 0:
@@ -31,8 +35,11 @@ def line_search(objective, coef, value, grad, direction, first=1.0, eps=EPS, tri
         if math.isfinite(trial_value):
             if trial_value <= value + 1e-4 * t * slope:
                 return trial, trial_value, trial_grad, t
-            if -t * slope <= least and trial_grad @ trial_grad < grad @ grad:
-                return trial, trial_value, trial_grad, t
+            if -t * slope <= least:
+                if trial_grad @ trial_grad < grad @ grad:
+                    return trial, trial_value, trial_grad, t
+                if untold:
+                    return None
         t = 1.0 if t > 1.0 else 0.5 * t
     return None
 
