@@ -115,8 +115,8 @@ class Datafit:
     def in_float32(self):
         """The same data term with its passes in float32 arithmetic, or None.
 
-        For float32 data, a Newton solver's iterations before a float64
-        confirmation (:func:`sk_softmax.solvers._damped.newton`). None (this
+        For dense data beyond the cache, a Newton solver's iterations before
+        a float64 confirmation (:func:`sk_softmax.solvers._damped.newton`). None (this
         default) when the backend has none, or there is nothing to gain.
         """
         return None

@@ -1,4 +1,4 @@
-"""The damped Newton loop every Newton solver runs, float32 passes first on float32 data.
+"""The damped Newton loop every Newton solver runs, float32 passes first on data beyond the cache.
 
 The loop (:func:`newton`) takes a ``direction(objective, coef, grad, tol)``
 (:class:`~.newton.ReusedFactor`, the exact Hessian's Cholesky factor;
@@ -31,7 +31,8 @@ def newton(
     most; ``verbose`` prints them as ``sample``, while ``n_iter`` and
     ``callback`` count and see only the iterations on all rows.
 
-    On float32 data beyond the cache (``objective.in_float32()``, see
+    On dense data beyond the cache, float32 or float64
+    (``objective.in_float32()``, see
     :meth:`~sk_softmax.datafits.numpy.SoftmaxDatafit.in_float32`) the
     iterations first take float32 passes, the subsample float32 too, until
     ``max|grad| <= tol`` there or float32 can no longer tell (see
@@ -102,8 +103,8 @@ def _iterate(
 
     With ``finish`` (the float64 objective), ``objective`` takes float32
     passes (``in_float32``) and the loop stops (``converged`` False) where
-    max|grad| <= tol, where a line search fails (judged at float32's
-    resolution), or where a step whose promised decrease float32
+    max|grad| <= tol, where a line search fails (a step whose decrease
+    float32's resolution cannot tell, nor the gradient confirm), or where a step whose promised decrease float32
     values cannot tell leaves more than half of max|grad| (near the optimum
     Newton steps shrink it fivefold or more: the float32 gradient has met
     its noise); a float64 loop follows. A step that the last one's rate
