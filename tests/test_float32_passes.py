@@ -411,3 +411,17 @@ def test_float32_line_search_backtracks_while_values_tell():
     objective.calls = 0
     assert line_search(objective, x, value, grad, -grad * 1e2, eps=EPS32, untold=True) is None
     assert objective.calls == 1
+
+
+# -- the offsets' rule -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("columns", "offset", "twin"), [(3, 3.0, True), (100, 1.5, False)])
+def test_offsets_count_in_root_mean_square(columns, offset, twin, capsys):
+    # a few columns far from zero (frequent words) add no more rounding than the centred
+    # ones; every column 1.5 spreads away adds more: float64 passes
+    X, y = _data(24_000, 100, 3, seed=10)
+    X[:, :columns] += np.float32(offset)
+    clf = SoftmaxClassifier(verbose=1).fit(X, y)
+    assert ("float32 passes" in capsys.readouterr().out) == twin and clf.converged_
+    _assert_float64_optimum(clf, X, y)

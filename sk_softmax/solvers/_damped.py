@@ -104,10 +104,11 @@ def _iterate(
     With ``finish`` (the float64 objective), ``objective`` takes float32
     passes (``in_float32``) and the loop stops (``converged`` False) where
     max|grad| <= tol, where a line search fails (a step whose decrease
-    float32's resolution cannot tell, nor the gradient confirm), or where a step whose promised decrease float32
-    values cannot tell leaves more than half of max|grad| (near the optimum
-    Newton steps shrink it fivefold or more: the float32 gradient has met
-    its noise); a float64 loop follows. A step that the last one's rate
+    float32's resolution cannot tell, nor the gradient confirm), or where
+    a step whose promised decrease float32 values cannot tell leaves more
+    than half of max|grad| (near the optimum Newton steps shrink it
+    fivefold or more: the float32 gradient has met its noise); a float64
+    loop follows. A step that the last one's rate
     predicts will meet ``tol`` is evaluated in float64 at once (printed as
     ``float64``): that evaluation is the float64 loop's first, and a float32
     pass is spared.
