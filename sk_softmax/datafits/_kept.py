@@ -37,7 +37,11 @@ def _without_class_shift(vector, shape):
     product of a CG direction whose class shift was 500 times its rest erred
     by 3e-5 relative (9e-8 without the shift), CG needed 187 products
     instead of 6 for a Newton step, and the fit took 2.9 times as long as
-    on float64 passes.
+    on float64 passes. The product itself, and the gradient, sum to zero
+    over the classes: float32's rounding leaves about 1e-8 there, which a
+    preconditioner whose class shifts only the penalty curves blows up (a
+    CG vector of squared norm 1e11 after one product, on columns of
+    scales 1e-6 to 1e6, in a review's case): the twin takes it out too.
     """
     vector = np.reshape(vector, shape)
     return (vector - vector.mean(axis=0)).ravel()
@@ -143,6 +147,8 @@ class KeptProbabilities:
             hv_weights, hv_intercept = self.chunks.map_reduce(
                 work, width=2 * self.n_classes, products_only=True, native=self._native
             )
-            return self._join(hv_weights, hv_intercept)
+            hv = self._join(hv_weights, hv_intercept)
+            # its class sums are zero too (the Hessian is symmetric), float32's rounding aside
+            return _without_class_shift(hv, self.shape) if self._native else hv
 
         return product
