@@ -158,6 +158,32 @@ def test_probabilities_are_kept_in_the_data_dtype_and_sum_to_one(dtype):
         assert np.abs(flat).max() <= 1e-13 * np.abs(hessian).max()
 
 
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_sparse_hessian_diagonal_is_the_dense_one(fmt, fit_intercept):
+    """The sparse diagonal (three sums combined once) is the dense data's, in any
+    coordinates: centred, scaled only, or none; and it leaves X as it was."""
+    from sk_softmax.datafits._blocks import squared
+
+    loss, rng = _problem(n=97, d=6, fit_intercept=fit_intercept)
+    X0, y, k, sw, _ = _parts(loss)
+    X0 = np.where(rng.uniform(size=X0.shape) < 0.4, 0.0, X0)
+    X = sparse.csr_matrix(X0).asformat(fmt)
+    before = X.copy()
+    coef = rng.normal(size=np.prod(loss.shape))
+    dense = SoftmaxDatafit(X0, y, k, sw, fit_intercept)
+    ours = SoftmaxDatafit(X, y, k, sw, fit_intercept)
+    mean, scale = X0.mean(axis=0), X0.std(axis=0) + 0.5
+    for coordinates in ((mean, scale), (np.zeros_like(mean), scale), (None, None)):
+        expected = dense.hessian_diagonal(coef, *coordinates)
+        np.testing.assert_allclose(ours.hessian_diagonal(coef, *coordinates), expected, rtol=1e-12)
+    assert (X != before).nnz == 0
+    if fmt != "coo":  # the squared copy shares the index arrays, not the values
+        twice = squared(X)
+        assert twice.indices is X.indices and twice.data is not X.data
+        np.testing.assert_array_equal(twice.toarray(), X0 * X0)
+
+
 @pytest.mark.parametrize("n_threads", [1, 2])
 @pytest.mark.parametrize("fmt", ["dense32", "dense64", "csr"])
 def test_blocks_and_threads_give_the_same_sums(monkeypatch, n_threads, fmt):
@@ -313,6 +339,30 @@ def test_column_moments_any_magnitude(magnitude):
         mean, std = column_moments(data, sw, center=True)
         np.testing.assert_allclose(mean / magnitude, base.mean(axis=0), rtol=1e-12)
         np.testing.assert_allclose(std / magnitude, base.std(axis=0), rtol=1e-10)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])  # what validation passes on
+@pytest.mark.parametrize("magnitude", [1e-300, 1.0, 1e300])
+def test_sparse_column_moments_in_many_blocks(monkeypatch, fmt, magnitude):
+    """Sparse moments, summed over many row blocks, equal the dense ones: rows of zero
+    weight left out, magnitudes that need the scaled pass, X left as it was."""
+    import sk_softmax.datafits._blocks as blocks_module
+
+    rng = np.random.RandomState(1)
+    base = np.where(rng.uniform(size=(203, 7)) < 0.5, 0.0, rng.normal(size=(203, 7)) + 2)
+    sw = rng.uniform(0.5, 2.0, 203)
+    sw[::9] = 0.0
+    expected = column_moments(base * magnitude, sw, center=True)
+    monkeypatch.setattr(blocks_module, "_BLOCK_VALUES", 32)
+    monkeypatch.setattr(blocks_module, "_MIN_ROWS", 5)
+    X = sparse.csr_matrix(base * magnitude).asformat(fmt)
+    before = X.copy()
+    if fmt == "csr":
+        assert len(RowChunks(X).slices(8, products_only=True)) > 10
+    mean, std = column_moments(X, sw, center=True)
+    np.testing.assert_allclose(mean, expected[0], rtol=1e-12)
+    np.testing.assert_allclose(std, expected[1], rtol=1e-10)
+    assert (X != before).nnz == 0
 
 
 @pytest.mark.parametrize("magnitude", [1e-40, 1.0, 1e37])  # float32's subnormals to near its max

@@ -162,6 +162,20 @@ def transposed(block):
     return _sharing(block, fmt, shape, block.indptr, block.indices, block.data)
 
 
+def squared(block):
+    """A CSR or CSC ``block`` with its stored values squared, sharing its index arrays.
+
+    ``block.multiply(block)`` merges the two index lists entry by entry: on the
+    sparse-text data of ``benchmarks/bench_fit.py`` (1e5 x 1e5, 50 values a
+    row) it took 3.4 ms of a block's 10 ms; this squares the values alone.
+    Another format: ``block.multiply(block)``.
+    """
+    if block.format not in ("csr", "csc"):
+        return block.multiply(block)
+    values = np.square(block.data)
+    return _sharing(block, block.format, block.shape, block.indptr, block.indices, values)
+
+
 class RowChunks:
     """Blocks of rows of ``X`` and a threaded sum over them.
 
@@ -189,6 +203,12 @@ class RowChunks:
         # slices() by its arguments: computed once (on data that fit in a
         # millisecond, every pass asks for them)
         self._slices = {}
+
+    @property
+    def values_per_row(self):
+        """The values a copy of a row of ``X`` holds: its stored values (sparse, on average) or
+        its columns."""
+        return self._row_values
 
     def slices(self, width=0, products_only=False):
         """Row slices such that a block holds about ``_BLOCK_VALUES`` values.
