@@ -536,6 +536,21 @@ def test_csr_blocks_are_views_one_per_thread(n_threads):
         assert (block != X[rows]).nnz == 0
 
 
+def test_sparse_product_blocks_hold_as_many_rows_as_columns(monkeypatch):
+    """Passes that only multiply sparse blocks: wide data (as many columns as rows) one
+    block, whatever the width; tall data blocks of 2 * _BLOCK_VALUES values of temporaries."""
+    import sk_softmax.datafits._blocks as blocks_module
+
+    monkeypatch.setattr(blocks_module, "_BLOCK_VALUES", 500)
+    monkeypatch.setattr(blocks_module, "_MIN_ROWS", 5)
+    wide = sparse.random(300, 400, density=0.01, format="csr", random_state=0)
+    assert RowChunks(wide).slices(width=20, products_only=True) == [slice(0, 300)]
+    tall = sparse.random(3000, 10, density=0.3, format="csr", random_state=0)
+    slices = RowChunks(tall).slices(width=20, products_only=True)
+    assert {s.stop - s.start for s in slices[:-1]} == {50}  # 2 * 500 values / 20 a row
+    assert slices[-1].stop == 3000
+
+
 def test_sampled_class_blocks_estimate_the_exact_ones(monkeypatch):
     """Evenly spaced row blocks, reweighted, approximate the class blocks."""
     import sk_softmax.datafits._blocks as blocks_module
