@@ -158,30 +158,74 @@ def test_probabilities_are_kept_in_the_data_dtype_and_sum_to_one(dtype):
         assert np.abs(flat).max() <= 1e-13 * np.abs(hessian).max()
 
 
-@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def _stored_twice(X0, fmt):
+    """``X0`` as sparse ``fmt`` with every entry stored as two parts, indices unsorted."""
+    rows, cols = np.nonzero(X0)
+    values = X0[rows, cols]
+    order = np.random.RandomState(5).permutation(2 * rows.size)
+    parts = np.concatenate([0.25 * values, 0.75 * values])[order]
+    twice = sparse.coo_matrix(
+        (parts, (np.tile(rows, 2)[order], np.tile(cols, 2)[order])), shape=X0.shape
+    )
+    # the constructors of CSR and CSC from COO sum duplicates: build the arrays directly
+    major = twice.row if fmt == "csr" else twice.col
+    minor = twice.col if fmt == "csr" else twice.row
+    order = np.argsort(major, kind="stable")
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(major, minlength=X0.shape[fmt == "csc"]))])
+    kind = sparse.csr_matrix if fmt == "csr" else sparse.csc_matrix
+    X = kind((twice.data[order], minor[order], indptr), shape=X0.shape)
+    assert X.nnz == 2 * rows.size and not X.has_canonical_format
+    return X
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo", "csr twice", "csc twice"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_sparse_hessian_diagonal_is_the_dense_one(fmt, fit_intercept):
     """The sparse diagonal (three sums combined once) is the dense data's, in any
-    coordinates: centred, scaled only, or none; and it leaves X as it was."""
-    from sk_softmax.datafits._blocks import squared
+    coordinates: centred, scaled only, or none; also with every entry stored twice
+    (unsorted, as validation lets through); and it leaves X as it was."""
+    from sk_softmax.datafits._blocks import has_duplicates, scaled_values
 
     loss, rng = _problem(n=97, d=6, fit_intercept=fit_intercept)
     X0, y, k, sw, _ = _parts(loss)
     X0 = np.where(rng.uniform(size=X0.shape) < 0.4, 0.0, X0)
-    X = sparse.csr_matrix(X0).asformat(fmt)
+    name = fmt.split()[0]
+    X = _stored_twice(X0, name) if "twice" in fmt else sparse.csr_matrix(X0).asformat(name)
     before = X.copy()
     coef = rng.normal(size=np.prod(loss.shape))
     dense = SoftmaxDatafit(X0, y, k, sw, fit_intercept)
     ours = SoftmaxDatafit(X, y, k, sw, fit_intercept)
+    assert ours.chunks.duplicates == ("twice" in fmt)
     mean, scale = X0.mean(axis=0), X0.std(axis=0) + 0.5
     for coordinates in ((mean, scale), (np.zeros_like(mean), scale), (None, None)):
         expected = dense.hessian_diagonal(coef, *coordinates)
         np.testing.assert_allclose(ours.hessian_diagonal(coef, *coordinates), expected, rtol=1e-12)
-    assert (X != before).nnz == 0
-    if fmt != "coo":  # the squared copy shares the index arrays, not the values
-        twice = squared(X)
-        assert twice.indices is X.indices and twice.data is not X.data
-        np.testing.assert_array_equal(twice.toarray(), X0 * X0)
+    assert (X != before).nnz == 0 and np.array_equal(X.data, before.data)
+    if name != "coo":  # a copy of the values, scaled, sharing the index arrays
+        z = scaled_values(X, scale, has_duplicates(X))
+        np.testing.assert_allclose(z.toarray(), X0 / scale, rtol=1e-15)
+        assert z.data is not X.data and (z.indices is X.indices) == ("twice" not in fmt)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sparse_hessian_diagonal_of_any_magnitude(dtype):
+    """Values divided by their scale before squaring: columns of 1e170 (float64) or 1e25
+    and 1e-25 (float32) give the dense standardised diagonal, not inf, NaN or 0."""
+    loss, rng = _problem(n=60, d=3)
+    X0, y, k, sw, _ = _parts(loss)
+    coef = rng.normal(size=np.prod(loss.shape))
+    unit = SoftmaxDatafit(X0, y, k, sw, True)
+    mean, std = X0.mean(axis=0), X0.std(axis=0)
+    expected = unit.hessian_diagonal(coef, mean, std)
+    for magnitude in (1e170, 1e-170) if dtype == np.float64 else (1e25, 1e-25):
+        X = sparse.csr_matrix((X0 * magnitude).astype(dtype))
+        ours = SoftmaxDatafit(X, y, k, sw, True)
+        # the same model (weights divided by the magnitude) and standardised features
+        weights = coef.reshape(k, -1).copy()
+        weights[:, :-1] /= magnitude
+        scaled = ours.hessian_diagonal(weights.ravel(), mean * magnitude, std * magnitude)
+        rtol = 1e-12 if dtype == np.float64 else 1e-6
+        np.testing.assert_allclose(scaled, expected, rtol=rtol, atol=rtol * expected.max())
 
 
 @pytest.mark.parametrize("n_threads", [1, 2])
@@ -341,11 +385,12 @@ def test_column_moments_any_magnitude(magnitude):
         np.testing.assert_allclose(std / magnitude, base.std(axis=0), rtol=1e-10)
 
 
-@pytest.mark.parametrize("fmt", ["csr", "csc"])  # what validation passes on
+@pytest.mark.parametrize("fmt", ["csr", "csc", "csr twice"])  # what validation passes on
 @pytest.mark.parametrize("magnitude", [1e-300, 1.0, 1e300])
 def test_sparse_column_moments_in_many_blocks(monkeypatch, fmt, magnitude):
     """Sparse moments, summed over many row blocks, equal the dense ones: rows of zero
-    weight left out, magnitudes that need the scaled pass, X left as it was."""
+    weight left out, magnitudes that need the scaled pass, entries stored twice (their
+    parts summed before squaring), X left as it was."""
     import sk_softmax.datafits._blocks as blocks_module
 
     rng = np.random.RandomState(1)
@@ -355,14 +400,18 @@ def test_sparse_column_moments_in_many_blocks(monkeypatch, fmt, magnitude):
     expected = column_moments(base * magnitude, sw, center=True)
     monkeypatch.setattr(blocks_module, "_BLOCK_VALUES", 32)
     monkeypatch.setattr(blocks_module, "_MIN_ROWS", 5)
-    X = sparse.csr_matrix(base * magnitude).asformat(fmt)
+    name = fmt.split()[0]
+    if "twice" in fmt:
+        X = _stored_twice(base * magnitude, name)
+    else:
+        X = sparse.csr_matrix(base * magnitude).asformat(name)
     before = X.copy()
-    if fmt == "csr":
-        assert len(RowChunks(X).slices(8, products_only=True)) > 10
+    if name == "csr":
+        assert len(RowChunks(X).slices(8, products_only=True, sums=2)) > 10
     mean, std = column_moments(X, sw, center=True)
     np.testing.assert_allclose(mean, expected[0], rtol=1e-12)
     np.testing.assert_allclose(std, expected[1], rtol=1e-10)
-    assert (X != before).nnz == 0
+    assert (X != before).nnz == 0 and np.array_equal(X.data, before.data)
 
 
 @pytest.mark.parametrize("magnitude", [1e-40, 1.0, 1e37])  # float32's subnormals to near its max
@@ -536,17 +585,22 @@ def test_csr_blocks_are_views_one_per_thread(n_threads):
         assert (block != X[rows]).nnz == 0
 
 
-def test_sparse_product_blocks_hold_as_many_rows_as_columns(monkeypatch):
-    """Passes that only multiply sparse blocks: wide data (as many columns as rows) one
-    block, whatever the width; tall data blocks of 2 * _BLOCK_VALUES values of temporaries."""
+def test_sparse_product_blocks_hold_the_partial_sums_worth(monkeypatch):
+    """Passes that only multiply sparse blocks: temporaries up to twice the partial sums
+    (sums values a column), or 2 * _BLOCK_VALUES values if more. Wide data: a
+    Hessian-vector product (width 2 K, sums K) in one block; a pass that copies a block's
+    values (the moments: width of the values a row, sums 2) in blocks of that size; tall
+    data in blocks of 2 * _BLOCK_VALUES values."""
     import sk_softmax.datafits._blocks as blocks_module
 
     monkeypatch.setattr(blocks_module, "_BLOCK_VALUES", 500)
     monkeypatch.setattr(blocks_module, "_MIN_ROWS", 5)
-    wide = sparse.random(300, 400, density=0.01, format="csr", random_state=0)
-    assert RowChunks(wide).slices(width=20, products_only=True) == [slice(0, 300)]
+    wide = sparse.random(300, 400, density=0.1, format="csr", random_state=0)
+    assert RowChunks(wide).slices(width=20, products_only=True, sums=10) == [slice(0, 300)]
+    sizes = {s.stop - s.start for s in RowChunks(wide).slices(40, True, sums=2)[:-1]}
+    assert sizes == {2 * 400 * 2 // 40}  # 40 values a row copied, 2 sums of 400 columns
     tall = sparse.random(3000, 10, density=0.3, format="csr", random_state=0)
-    slices = RowChunks(tall).slices(width=20, products_only=True)
+    slices = RowChunks(tall).slices(width=20, products_only=True, sums=10)
     assert {s.stop - s.start for s in slices[:-1]} == {50}  # 2 * 500 values / 20 a row
     assert slices[-1].stop == 3000
 

@@ -162,18 +162,50 @@ def transposed(block):
     return _sharing(block, fmt, shape, block.indptr, block.indices, block.data)
 
 
-def squared(block):
-    """A CSR or CSC ``block`` with its stored values squared, sharing its index arrays.
+def scaled_values(block, scale=None, duplicates=False):
+    """A sparse ``block``'s values in float64, each divided by its column's ``scale``.
 
-    ``block.multiply(block)`` merges the two index lists entry by entry: on the
-    sparse-text data of ``benchmarks/bench_fit.py`` (1e5 x 1e5, 50 values a
-    row) it took 3.4 ms of a block's 10 ms; this squares the values alone.
-    Another format: ``block.multiply(block)``.
+    A CSR or CSC copy whose values the caller may change (squaring them, say),
+    sharing the index arrays of ``block``: for sums of ``w x`` and ``w x^2``
+    over the rows, where the squares of the values themselves would need
+    ``block.multiply(block)``, which merges the two index lists entry by
+    entry (3.4 ms of a 10 ms block on the sparse-text data of
+    ``benchmarks/bench_fit.py``). Divided before any square, so that
+    columns of 1e170 (or of 1e25 in float32) neither overflow nor
+    underflow. With ``duplicates`` (:func:`has_duplicates`), or another
+    format, the entries stored twice are summed first, in a copy with its
+    own indices: a square of the parts is not the square of the entry.
     """
-    if block.format not in ("csr", "csc"):
-        return block.multiply(block)
-    values = np.square(block.data)
+    if duplicates or block.format not in ("csr", "csc"):
+        block = block.tocsr(copy=True)
+        block.sum_duplicates()
+    values = block.data.astype(np.float64)
+    if scale is not None:
+        values /= scale[_columns_of(block)]
     return _sharing(block, block.format, block.shape, block.indptr, block.indices, values)
+
+
+def _columns_of(block):
+    """The column of every stored value of a CSR or CSC ``block``."""
+    if block.format == "csr":
+        return block.indices
+    return np.repeat(np.arange(block.shape[1]), np.diff(block.indptr))
+
+
+def has_duplicates(X):
+    """Whether sparse ``X`` (CSR or CSC) stores some entry more than once.
+
+    Not when scipy finds its format canonical (indices sorted, none twice);
+    otherwise its index arrays are sorted in a copy, and duplicates summed
+    there (the values are not copied): 26 ms on the 4.7e6 unsorted values
+    of the sparse-text data of ``benchmarks/bench_fit.py``.
+    """
+    if X.has_canonical_format:
+        return False
+    kind = sparse.csr_matrix if X.format == "csr" else sparse.csc_matrix
+    marks = kind((np.ones(X.nnz, np.int8), X.indices.copy(), X.indptr.copy()), shape=X.shape)
+    marks.sum_duplicates()
+    return marks.nnz != X.nnz
 
 
 class RowChunks:
@@ -203,6 +235,14 @@ class RowChunks:
         # slices() by its arguments: computed once (on data that fit in a
         # millisecond, every pass asks for them)
         self._slices = {}
+        self._duplicates = None
+
+    @property
+    def duplicates(self):
+        """Whether sparse ``X`` stores an entry twice (:func:`has_duplicates`; found once)."""
+        if self._duplicates is None:
+            self._duplicates = self._sparse and has_duplicates(self.X)
+        return self._duplicates
 
     @property
     def values_per_row(self):
@@ -210,40 +250,40 @@ class RowChunks:
         its columns."""
         return self._row_values
 
-    def slices(self, width=0, products_only=False):
+    def slices(self, width=0, products_only=False, sums=0):
         """Row slices such that a block holds about ``_BLOCK_VALUES`` values.
 
         ``width`` is the number of float64 values the caller materialises
         per row besides the row of ``X`` itself.
 
-        ``products_only``: the caller only multiplies CSR blocks (which are
-        views: nothing of ``X`` is materialised) and sums products ``X_b^T
-        R_b`` of ``n_features`` rows each. On wide data (text, 1e5 columns)
-        every extra block adds a dense partial sum as large as the
-        coefficients, so such passes get one block per thread, while the
-        caller's temporaries stay within ``2 * _BLOCK_VALUES`` values or, if
-        more, ``n_features * width``: a block of at most as many rows as
-        ``X`` has columns, whose temporaries are then no larger than the
-        partial sums a pass holds anyway (a running total and a block's
-        part, ``n_features`` rows of ``width / 2`` classes each, for the
-        Hessian-vector product's ``width = 2 K``). On the sparse-text data of
-        ``benchmarks/bench_fit.py`` (1e5 x 1e5, 10 classes, one thread) a
-        fit to its fifth iteration took 2.21 s in one block instead of 2.40
-        in two (the Hessian-vector products) and seven (the diagonal). Passes
-        that copy or densify a block keep blocks of the usual size.
+        ``products_only``: the caller multiplies sparse blocks (views of CSR
+        ``X``, or copies of their values: :func:`scaled_values`) and sums
+        products ``X_b^T R_b``, ``sums`` values for each column of ``X``
+        (``K`` for a gradient). On wide data (text, 1e5 columns) every
+        extra block adds a dense partial sum as large as the coefficients,
+        so such passes get one block per thread, while the caller's
+        temporaries stay within ``2 * _BLOCK_VALUES`` values or, if more,
+        ``2 * n_features * sums``: the running total and a block's part
+        that a pass of several blocks holds anyway. On the sparse-text data
+        of ``benchmarks/bench_fit.py`` (1e5 x 1e5, 10 classes, one thread)
+        a fit to its fifth iteration took 2.21 s in one block instead of
+        2.40 in two (the Hessian-vector products, ``width = 2 K``, ``sums
+        = K``) and seven (the diagonal). Passes that densify a block keep
+        blocks of the usual size.
         """
-        key = (width, products_only)
+        key = (width, products_only, sums)
         slices = self._slices.get(key)
         if slices is None:
-            slices = self._slices[key] = self._cut(width, products_only)
+            slices = self._slices[key] = self._cut(width, products_only, sums)
         return slices
 
-    def _cut(self, width, products_only):
+    def _cut(self, width, products_only, sums):
         if self._whole:
             return [slice(0, self.n_samples)]
         if products_only and self._sparse:
             per_thread = -(-self.n_samples // self.n_threads)
-            rows = min(per_thread, max(2 * _BLOCK_VALUES // max(width, 1), self.X.shape[1]))
+            temporaries = max(2 * _BLOCK_VALUES, 2 * self.X.shape[1] * sums)
+            rows = min(per_thread, temporaries // max(width, 1))
         else:
             rows = int(_BLOCK_VALUES // (self._row_values + width))
             rows = min(rows, _MAX_ROWS)
@@ -287,18 +327,18 @@ class RowChunks:
             return np.array(rows_of_x, dtype=np.float64, order="C")
         return np.asarray(rows_of_x, dtype=np.float64)
 
-    def map_reduce(self, func, width=0, max_rows=None, products_only=False, native=False):
+    def map_reduce(self, func, width=0, max_rows=None, products_only=False, native=False, sums=0):
         """``sum(func(rows, block) for every block)``, tuples summed elementwise.
 
         ``func`` returns a tuple of floats and arrays, freshly allocated (it
         may be called from several threads at once, on different rows).
         With ``max_rows``, only evenly spaced blocks holding about that many
         rows take part: a systematic sample, for sums that need not be exact.
-        ``width`` and ``products_only``: see :meth:`slices`; ``native``: see
+        ``width``, ``products_only`` and ``sums``: see :meth:`slices`; ``native``: see
         :meth:`block`. Native passes keep quiet where float32 overflows
         (their sums are then not finite, and the solver takes float64 ones).
         """
-        slices = self.slices(width, products_only)
+        slices = self.slices(width, products_only, sums)
         if native:
             func = _quiet(func)
         if max_rows is not None and self.n_samples > max_rows:

@@ -145,8 +145,9 @@ class KeptProbabilities:
                 return hv_weights, q.sum(axis=1) if v_intercept is not None else 0.0
 
             hv_weights, hv_intercept = self.chunks.map_reduce(
-                work, width=2 * self.n_classes, products_only=True, native=self._native
-            )
+                work, width=2 * self.n_classes, products_only=True, native=self._native,
+                sums=self.n_classes,
+            )  # fmt: skip
             hv = self._join(hv_weights, hv_intercept)
             # its class sums are zero too (the Hessian is symmetric), float32's rounding aside
             return _without_class_shift(hv, self.shape) if self._native else hv

@@ -20,7 +20,7 @@ import functools
 import numpy as np
 from scipy import sparse
 
-from ._blocks import _BLOCK_VALUES, squared
+from ._blocks import _BLOCK_VALUES, scaled_values
 
 
 def proba_rows(proba, rows):
@@ -226,31 +226,37 @@ class SecondOrder:
     def _sparse_diagonal(self, proba, mean, scale):
         """The diagonal for sparse ``X``, kept sparse: shape (n_classes, n_dof).
 
-        With ``w = s/S p (1 - p)``, ``sum_i w_i (x_ij - m_j)^2 = w^T x_j^2 - 2
-        m_j w^T x_j + m_j^2 sum_i w_i``: sparse products instead of a dense
-        standardised block, which for text-like data (1e5 columns) would be
-        far larger than the data. The three sums are taken over the blocks
-        and combined once, and the blocks are as few as for a gradient
-        (``products_only``: each adds partial sums as large as the
-        coefficients). On the sparse-text data of ``benchmarks/bench_fit.py``
-        (1e5 x 1e5, 10 classes, one thread) 0.12 s instead of 0.28 with 13
-        blocks combined one by one.
+        With ``w = s/S p (1 - p)`` and the values divided by their column's
+        scale ``s_j`` (:func:`~._blocks.scaled_values`, before squaring),
+        ``sum_i w_i ((x_ij - m_j) / s_j)^2 = w^T z_j^2 - 2 (m_j / s_j) w^T z_j
+        + (m_j / s_j)^2 sum_i w_i`` with ``z = x / s``: sparse products
+        instead of a dense standardised block, which for text-like data (1e5
+        columns) would be far larger than the data. The three sums are taken
+        over the blocks and combined once, and the blocks are as few as for
+        a gradient (``products_only``: each adds partial sums as large as
+        the coefficients). On the sparse-text data of
+        ``benchmarks/bench_fit.py`` (1e5 x 1e5, 10 classes, one thread) 0.12
+        s instead of 0.28 with 13 blocks combined one by one.
         """
         centred = scale is not None and bool(np.any(mean))
+        duplicates = self.chunks.duplicates
 
         def work(rows, block):
             p = proba_rows(proba, rows)
             w = p * (1.0 - p) * self.sw[rows]  # (n_classes, m)
-            first = self._times_block(w, block) if centred else 0.0
-            return self._times_block(w, squared(block)), first, w.sum(axis=1)
+            z = scaled_values(block, scale, duplicates)
+            first = self._times_block(w, z) if centred else 0.0
+            np.square(z.data, out=z.data)
+            return self._times_block(w, z), first, w.sum(axis=1)
 
-        # a block's squared values count with the caller's temporaries
+        # a block's values, copied, count with the caller's temporaries
         width = 2 * self.n_classes + int(np.ceil(self.chunks.values_per_row))
-        second, first, total = self.chunks.map_reduce(work, width=width, products_only=True)
+        second, first, total = self.chunks.map_reduce(
+            work, width=width, products_only=True, sums=2 * self.n_classes
+        )
         if centred:
-            second = second - 2 * first * mean + np.outer(total, mean * mean)
-        if scale is not None:
-            second /= scale * scale
+            offset = mean / scale
+            second = second - 2 * first * offset + np.outer(total, offset * offset)
         if self.fit_intercept:
             return np.hstack([second, total[:, None]])
         return second

@@ -9,7 +9,7 @@ compute the two weighted moments their own way and finish with
 import numpy as np
 from scipy import sparse
 
-from ._blocks import RowChunks, _sharing, transposed
+from ._blocks import RowChunks, scaled_values, transposed
 
 
 def column_moments(X, sample_weight, center):
@@ -33,7 +33,7 @@ def column_moments(X, sample_weight, center):
     n_features = X.shape[1]
     sw = sample_weight / sample_weight.sum()
     chunks = RowChunks(X)
-    first, second = _sum_pass(chunks, _sums(sw, None), n_features)
+    first, second = _sum_pass(chunks, _sums(sw, None, duplicates=chunks.duplicates), n_features)
     if _representable(X, first, second):
         unit = np.ones(n_features)
         mean, std = moments_to_mean_std(first, second, unit, center)
@@ -50,7 +50,7 @@ def column_moments(X, sample_weight, center):
         block_max = block_max.toarray().ravel() if sparse.issparse(block_max) else block_max
         np.maximum(magnitude, block_max, out=magnitude)
     magnitude[~(magnitude > 0)] = 1.0
-    first, second = _sum_pass(chunks, _sums(sw, magnitude, weighted), n_features)
+    first, second = _sum_pass(chunks, _sums(sw, magnitude, weighted, chunks.duplicates), n_features)
     mean, std = moments_to_mean_std(first, second, magnitude, center)
     return mean, _recentred(chunks, sw, mean, std, second > 0, magnitude, center)
 
@@ -119,25 +119,27 @@ def _representable(X, first, second):
 def _sum_pass(chunks, work, n_features):
     """``chunks.map_reduce(work)`` for :func:`_sums`: ``(first, second)``.
 
-    Sparse blocks are only multiplied (by the weights), their values copied:
-    they are cut as for a gradient (``products_only``), each block's copied
-    values counted, not as for a pass that densifies them, whose blocks
-    hold a few dozen rows when the columns are many. On the sparse-text
-    data of ``benchmarks/bench_fit.py`` (1e5 x 1e5, 50 values a row, one
-    thread) 1563 blocks took 0.85 s of a 3.5 s fit to its fifth iteration;
-    5 blocks take 0.02 s.
+    Sparse blocks are only multiplied (by the weights), their values copied
+    (:func:`~._blocks.scaled_values`): they are cut as for a gradient
+    (``products_only``, two sums a column), each block's copied values
+    counted, not as for a pass that densifies them, whose blocks hold a few
+    dozen rows when the columns are many. On the sparse-text data of
+    ``benchmarks/bench_fit.py`` (1e5 x 1e5, 50 values a row, one thread)
+    1563 blocks took 0.85 s of a 3.5 s fit to its fifth iteration; 5 blocks
+    take 0.02 s.
     """
     if sparse.issparse(chunks.X):
         width = int(np.ceil(chunks.values_per_row))
-        return chunks.map_reduce(work, width=width, products_only=True)
+        return chunks.map_reduce(work, width=width, products_only=True, sums=2)
     return chunks.map_reduce(work, width=n_features)
 
 
-def _sums(sw, magnitude, weighted=None):
+def _sums(sw, magnitude, weighted=None, duplicates=False):
     """``(rows, block) -> (sum w x / m, sum w (x / m)^2)`` per column (``m`` 1 if None).
 
     ``weighted``: a mask of the rows of positive weight, the only ones taken
-    (None: all rows).
+    (None: all rows). ``duplicates``: whether sparse blocks may store an
+    entry twice (:attr:`~._blocks.RowChunks.duplicates`).
     """
 
     def work(rows, block):
@@ -151,17 +153,12 @@ def _sums(sw, magnitude, weighted=None):
         if weighted is not None:
             block, w = block[weighted[rows]], w[weighted[rows]]
         if sparse.issparse(block):
-            # the stored entries, divided (a copy of the values, sharing the indices):
+            # the stored values, divided (a copy, entries stored twice summed):
             # 1 / magnitude overflows for subnormal columns
-            block = block if block.format == "csr" else block.tocsr()
-            values = block.data.astype(np.float64)
-            if magnitude is not None:
-                values /= magnitude[block.indices]
-            shape, indptr, indices = block.shape, block.indptr, block.indices
-            scaled = transposed(_sharing(block, "csr", shape, indptr, indices, values))
-            first = np.asarray(scaled @ w).ravel()
-            np.square(values, out=values)
-            return first, np.asarray(scaled @ w).ravel()
+            scaled = scaled_values(block, magnitude, duplicates)
+            first = np.asarray(transposed(scaled) @ w).ravel()
+            np.square(scaled.data, out=scaled.data)
+            return first, np.asarray(transposed(scaled) @ w).ravel()
         scaled = np.asarray(block, dtype=np.float64) if magnitude is None else block / magnitude
         first = w @ scaled
         if scaled is block:  # perhaps the caller's float64 array: square a copy

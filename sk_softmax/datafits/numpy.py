@@ -378,7 +378,7 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
             return self.sw[rows] @ ce, self._times_block(residual, block), residual.sum()
 
         value, grad, total = self.chunks.map_reduce(
-            work, width=2, products_only=True, native=self._native
+            work, width=2, products_only=True, native=self._native, sums=1
         )
         grad_intercept = np.array([-total, total]) if intercept is not None else None
         return value, np.stack([-grad, grad]), grad_intercept
@@ -402,5 +402,6 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
             return value, grad_weights, residual.sum(axis=1) if intercept is not None else 0.0
 
         return self.chunks.map_reduce(
-            work, width=self.n_classes, products_only=True, native=self._native
-        )
+            work, width=self.n_classes, products_only=True, native=self._native,
+            sums=self.n_classes,
+        )  # fmt: skip
