@@ -7,7 +7,8 @@ probabilities, a float64 cast of a float32 block) stay in the processor's
 cache, and hands the blocks to ``n_threads`` threads, each summing its own
 blocks; the per-thread sums are then added in a fixed order, so the result
 does not depend on scheduling. CSR blocks are views of ``X``; passes that
-only multiply them take one block per thread (see :meth:`RowChunks.slices`).
+only multiply them take blocks as long as their partial sums allow, one per
+thread on wide data (see :meth:`RowChunks.slices`).
 
 Why threads of our own: numpy's element-wise operations (exp, the row
 maxima and sums) run on one core while BLAS runs the products on all of them;
