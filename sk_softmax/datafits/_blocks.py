@@ -180,28 +180,31 @@ def scaled_values(block, scale=None, duplicates=False):
     if duplicates or block.format not in ("csr", "csc"):
         block = block.tocsr(copy=True)
         block.sum_duplicates()
-    values = block.data.astype(np.float64)
-    if scale is not None:
-        values /= scale[_columns_of(block)]
+    if scale is None:
+        values = block.data.astype(np.float64)
+    else:  # one array as long as the values: the divisors, then the quotients in their place
+        scale = np.asarray(scale, dtype=np.float64)
+        if block.format == "csr":
+            values = scale[block.indices]
+        else:
+            values = np.repeat(scale, np.diff(block.indptr))
+        np.divide(block.data, values, out=values)
     return _sharing(block, block.format, block.shape, block.indptr, block.indices, values)
 
 
-def _columns_of(block):
-    """The column of every stored value of a CSR or CSC ``block``."""
-    if block.format == "csr":
-        return block.indices
-    return np.repeat(np.arange(block.shape[1]), np.diff(block.indptr))
-
-
 def has_duplicates(X):
-    """Whether sparse ``X`` (CSR or CSC) stores some entry more than once.
+    """Whether sparse ``X`` may store some entry more than once.
 
-    Not when scipy finds its format canonical (indices sorted, none twice);
+    CSR and CSC: not when scipy finds the format canonical (indices sorted,
+    none twice), judged on an alias so that no flag is cached on ``X``;
     otherwise its index arrays are sorted in a copy, and duplicates summed
     there (the values are not copied): 26 ms on the 4.7e6 unsorted values
-    of the sparse-text data of ``benchmarks/bench_fit.py``.
+    of the sparse-text data of ``benchmarks/bench_fit.py``. Other formats:
+    True (:func:`scaled_values` converts and sums them anyway).
     """
-    if X.has_canonical_format:
+    if X.format not in ("csr", "csc"):
+        return True
+    if _sharing(X, X.format, X.shape, X.indptr, X.indices, X.data).has_canonical_format:
         return False
     kind = sparse.csr_matrix if X.format == "csr" else sparse.csc_matrix
     marks = kind((np.ones(X.nnz, np.int8), X.indices.copy(), X.indptr.copy()), shape=X.shape)
@@ -378,7 +381,9 @@ class RowChunks:
         """
         if not self.can_sample or n_rows >= candidates.size:
             return None
-        return _SampledRows(self.X, random_rows(candidates, n_rows, seed), self.n_threads)
+        sampled = _SampledRows(self.X, random_rows(candidates, n_rows, seed), self.n_threads)
+        sampled._duplicates = self._duplicates  # the same X: known, or found when needed
+        return sampled
 
     def map_rows(self, func, out, width=0):
         """``out[rows] = func(rows, block)`` for every block (one thread)."""
@@ -418,7 +423,9 @@ class _SampledRows(RowChunks):
         if n_rows >= candidates.size:
             return None
         drawn = random_rows(candidates, n_rows, seed)
-        return _SampledRows(self.X, self.index[drawn], self.n_threads, drawn)
+        sampled = _SampledRows(self.X, self.index[drawn], self.n_threads, drawn)
+        sampled._duplicates = self._duplicates
+        return sampled
 
     def block(self, rows, native=False):
         if self._gathered is not None:
