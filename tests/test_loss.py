@@ -420,6 +420,24 @@ def test_sparse_column_moments_in_many_blocks(monkeypatch, fmt, magnitude):
     assert (X != before).nnz == 0 and np.array_equal(X.data, before.data)
 
 
+@pytest.mark.parametrize("fmt", ["dense", "csr"])
+def test_constant_column_stays_constant_beside_rows_of_zero_weight(monkeypatch, fmt):
+    """A row block whose rows all weigh nothing has no largest or smallest entry: a
+    constant column (which the centred pass measures again) keeps a spread of zero."""
+    import sk_softmax.datafits._blocks as blocks_module
+
+    monkeypatch.setattr(blocks_module, "_BLOCK_VALUES", 64)
+    monkeypatch.setattr(blocks_module, "_MIN_ROWS", 5)
+    rng = np.random.RandomState(0)
+    X = np.column_stack([np.full(400, 5.0), rng.normal(size=400), np.full(400, 0.1)])
+    sw = np.ones(400)
+    sw[:200] = 0.0  # the first blocks weigh nothing
+    data = X if fmt == "dense" else sparse.csr_matrix(X)
+    mean, std = column_moments(data, sw, center=True)
+    assert std[0] == 0.0 and std[2] == 0.0 and std[1] > 0
+    np.testing.assert_allclose(mean[[0, 2]], [5.0, 0.1], rtol=1e-15)
+
+
 @pytest.mark.parametrize("magnitude", [1e-40, 1.0, 1e37])  # float32's subnormals to near its max
 def test_column_moments_of_float32_need_no_magnitudes(magnitude):
     # float32 values squared in float64 neither overflow nor underflow: the moments

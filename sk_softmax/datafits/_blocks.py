@@ -266,9 +266,10 @@ class RowChunks:
         (``K`` for a gradient). On wide data (text, 1e5 columns) every
         extra block adds a dense partial sum as large as the coefficients,
         so such passes get one block per thread, while the caller's
-        temporaries stay within ``2 * _BLOCK_VALUES`` values or, if more,
-        ``2 * n_features * sums``: the running total and a block's part
-        that a pass of several blocks holds anyway. On the sparse-text data
+        temporaries (``width`` values a row, as the caller counts them)
+        stay within ``2 * _BLOCK_VALUES`` values or, if more, ``2 *
+        n_features * sums``: the running total and a block's part that a
+        pass of several blocks holds anyway. On the sparse-text data
         of ``benchmarks/bench_fit.py`` (1e5 x 1e5, 10 classes, one thread)
         a fit to its fifth iteration took 2.21 s in one block instead of
         2.40 in two (the Hessian-vector products, ``width = 2 K``, ``sums

@@ -77,8 +77,9 @@ def _recentred(chunks, sw, mean, std, filled, magnitude, center):
         values = block[:, columns]
         values = values.toarray() if sparse.issparse(values) else np.asarray(values, np.float64)
         values, w = values[weighted[rows]], sw[rows][weighted[rows]]
-        if values.shape[0] == 0:
-            return np.zeros(len(columns)), np.zeros(len(columns)), np.zeros(len(columns))
+        if values.shape[0] == 0:  # no weighted row: no entry, neither largest nor smallest
+            nothing = np.full(len(columns), -np.inf)
+            return np.zeros(len(columns)), nothing, nothing.copy()
         centred = (values - mean[columns]) / magnitude[columns]
         return w @ (centred * centred), values.max(axis=0), -values.min(axis=0)
 
