@@ -184,7 +184,7 @@ def test_sparse_hessian_diagonal_is_the_dense_one(fmt, fit_intercept):
     """The sparse diagonal (three sums combined once) is the dense data's, in any
     coordinates: centred, scaled only, or none; also with every entry stored twice
     (unsorted, as validation lets through); and it leaves X as it was."""
-    from sk_softmax.datafits._blocks import has_duplicates, scaled_values
+    from sk_softmax.datafits._sparse_blocks import has_duplicates, scaled_values
 
     loss, rng = _problem(n=97, d=6, fit_intercept=fit_intercept)
     X0, y, k, sw, _ = _parts(loss)

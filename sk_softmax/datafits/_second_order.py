@@ -20,7 +20,8 @@ import functools
 import numpy as np
 from scipy import sparse
 
-from ._blocks import _BLOCK_VALUES, scaled_values
+from ._blocks import _BLOCK_VALUES
+from ._sparse_blocks import scaled_values
 
 
 def proba_rows(proba, rows):
@@ -227,7 +228,7 @@ class SecondOrder:
         """The diagonal for sparse ``X``, kept sparse: shape (n_classes, n_dof).
 
         With ``w = s/S p (1 - p)`` and the values divided by their column's
-        scale ``s_j`` (:func:`~._blocks.scaled_values`, before squaring),
+        scale ``s_j`` (:func:`~._sparse_blocks.scaled_values`, before squaring),
         ``sum_i w_i ((x_ij - m_j) / s_j)^2 = w^T z_j^2 - 2 (m_j / s_j) w^T z_j
         + (m_j / s_j)^2 sum_i w_i`` with ``z = x / s``: sparse products
         instead of a dense standardised block, which for text-like data (1e5

@@ -9,7 +9,8 @@ compute the two weighted moments their own way and finish with
 import numpy as np
 from scipy import sparse
 
-from ._blocks import RowChunks, scaled_values, transposed
+from ._blocks import RowChunks
+from ._sparse_blocks import scaled_values, transposed
 
 
 def column_moments(X, sample_weight, center):
@@ -121,7 +122,7 @@ def _sum_pass(chunks, work, n_features):
     """``chunks.map_reduce(work)`` for :func:`_sums`: ``(first, second)``.
 
     Sparse blocks are only multiplied (by the weights), their values copied
-    (:func:`~._blocks.scaled_values`): they are cut as for a gradient
+    (:func:`~._sparse_blocks.scaled_values`): they are cut as for a gradient
     (``products_only``, two sums a column), each block's copied values
     counted, not as for a pass that densifies them, whose blocks hold a few
     dozen rows when the columns are many. On the sparse-text data of

@@ -29,34 +29,16 @@ import numpy as np
 from scipy import sparse
 from scipy.special import expit
 
-from ._blocks import RowChunks, _copies_blocks, tall_sample_rows, transposed
+from ._blocks import RowChunks, _copies_blocks, tall_sample_rows
+from ._float32_range import inside_float32, weights_inside_float32
 from ._kept import KeptProbabilities, _Kept, _two_class_proba, _without_class_shift
 from ._kernels import _arange, _softmax_block, _two_class_ce
 from ._scores import Scores
 from ._second_order import SecondOrder
+from ._sparse_blocks import transposed
 from .base import Datafit, split_intercept
 
 _EPS32 = float(np.finfo(np.float32).eps)
-
-
-# The least magnitude of a weight or a value of X that float32 passes take (their normal
-# range starts at 2**-126, and products of two such numbers must stay in it), and the largest.
-_LEAST_FLOAT32 = 2.0**-50
-_MOST_FLOAT32 = 2.0**100
-
-
-def _inside_float32(X, n_rows=2048):
-    """Whether the non-zero values of about ``n_rows`` evenly spaced rows of dense ``X``
-    lie within ``[_LEAST_FLOAT32, _MOST_FLOAT32]`` in magnitude.
-
-    A sample, not all of ``X`` (a pass over it would cost what a float32
-    pass saves): it tells data whose columns hold tiny or huge values; a
-    value beyond float32's range that it misses becomes infinite in the
-    cast, and the float32 passes then hand over to float64 ones.
-    """
-    rows = np.abs(X[:: max(1, X.shape[0] // n_rows)])
-    outside = (rows < _LEAST_FLOAT32) & (rows > 0) | (rows > _MOST_FLOAT32)
-    return not outside.any()
 
 
 def raw_prediction(X, weights, intercept=None):
@@ -204,11 +186,8 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
         # -104 instead of -16, in a review's run): float64 passes keep it near tol
         if not np.all(np.bincount(self.y, weights=self.sw, minlength=self.n_classes) > 0):
             return None
-        # float32 arithmetic on subnormal numbers is 4 to 9 times slower, and weights below
-        # float32's range flush to zero (a class of weight 1e-42 took 12 iterations, not 6,
-        # in a review's run): the rows' weights, and the values of some rows, must sit well
-        # inside its range
-        if self.sw[self.sw > 0].min() < _LEAST_FLOAT32 or not _inside_float32(self.X):
+        # the rows' weights, and the values of some rows, well inside float32's range
+        if not (weights_inside_float32(self.sw) and inside_float32(self.X)):
             return None
         twin = copy.copy(self)
         twin._native = True

@@ -39,6 +39,7 @@ import numpy as np
 from scipy import sparse
 
 from ._blocks import _BLOCK_VALUES
+from ._float32_range import spreads_inside_float32
 from .base import Datafit
 from .numpy import SoftmaxDatafit
 
@@ -155,10 +156,6 @@ class _Wrapper(Datafit):
         return other
 
 
-# The least and (its inverse) the largest spread of a column that float32 passes take.
-_LEAST_SPREAD = 2.0**-60
-
-
 class Standardized(_Wrapper):
     """A datafit in standardised coordinates, ``f'(theta') = f(M theta')``.
 
@@ -213,7 +210,7 @@ class Standardized(_Wrapper):
             return None
         if np.mean((mean / np.where(spread > 0, spread, 1.0)) ** 2) > 1.0:
             return None
-        if np.any((spread > 0) & ((spread < _LEAST_SPREAD) | (spread > 1 / _LEAST_SPREAD))):
+        if not spreads_inside_float32(spread):
             return None
         return super().in_float32()
 
