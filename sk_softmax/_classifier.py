@@ -85,9 +85,9 @@ class SoftmaxClassifier(
         working sets, the one solver for a penalty with a norm
         (``l1_ratio > 0``). "auto" picks "prox-newton" when the penalty
         has a norm (``l1_ratio > 0`` and ``C`` finite), otherwise
-        "newton-cholesky" when an exact Hessian costs at most 100
+        "newton-cholesky" when an exact Hessian costs at most 85
         Hessian-vector products (``sk_softmax.solvers.hessian_cost``: about
-        ``(n_classes + 1) (n_features + 2) / 8``, more on short tables) and
+        ``(n_classes - 1) (n_features + 2) / 8``, more on short tables) and
         "newton-cg" beyond. On tall data (``n_samples >= 400 (n_features + 1)
         n_classes``) they start from a random subsample's optimum and take
         their Hessian from it, the gradient and ``tol`` staying exact.

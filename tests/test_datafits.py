@@ -314,32 +314,55 @@ def test_hessian_paths_agree_with_the_formula(monkeypatch, n_classes):
     _close(datafit.class_hessian(coef, classes), expected[np.ix_(keep, keep)], "class pairs")
 
 
-def test_one_minus_p_keeps_its_digits_when_p_is_near_one():
-    """The Hessian's diagonal weights ``p_k (1 - p_k)`` take ``1 - p_k`` from the other
-    classes: where ``p_k`` is within 1e-13 of one, ``1.0 - p_k`` keeps about three digits,
-    the sum of the others all sixteen. Checked against exactly rounded sums of the others,
-    with the naive subtraction failing the same bound (so the check can fail)."""
+def test_hessian_diagonal_blocks_keep_their_digits_when_p_is_near_one():
+    """The diagonal blocks' weights ``p_a (1 - p_a)``, where ``p_a`` is within 1e-13 of one:
+    ``1.0 - p_a`` keeps about three digits, the Hessian's sums of ``p_a p_b`` over the other
+    classes all sixteen. Checked on the intercept's entries (sums of positive terms) against
+    exactly rounded sums, with the naive subtraction failing the same bound (so the check
+    can fail); for every path of the class Hessian."""
     import math
 
-    from sk_softmax.datafits._second_order import _sum_of_others
+    from sk_softmax.datafits import _second_order
 
     rng = np.random.RandomState(0)
     n_classes, m = 5, 400
-    raw = rng.normal(scale=12.0, size=(n_classes, m))
-    raw[0, :100] += 40.0  # class 0 all but certain on these samples: p_0 ~ 1 - 1e-17..1e-10
-    raw[2, 100:200] = raw[np.arange(n_classes) != 2, 100:200].max(axis=0)  # ties at the top
-    p = np.exp(raw - raw.max(axis=0))
-    p /= p.sum(axis=0)
-    exact = np.array(
-        [[math.fsum(p[j, i] for j in range(n_classes) if j != k) for i in range(m)]
-         for k in range(n_classes)]
-    )  # fmt: skip
+    X = rng.normal(size=(m, 3))
+    sw = rng.uniform(0.5, 2.0, size=m)
+    y = np.arange(m) % n_classes
+    coordinates = Coordinates(np.zeros(3), np.ones(3), True)
+    datafit = Compact(X, y, n_classes, sw, coordinates)
+    coef = np.zeros((n_classes, 4))
+    coef[:, :3] = rng.normal(scale=0.5, size=(n_classes, 3))
+    coef[0, -1] = 32.0  # class 0 all but certain: p_0 ~ 1 - 1e-14..1e-13
+    coef[2, :3] = coef[1, :3]
+    coef[2, -1] = coef[1, -1]  # classes 1 and 2 tie
+    raw = X @ coef[:, :3].T + coef[:, -1]
+    p = np.exp(raw - raw.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    w = sw / sw.sum()
+    exact = [
+        math.fsum(w[i] * p[i, a] * math.fsum(p[i, b] for b in range(n_classes) if b != a)
+                  for i in range(m))
+        for a in range(n_classes)
+    ]  # fmt: skip
+    naive = [float(w @ (p[:, a] * (1.0 - p[:, a]))) for a in range(n_classes)]
     eps = np.finfo(np.float64).eps
-    relative = np.abs(_sum_of_others(p) - exact) / exact
-    # each is a sum of at most n_classes positive terms, or that minus one of them
-    # where it is at least 1/2 (so no digits cancel): a few roundings
-    assert relative.max() <= 2 * n_classes * eps
-    assert (np.abs((1.0 - p) - exact) / exact).max() > 1e3 * n_classes * eps
+    intercept = np.arange(n_classes) * 4 + 3
+    for path in ("kept outer products", "row blocks", "rank-m updates"):
+        if path == "row blocks":
+            datafit._outer_fits = False
+        if path == "rank-m updates":
+            _second_order._MAX_PACKED_DOF, saved = 2, _second_order._MAX_PACKED_DOF
+        try:
+            hess = datafit.hessian(coef.ravel())
+        finally:
+            if path == "rank-m updates":
+                _second_order._MAX_PACKED_DOF = saved
+        diagonal = np.diagonal(hess)[intercept]
+        relative = np.abs(diagonal - exact) / exact
+        # sums of at most m * n_classes positive terms, each a few roundings
+        assert relative.max() <= 64 * eps, path
+    assert abs(naive[0] - exact[0]) / exact[0] > 1e3 * 64 * eps
 
 
 def test_tall_data_keep_no_probabilities_yet_hessian_products_are_at_their_point():

@@ -168,7 +168,7 @@ def test_solvers_check_what_they_need_up_front(solver):
 def test_auto_picks_by_shape():
     assert choose_solver(5, 3, 150) == "newton-cholesky"
     assert choose_solver(100_001, 10, 1000) == "newton-cg"
-    # a Hessian worth about 100 products: optdigits' shape (5620 x 64 x 10) takes
+    # a Hessian worth about 85 products: optdigits' shape (5620 x 64 x 10) takes
     # it, digits' (1797 x 64 x 10), where the factorisation weighs more, does not
     assert choose_solver(65, 10, 5620) == "newton-cholesky"
     assert choose_solver(65, 10, 1797) == "newton-cg"

@@ -56,23 +56,52 @@ def _pairs(n):
     return first, second, position
 
 
-def _sum_of_others(p):
-    """``1 - p_k`` of every class, summed from the other classes' ``p``: shape of ``p``.
+@functools.lru_cache(maxsize=32)
+def _class_pairs(n_classes):
+    """The pairs ``a < b`` of the classes, and how the Hessian's class blocks follow from theirs.
 
-    ``p`` has shape (n_classes, m), columns summing to one. At most one
-    class of a sample exceeds 1/2; the others' ``1 - p_k`` is at least 1/2,
-    and ``(s - p_k) + b`` (``s`` the sample's sum of entries up to 1/2, ``b``
-    its entry above, or 0) gives it to rounding. The class above 1/2 gets
-    ``s``: its ``1 - p_k`` from the small entries alone, so that ``p_k`` near
-    one keeps the digits ``1.0 - p_k`` would cancel. Eight passes over ``p``
-    whatever the number of classes (a masked sum per class took ``K`` passes
-    of ``K`` rows).
+    Returns ``(first, second, incidence, position)``: the pairs as two index
+    arrays; ``incidence`` (n_classes, n_pairs), 1 where class ``a`` is in
+    pair ``p``; ``position`` (n_classes, n_classes), the row of block ``(a,
+    b)`` in the stack ``[D_0 .. D_{K-1}, -O_p ..]`` that
+    :meth:`SecondOrder.class_hessian` builds (``a`` for ``(a, a)``, ``K + p``
+    for the pair ``p`` of ``a != b``). Cached (read-only arrays).
     """
-    small = np.where(p > 0.5, 0.0, p)
-    big = p - small  # exact: each entry is p or 0
-    others = small.sum(axis=0) - small
-    others += big.sum(axis=0) - big
-    return others
+    first, second = np.triu_indices(n_classes, k=1)
+    pairs = np.arange(first.size)
+    incidence = np.zeros((n_classes, first.size))
+    incidence[first, pairs] = incidence[second, pairs] = 1.0
+    position = np.empty((n_classes, n_classes), dtype=np.intp)
+    position[first, second] = position[second, first] = n_classes + pairs
+    position[np.diag_indices(n_classes)] = np.arange(n_classes)
+    for array in (first, second, incidence, position):
+        array.flags.writeable = False
+    return first, second, incidence, position
+
+
+@functools.lru_cache(maxsize=32)
+def _whole_hessian_index(n_classes, n_dof, packed):
+    """Flat positions in the stacked blocks of every entry of the full Hessian (read-only).
+
+    ``packed``: blocks stored as upper triangles (``_pairs(n_dof)``), else
+    as whole ``n_dof x n_dof`` matrices. One ``take`` then assembles the
+    Hessian: on iris a fancy index over four axes cost as much as the
+    blocks' product.
+    """
+    index = _block_index(_class_pairs(n_classes)[3], n_dof, packed)
+    index.flags.writeable = False
+    return index
+
+
+def _block_index(class_position, n_dof, packed):
+    """Flat positions of the blocks ``class_position`` (kept, kept) in the stacked blocks."""
+    if packed:
+        dof_position, width = _pairs(n_dof)[2], n_dof * (n_dof + 1) // 2
+    else:
+        dof_position, width = np.arange(n_dof * n_dof).reshape(n_dof, n_dof), n_dof * n_dof
+    index = class_position[:, None, :, None] * width + dof_position[None, :, None, :]
+    size = class_position.shape[0] * n_dof
+    return index.reshape(size, size)
 
 
 def _packed_outer(xt):
@@ -104,10 +133,9 @@ class SecondOrder:
     def hessian(self, coef, mean=None, scale=None):
         """The full Hessian at ``coef``, shape (n_classes * n_dof,) * 2.
 
-        :meth:`class_hessian` of every class: each of the ``K (K + 1) / 2``
-        distinct class blocks computed once, and each of them (a symmetric
-        ``n_dof x n_dof`` matrix) as its upper triangle. Two classes
-        assemble :meth:`two_class_hessian`'s block.
+        :meth:`class_hessian` of every class, from the ``K (K - 1) / 2``
+        blocks of pairs of distinct classes (see :meth:`_class_hessian`).
+        Two classes assemble :meth:`two_class_hessian`'s block.
         """
         n_classes, n_dof = self.shape
         if n_classes == 2:
@@ -117,7 +145,7 @@ class SecondOrder:
             hess[:n_dof, :n_dof] = hess[n_dof:, n_dof:] = data
             hess[:n_dof, n_dof:] = hess[n_dof:, :n_dof] = -data
             return hess
-        return self.class_hessian(coef, np.arange(n_classes), mean, scale)
+        return self._class_hessian(coef, None, mean, scale)
 
     def class_hessian(self, coef, classes, mean=None, scale=None):
         """The Hessian's rows and columns of the classes ``classes``, in that order.
@@ -127,38 +155,43 @@ class SecondOrder:
         but a baseline it is the Hessian of the baseline parameterisation
         (``sk_softmax.inference``), which has no flat direction; with every
         class, :meth:`hessian`.
+        """
+        return self._class_hessian(coef, np.asarray(classes, dtype=np.intp), mean, scale)
 
-        Block ``(k, l)`` is ``X~^T diag(s/S (delta_kl p_k - p_k p_l)) X~``,
-        symmetric, and block ``(l, k)`` is the same: only the ``c (c + 1) /
-        2`` distinct blocks are computed, each as its upper triangle. Up to
-        ``_MAX_PACKED_DOF`` columns that is one product per row block, of the
-        pairs' weights ``(c (c + 1) / 2, m)`` with the rows' packed outer
-        products ``(m, n_dof (n_dof + 1) / 2)`` (kept when the data are one
-        block); wider data take one symmetric rank-m update of a scaled
-        copy of the row block per pair. Both do a quarter of the work of a
-        Gram matrix of the ``(c n_dof)``-wide rows ``p_i (x) x~_i``. ``1 -
-        p_k`` is summed from the other classes, so that ``p_k`` near one
-        keeps its digits.
+    def _class_hessian(self, coef, classes, mean, scale):
+        """:meth:`class_hessian` of ``classes``, or the full Hessian (``classes`` None).
+
+        Block ``(a, b)`` is ``X~^T diag(s/S (delta_ab p_a - p_a p_b)) X~``,
+        and block ``(b, a)`` the same. With ``O_ab = X~^T diag(s/S p_a p_b)
+        X~`` for the ``K (K - 1) / 2`` pairs ``a < b``, the off-diagonal
+        blocks are ``-O_ab`` and, as ``p_a (1 - p_a) = sum_{b != a} p_a
+        p_b``, the diagonal ones are ``D_a = sum_{b != a} O_ab``: sums of
+        positive weights, so that ``p_a`` near one keeps the digits ``1 -
+        p_a`` would cancel, and ``K`` fewer products of the rows than
+        computing the diagonal blocks from their own weights. Each ``O_ab``
+        is symmetric, computed as its upper triangle: up to
+        ``_MAX_PACKED_DOF`` columns one product per row block, of the pairs'
+        weights ``(K (K - 1) / 2, m)`` with the rows' packed outer products
+        ``(m, n_dof (n_dof + 1) / 2)`` (kept when the data are one block);
+        wider data take one symmetric rank-m update of a scaled copy of the
+        row block per pair.
         """
         proba = self._proba_at(coef)
-        classes = np.asarray(classes, dtype=np.intp)
-        n_kept, n_dof = classes.size, self.n_dof
-        first, second, class_position = _pairs(n_kept)
-        diagonal = np.diagonal(class_position)  # the pairs (a, a)
+        n_classes, n_dof = self.shape
+        first, second, incidence, position = _class_pairs(n_classes)
 
         def pair_weights(rows):
             p = proba_rows(proba, rows)
-            q = p[classes]
-            weights = q[first] * q[second]
-            weights *= -1.0
-            weights[diagonal] = q * _sum_of_others(p)[classes]
-            weights *= self.sw[rows]
-            return weights  # (n_pairs, m)
+            scaled = p * self.sw[rows]
+            weights = scaled[first]
+            weights *= p[second]
+            return weights  # s/S p_a p_b of the pairs a < b, (n_pairs, m)
 
-        if n_dof <= _MAX_PACKED_DOF:
+        packed = n_dof <= _MAX_PACKED_DOF
+        if packed:
             outer = self._outer_products(mean, scale)
             if outer is not None:  # one block, its outer products kept
-                packed = pair_weights(slice(0, self.n_samples)) @ outer.T
+                pairs = pair_weights(slice(0, self.n_samples)) @ outer.T
             else:
 
                 def work(rows, block):
@@ -166,26 +199,26 @@ class SecondOrder:
                     return (pair_weights(rows) @ _packed_outer(xt).T,)
 
                 width = first.size + n_dof * (n_dof + 1) // 2
-                (packed,) = self.chunks.map_reduce(work, width=width)
-            dof_position = _pairs(n_dof)[2]
+                (pairs,) = self.chunks.map_reduce(work, width=width)
         else:
 
             def work(rows, block):
                 xt = self._augmented(block, mean, scale)
-                weights = pair_weights(rows)
                 out = np.empty((first.size, n_dof, n_dof))
-                for pair, weight in enumerate(weights):
-                    scaled = xt * np.sqrt(np.abs(weight))[:, None]
+                for pair, weight in enumerate(pair_weights(rows)):
+                    scaled = xt * np.sqrt(weight)[:, None]
                     out[pair] = scaled.T @ scaled  # a symmetric rank-m update
-                    if first[pair] != second[pair]:
-                        out[pair] *= -1.0  # off-diagonal weights are never positive
                 return (out.reshape(first.size, n_dof * n_dof),)
 
-            (packed,) = self.chunks.map_reduce(work, width=2 * n_dof)
-            dof_position = np.arange(n_dof * n_dof).reshape(n_dof, n_dof)
-        size = n_kept * n_dof
-        blocks = packed[class_position[:, None, :, None], dof_position[None, :, None, :]]
-        return blocks.reshape(size, size)
+            (pairs,) = self.chunks.map_reduce(work, width=2 * n_dof)
+        stacked = np.empty((n_classes + first.size, pairs.shape[1]))
+        np.matmul(incidence, pairs, out=stacked[:n_classes])  # D_a
+        np.negative(pairs, out=stacked[n_classes:])
+        if classes is None:
+            index = _whole_hessian_index(n_classes, n_dof, packed)
+        else:
+            index = _block_index(position[np.ix_(classes, classes)], n_dof, packed)
+        return stacked.take(index)
 
     def two_class_hessian(self, coef, mean=None, scale=None):
         """Two classes' Hessian as one block ``D``: ``H = [[D, -D], [-D, D]]``.

@@ -145,7 +145,7 @@ _POLISH = 0.02
 class ReusedFactor:
     """Newton-Cholesky directions that keep the last Hessian's factor while it serves.
 
-    A new Hessian costs ``n K (K + 1) n_dof (n_dof + 1) / 4`` multiply-adds, a
+    A new Hessian costs ``n K (K - 1) n_dof (n_dof + 1) / 4`` multiply-adds, a
     Hessian-vector product about ``2 n K (n_dof + 2)``: on tables of a few
     thousand rows and 100 to 500 coefficients, as much as 10 to 60
     products. From one step to the next the Hessian changes little, and
@@ -226,9 +226,10 @@ def reuse_budget(objective):
     """The most Hessian-vector products a step of :class:`ReusedFactor` may spend.
 
     Half the cost of a new Hessian and its factorisation, counted in
-    multiply-adds: the Hessian ``n P T`` (``P = K (K + 1) / 2`` class pairs,
-    ``T = n_dof (n_dof + 1) / 2`` entries of each symmetric block; two
-    classes one block, ``n T``), the factorisation ``(K n_dof)^3 / 6``
+    multiply-adds: the Hessian ``n P T`` (``P = K (K - 1) / 2`` pairs of
+    distinct classes, whose blocks give the diagonal ones too; ``T = n_dof
+    (n_dof + 1) / 2`` entries of each symmetric block; two classes one
+    block, ``n T``), the factorisation ``(K n_dof)^3 / 6``
     (``n_dof^3 / 6`` for two classes); a product ``2 n K (n_dof + 2)``, and
     each call a fixed cost of about ``2e4`` (its Python and numpy calls,
     which dominate on data of a few hundred rows). 0 (never reuse) when a
@@ -240,7 +241,7 @@ def reuse_budget(objective):
     if n_classes == 2:
         hessian = n * entries + n_dof**3 / 6
     else:
-        hessian = n * entries * n_classes * (n_classes + 1) / 2 + (n_classes * n_dof) ** 3 / 6
+        hessian = n * entries * n_classes * (n_classes - 1) / 2 + (n_classes * n_dof) ** 3 / 6
     product = 2 * n * n_classes * (n_dof + 2) + 2e4
     budget = int(0.5 * (hessian + 2e4) / product)
     return min(budget, 30) if budget >= 2 else 0
