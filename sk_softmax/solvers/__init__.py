@@ -41,9 +41,10 @@ def choose_solver(n_dof, n_classes, n_samples):
     several steps, :class:`~.newton.ReusedFactor`) is the safe choice while
     it costs no more than that. Measured on one core, newton-cholesky
     against newton-cg (before the Hessian's diagonal blocks became sums of
-    the others; a Hessian's worth in products as it was then): look-alikes of texture (451 coefficients, a Hessian
-    worth 66 products) 0.27 s against 2.6 s, of letter (442, 62) 0.28
-    against 0.32 s, of optdigits (650, 97) 0.47 against 0.70 s; digits
+    the others; a Hessian's worth in products as it was then): look-alikes
+    of texture (451 coefficients, a Hessian worth 66 products) 0.27 s
+    against 2.6 s, of letter (442, 62) 0.28 against 0.32 s, of optdigits
+    (650, 97) 0.47 against 0.70 s; digits
     (650, 110) 0.11 against 0.08 s, standardised 0.07 against 0.04 s; a
     look-alike of libras (1365 coefficients, 360 rows: the factorisation
     alone is worth 430 products) 0.18 against 0.007 s; a raw, collinear
