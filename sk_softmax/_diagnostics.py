@@ -114,6 +114,8 @@ def penalty_negligible(problem, coef, tol):
     penalty = problem.solver_penalty
     theta = problem.to_solver(coef)
     grad = penalty.smooth_part().gradient(theta)
+    if grad.size and np.max(np.abs(grad)) > tol:
+        return False  # the common case (a ridge at C=1), known without the norm's part
     norm = penalty.nonsmooth_part()
     # the norm's pull on the model's own columns: a column of zeros or a constant one (a
     # blank pixel) has a tiny spread, so a huge weight in the solver's coordinates, and a
@@ -123,7 +125,7 @@ def penalty_negligible(problem, coef, tol):
     used = np.any(weights != 0, axis=0)
     groups = used if norm.group_index is None else np.unique(norm.group_index[used])
     pull = norm.strength * float(np.max(norm.weights[groups], initial=0.0))
-    return not (grad.size and np.max(np.abs(grad)) > tol) and not pull > tol
+    return not pull > tol
 
 
 def separated(problem, coef, data, weights, tol):

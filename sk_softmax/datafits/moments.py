@@ -106,6 +106,9 @@ def _representable(X, first, second):
     is tiny or huge, or a column summed to exactly zero although it has
     entries (each ``w x`` can underflow to zero: entries of 1e-321, say).
     """
+    low, high = second.min(initial=np.inf), second.max(initial=0.0)
+    if _TINY <= low and high <= _HUGE:  # the common case, in two reductions: no column
+        return True  # tiny, huge, overflowed (NaN fails both) or summed to zero
     if not (np.isfinite(second).all() and np.all(second <= _HUGE)):
         return False
     if np.any((second < _TINY) & ((second != 0) | (first != 0))):

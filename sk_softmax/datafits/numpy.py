@@ -360,7 +360,10 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
             work, width=2, products_only=True, native=self._native, sums=1
         )
         grad_intercept = np.array([-total, total]) if intercept is not None else None
-        return value, np.stack([-grad, grad]), grad_intercept
+        rows = np.empty((2, grad.size))
+        np.negative(grad, out=rows[0])
+        rows[1] = grad
+        return value, rows, grad_intercept
 
     def _gradient(self, weights, intercept, proba):
         """The value and gradient, and the probabilities into ``proba`` (unless None)."""

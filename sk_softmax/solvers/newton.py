@@ -22,7 +22,7 @@ from scipy import linalg
 from ._base import EPS, Solver, same_rows
 from ._damped import newton
 from ._pcg import cg_direction
-from ._smooth import SmoothObjective
+from ._smooth import SmoothObjective, _add_to_diagonal
 
 _potrf, _potrs = linalg.lapack.get_lapack_funcs(("potrf", "potrs"), dtype=np.float64)
 
@@ -75,7 +75,7 @@ def _two_class_system(data, penalty):
     """
     n_dof = penalty.size
     antisymmetric = 2.0 * data
-    antisymmetric[np.diag_indices(n_dof)] += penalty
+    _add_to_diagonal(antisymmetric, penalty)
     scale = _diagonal_scale(antisymmetric)
     factor = cholesky_factor(antisymmetric, scale)
     # The penalty's curvature is alpha / sigma^2 or exactly zero; read from a
@@ -99,7 +99,7 @@ def _two_class_system(data, penalty):
 
 def _diagonal_scale(matrix):
     """The largest absolute diagonal entry of ``matrix``, at least ``EPS``."""
-    return max(float(np.abs(np.diagonal(matrix)).max()), EPS)
+    return max(float(np.abs(matrix.diagonal()).max()), EPS)
 
 
 def cholesky_factor(matrix, scale=None):
@@ -114,7 +114,7 @@ def cholesky_factor(matrix, scale=None):
     ridge = 0.0
     for _ in range(12):
         factor, info = _potrf(matrix, lower=True)
-        if info == 0 and np.isfinite(np.diagonal(factor)).all():
+        if info == 0 and np.isfinite(factor.diagonal()).all():
             return factor
         ridge = scale * 1e-10 if ridge == 0 else ridge * 100
         matrix[np.diag_indices_from(matrix)] += ridge
