@@ -438,3 +438,68 @@ def test_dense_data_beyond_the_cache_are_read_through_copies():
         # float64 sums of n terms in other orders: about 1e-16 * sqrt(n) relative
         assert value == pytest.approx(expected_value, rel=1e-12)
         np.testing.assert_allclose(grad, expected_grad, rtol=1e-9, atol=1e-14)
+
+
+@pytest.mark.parametrize("form", ["standardized", "compact", "sparse", "no intercept"])
+def test_cold_start_second_derivatives_are_the_pairs_ones(monkeypatch, form):
+    """Where the weights are all zero every row has the probabilities ``softmax(b)``, and the
+    Hessian (a class subset too) and the class blocks come from one Gram matrix: the same
+    numbers as the products per pair of classes, which a single non-zero weight brings back."""
+    from sk_softmax.datafits import _second_order
+
+    fit_intercept = form != "no intercept"
+    X, y, sw, coordinates, _, _ = _problem(4, fit_intercept, seed=7)
+    maker = {"compact": _compact, "sparse": _sparse}.get(form, _numpy)
+    datafit = maker(X, y, 4, sw, coordinates)
+    inner = getattr(datafit, "inner", datafit)
+    n_dof = datafit.shape[1]
+    coef = np.zeros((4, n_dof))
+    if fit_intercept:
+        coef[:, -1] = [0.3, -1.2, 2.0, 0.1]  # any intercepts, not only the priors
+    coef = coef.ravel()
+    monkeypatch.setattr(_second_order, "_SMALL_HESSIAN", 0.0)  # the shared form on small data
+    point = coordinates.to_original(coef).ravel() if inner is not datafit else coef
+    assert inner._shared_probabilities(point) is not None
+    moved = coef.copy()
+    moved[1] = 1e-3
+    moved_point = coordinates.to_original(moved).ravel() if inner is not datafit else moved
+    assert inner._shared_probabilities(moved_point) is None
+    shared = (
+        datafit.hessian(coef),
+        datafit.class_hessian(coef, [3, 1]),
+        datafit.class_blocks(coef),
+        datafit.class_blocks(coef, max_rows=20),
+    )
+    monkeypatch.setattr(type(inner), "_shared_probabilities", lambda self, coef: None)
+    pairs = (
+        datafit.hessian(coef),
+        datafit.class_hessian(coef, [3, 1]),
+        datafit.class_blocks(coef),
+        datafit.class_blocks(coef, max_rows=20),
+    )
+    for name, a, b in zip(("hessian", "class_hessian", "blocks", "sampled blocks"), shared, pairs,
+                          strict=True):  # fmt: skip
+        _close(a, b, name)
+
+
+def test_cold_start_class_blocks_from_sampled_row_blocks(monkeypatch):
+    """The cold start's class blocks from a sample of row blocks are the sampled pairs' ones,
+    rescaled by the same share of the weight (16 blocks of 64 rows, about 4 of them kept)."""
+    from sk_softmax.datafits import _blocks
+
+    rng = np.random.RandomState(3)
+    X = rng.normal(size=(1000, 4)) * [1.0, 2.0, 0.5, 3.0]
+    y = rng.randint(3, size=1000)
+    sw = rng.uniform(0.0, 2.0, size=1000)
+    mean, std = column_moments(X, sw, center=True)
+    monkeypatch.setattr(_blocks, "_BLOCK_VALUES", 64 * 12)  # blocks of 64 rows
+    datafit = _numpy(X, y, 3, sw, Coordinates(mean, standard_scales(std, 0.01), True))
+    assert len(datafit.inner.chunks.slices(3 * 5)) == 16
+    coef = np.zeros(15)
+    coef[4::5] = [0.5, -0.2, 1.0]
+    shared = datafit.class_blocks(coef, max_rows=200)
+    exact = datafit.class_blocks(coef)
+    monkeypatch.setattr(SoftmaxDatafit, "_shared_probabilities", lambda self, coef: None)
+    _close(shared, datafit.class_blocks(coef, max_rows=200), "sampled blocks")
+    _close(exact, datafit.class_blocks(coef), "all blocks")
+    assert np.abs(shared - exact).max() > 1e-6 * np.abs(exact).max()  # a sample indeed

@@ -148,6 +148,8 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
 
     # True on the float32 twin of a data term (in_float32)
     _native = False
+    # Whether X's last column is all ones and carries the intercept (Compact's design)
+    ones_last = False
 
     @property
     def eps(self):

@@ -287,6 +287,7 @@ class Compact(SoftmaxDatafit):
         if coordinates.fit_intercept:
             design[:, -1] = 1.0
         super().__init__(design, y, n_classes, sample_weight, False, n_threads)
+        self.ones_last = coordinates.fit_intercept
 
     def loss_original(self, coef):
         """The data term at coefficients in the original coordinates."""
@@ -300,6 +301,7 @@ class Compact(SoftmaxDatafit):
         X, weights = self.own_rows()
         SoftmaxDatafit.__init__(sub, X[:, keep], self.y, self.n_classes, weights, False,
                                 self.chunks.n_threads)  # fmt: skip
+        sub.ones_last = self.ones_last
         return sub
 
 
