@@ -483,8 +483,9 @@ def test_cold_start_second_derivatives_are_the_pairs_ones(monkeypatch, form):
 
 
 def test_cold_start_class_blocks_from_sampled_row_blocks(monkeypatch):
-    """The cold start's class blocks from a sample of row blocks are the sampled pairs' ones,
-    rescaled by the same share of the weight (16 blocks of 64 rows, about 4 of them kept)."""
+    """The cold start's class blocks from a sample of row blocks are the sampled pairs' ones:
+    the same rows (its Gram matrix is cut as the class blocks are), rescaled by the same
+    share of the weight (10 blocks of 106 rows, 2 of them kept)."""
     from sk_softmax.datafits import _blocks
 
     rng = np.random.RandomState(3)
@@ -492,9 +493,10 @@ def test_cold_start_class_blocks_from_sampled_row_blocks(monkeypatch):
     y = rng.randint(3, size=1000)
     sw = rng.uniform(0.0, 2.0, size=1000)
     mean, std = column_moments(X, sw, center=True)
-    monkeypatch.setattr(_blocks, "_BLOCK_VALUES", 64 * 12)  # blocks of 64 rows
+    monkeypatch.setattr(_blocks, "_BLOCK_VALUES", 64 * 40)
     datafit = _numpy(X, y, 3, sw, Coordinates(mean, standard_scales(std, 0.01), True))
-    assert len(datafit.inner.chunks.slices(3 * 5)) == 16
+    assert len(datafit.inner.chunks.slices((3 + 1) * 5)) == 10  # class_blocks' blocks
+    assert len(datafit.inner.chunks.slices(2 * 5)) == 6  # a Gram's own width: other rows
     coef = np.zeros(15)
     coef[4::5] = [0.5, -0.2, 1.0]
     shared = datafit.class_blocks(coef, max_rows=200)
@@ -503,3 +505,29 @@ def test_cold_start_class_blocks_from_sampled_row_blocks(monkeypatch):
     _close(shared, datafit.class_blocks(coef, max_rows=200), "sampled blocks")
     _close(exact, datafit.class_blocks(coef), "all blocks")
     assert np.abs(shared - exact).max() > 1e-6 * np.abs(exact).max()  # a sample indeed
+
+
+def test_hessian_with_kept_outer_products_stays_within_row_blocks():
+    """Tall, narrow data with many classes keep the rows' packed outer products (150000 rows
+    of 6 products), and the pairs' weights (45 a row) are still taken a row block at a time:
+    the Hessian's peak extra memory stays within two blocks' values (a review measured 114
+    MiB when they were taken for all rows at once, 8 by row blocks)."""
+    import tracemalloc
+
+    from sk_softmax.datafits._blocks import _BLOCK_VALUES
+
+    rng = np.random.RandomState(0)
+    n, k = 150_000, 10
+    X = rng.normal(size=(n, 2))
+    datafit = SoftmaxDatafit(X, rng.randint(k, size=n), k, np.ones(n), True)
+    coef = rng.normal(size=k * 3) * 0.1
+    expected = datafit.hessian(coef)  # builds the outer products, kept
+    assert datafit._whole_outer is not None
+    tracemalloc.start()
+    try:
+        hess = datafit.hessian(coef)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(hess, expected)
+    assert peak <= 2 * _BLOCK_VALUES * 8

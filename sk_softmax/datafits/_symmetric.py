@@ -52,29 +52,46 @@ def _class_pairs(n_classes):
     return first, second, incidence, position
 
 
+# The most entries of a Hessian whose flat index into its stacked blocks is cached (512 KB
+# of indices a shape, 32 shapes at most); larger ones are assembled by a broadcast index.
+_INDEXED_ENTRIES = 1 << 16
+
+
 @functools.lru_cache(maxsize=32)
 def _whole_hessian_index(n_classes, n_dof, packed):
     """Flat positions in the stacked blocks of every entry of the full Hessian (read-only).
 
-    ``packed``: blocks stored as upper triangles (``_pairs(n_dof)``), else
-    as whole ``n_dof x n_dof`` matrices. One ``take`` then assembles the
-    Hessian: on iris a fancy index over four axes cost as much as the
-    blocks' product.
+    See :func:`_blocks_of`; one ``take`` with it assembles the Hessian: on
+    iris a fancy index over four axes cost as much as the blocks' product.
+    For Hessians of at most ``_INDEXED_ENTRIES`` entries.
     """
-    index = _block_index(_class_pairs(n_classes)[3], n_dof, packed)
+    dof_position, width = _dof_layout(n_dof, packed)
+    class_position = _class_pairs(n_classes)[3]
+    index = class_position[:, None, :, None] * width + dof_position[None, :, None, :]
+    size = n_classes * n_dof
+    index = index.reshape(size, size)
     index.flags.writeable = False
     return index
 
 
-def _block_index(class_position, n_dof, packed):
-    """Flat positions of the blocks ``class_position`` (kept, kept) in the stacked blocks."""
-    if packed:
-        dof_position, width = _pairs(n_dof)[2], n_dof * (n_dof + 1) // 2
-    else:
-        dof_position, width = np.arange(n_dof * n_dof).reshape(n_dof, n_dof), n_dof * n_dof
-    index = class_position[:, None, :, None] * width + dof_position[None, :, None, :]
+def _blocks_of(stacked, class_position, n_dof, packed):
+    """The symmetric matrix whose block ``(a, b)`` is row ``class_position[a, b]`` of ``stacked``.
+
+    ``packed``: the rows hold blocks as upper triangles (``_pairs(n_dof)``),
+    else as whole ``n_dof x n_dof`` matrices. Shape ``(c n_dof,) * 2`` for
+    ``class_position`` of shape (c, c).
+    """
+    dof_position, _ = _dof_layout(n_dof, packed)
     size = class_position.shape[0] * n_dof
-    return index.reshape(size, size)
+    blocks = stacked[class_position[:, None, :, None], dof_position[None, :, None, :]]
+    return blocks.reshape(size, size)
+
+
+def _dof_layout(n_dof, packed):
+    """The positions of a block's entries in its row of the stack, and the row's length."""
+    if packed:
+        return _pairs(n_dof)[2], n_dof * (n_dof + 1) // 2
+    return np.arange(n_dof * n_dof).reshape(n_dof, n_dof), n_dof * n_dof
 
 
 def _packed_outer(xt):

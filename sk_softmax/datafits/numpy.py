@@ -204,9 +204,11 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
         weights = self.sample_weight[index]
         if not weights.sum() > 0:
             return None
-        return SoftmaxDatafit(
+        sub = SoftmaxDatafit(
             self.X[index], self.y[index], self.n_classes, weights, self.fit_intercept
         )
+        sub.ones_last = self.ones_last
+        return sub
 
     def columns(self, index):
         """The data term of the feature columns ``index`` alone (the others' weights zero).

@@ -53,7 +53,9 @@ def choose_solver(n_dof, n_classes, n_samples):
     against 1.0 s: the exact Hessian loses less where it loses. On an AMD
     EPYC (session 18) with the cheaper Hessian: texture 0.28 against 0.89 s,
     optdigits 0.56 against 0.41 s, letter 0.29 against 0.15 s, digits 0.12
-    against 0.08 s: the rule keeps its choices there. Sparsity does not
+    against 0.08 s. The threshold is empirical: set where the choices on
+    those tables stay as they were, although newton-cg was the faster on
+    optdigits and letter on that machine. Sparsity does not
     enter: Hessian blocks are dense either way, and for sparse data with
     many features the size alone rules the Hessian out. On tall data both
     Newton solvers take their Hessian from a subsample
@@ -67,8 +69,8 @@ def choose_solver(n_dof, n_classes, n_samples):
 
 
 # "auto": the most Hessian-vector products a Hessian may cost for newton-cholesky,
-# and the most rows of a Hessian it factorises. 100 when a Hessian computed its K
-# diagonal blocks on their own ((K + 1) (n_dof + 1) / 8 products a row); 85 since
+# and the most rows of a Hessian it factorises. Empirical: 100 when a Hessian computed
+# its K diagonal blocks on their own ((K + 1) (n_dof + 1) / 8 products a row); 85 since
 # they are sums of the others (K - 1), which keeps every choice on the tables of
 # benchmarks/bench_fit.py: digits (94) newton-cg, optdigits (81) newton-cholesky.
 _HESSIAN_PRODUCTS = 85
