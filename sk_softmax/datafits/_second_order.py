@@ -51,12 +51,13 @@ def proba_rows(proba, rows):
     return p
 
 
-# The most values of the rows' packed outer products a data term keeps (16 MB): four
-# blocks' worth. Measured (one core, 5000 x 20 x 5, 5 folds x 10 Cs): the path 0.238 ->
-# 0.185 s and GridSearchCV's fits 0.621 -> 0.542 s against a block's worth, whose
-# Hessians rebuilt them for every row block; single fits of pendigits- and
-# satimage-like tables the same or faster (bench_fit.py's look-alikes).
-_KEPT_OUTER_VALUES = 4 * _BLOCK_VALUES
+# The most values of the rows' packed outer products a data term keeps (8 MB): two
+# blocks' worth. Measured (one core, 5000 x 20 x 5, 5 folds x 10 Cs, folds of 4000 x 231
+# products): the path 0.238 -> 0.185 s and GridSearchCV's fits 0.621 -> 0.542 s against a
+# block's worth, whose Hessians rebuilt them for every row block. Four blocks' worth also
+# kept the pendigits look-alike's (10992 x 153), for no measurable gain and a fit's peak
+# memory 7.0 -> 24.1 MB (bench_fit.py, 41a2970).
+_KEPT_OUTER_VALUES = 2 * _BLOCK_VALUES
 
 # The multiply-adds of a Hessian's pair products up to which it is computed so at a cold
 # start too: below, the Gram matrix of the shared form (_shared_probabilities) saves less
