@@ -115,7 +115,7 @@ class SecondOrder:
         is symmetric, computed as its upper triangle: up to
         ``_MAX_PACKED_DOF`` columns one product per row block, of the pairs'
         weights ``(K (K - 1) / 2, m)`` with the rows' packed outer products
-        ``(m, n_dof (n_dof + 1) / 2)`` (kept when the data are one block);
+        ``(m, n_dof (n_dof + 1) / 2)`` (kept up to ``_KEPT_OUTER_VALUES``);
         wider data take one symmetric rank-m update of a scaled copy of the
         row block per pair. At a cold start (:meth:`_shared_probabilities`)
         the Hessian is ``C (x) G``, one Gram matrix and no pair's products.
@@ -156,7 +156,7 @@ class SecondOrder:
             # one block directly (the pass's calls were 2 to 3% of a fit on iris)
             width = first.size + n_dof * (n_dof + 1) // 2
             if outer is not None and len(self.chunks.slices(width)) == 1:
-                pairs = pair_weights(slice(0, self.n_samples)) @ outer.T
+                (pairs,) = work(slice(0, self.n_samples), None)
             else:
                 (pairs,) = self.chunks.map_reduce(work, width=width)
         else:
@@ -285,14 +285,27 @@ class SecondOrder:
             for k in range(n_classes):  # symmetric rank-k updates: half a product each
                 a = xt * root[k, :, None]
                 gram[k] = a.T @ a
-            return gram, self.sw[rows].sum()
+            return (gram,)
 
-        blocks, share = self.chunks.map_reduce(
-            work, width=(n_classes + 1) * n_dof, max_rows=max_rows
-        )
+        return self._sampled_sum(work, max_rows)
+
+    def _sampled_sum(self, work, max_rows=None):
+        """``work``'s sum over the row blocks, or over a sample of about ``max_rows`` rows.
+
+        ``work(rows, block)`` returns a one-tuple. A sample's sum is divided by
+        the share of the total weight its rows hold. The blocks are those of
+        :meth:`class_blocks` (``(K + 1) n_dof`` values a row), so that its
+        cold start (:meth:`_gram`) samples the same rows.
+        """
+
+        def weighed(rows, block):
+            return (*work(rows, block), self.sw[rows].sum())
+
+        width = (self.n_classes + 1) * self.n_dof
+        total, share = self.chunks.map_reduce(weighed, width=width, max_rows=max_rows)
         if share < 1.0:
-            blocks /= max(float(share), np.finfo(np.float64).tiny)
-        return blocks
+            total /= max(float(share), np.finfo(np.float64).tiny)
+        return total
 
     def _shared_probabilities(self, coef):
         """The probabilities every row has where ``coef``'s weights are all zero, else None.
@@ -326,14 +339,9 @@ class SecondOrder:
 
         def work(rows, block):
             a = self._augmented(block, mean, scale) * np.sqrt(self.sw[rows])[:, None]
-            return a.T @ a, self.sw[rows].sum()
+            return (a.T @ a,)
 
-        # the row blocks of class_blocks: a sample of max_rows takes the same rows
-        width = (self.n_classes + 1) * self.n_dof
-        gram, share = self.chunks.map_reduce(work, width=width, max_rows=max_rows)
-        if share < 1.0:
-            gram /= max(float(share), np.finfo(np.float64).tiny)
-        return gram
+        return self._sampled_sum(work, max_rows)
 
     def _outer_products_fit(self, n_rows):
         """Whether ``n_rows`` rows' outer products may be kept (:meth:`_outer_products`)."""

@@ -149,7 +149,10 @@ def _projector_index(n_classes, n_dof, free):
 
 
 def _add_to_diagonal(matrix, values):
-    """``matrix[i, i] += values[i]`` in place (a strided view when ``matrix`` is contiguous)."""
+    """``matrix[i, i] += values[i]`` (or a scalar ``values``) in place.
+
+    A strided view of the diagonal when ``matrix`` is C-contiguous.
+    """
     if matrix.flags.c_contiguous:
         matrix.reshape(-1)[:: matrix.shape[0] + 1] += values
     else:

@@ -117,7 +117,7 @@ def cholesky_factor(matrix, scale=None):
         if info == 0 and np.isfinite(factor.diagonal()).all():
             return factor
         ridge = scale * 1e-10 if ridge == 0 else ridge * 100
-        matrix[np.diag_indices_from(matrix)] += ridge
+        _add_to_diagonal(matrix, ridge)
     return None
 
 
