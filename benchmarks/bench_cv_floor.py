@@ -203,13 +203,13 @@ def pass_times(X, y, folds, repeats=200):
     return {name: statistics.median(t) * 1e3 for name, t in times.items()}
 
 
-def table_lines(rows, first_C=0):
-    header = "| start | " + " | ".join(f"{C:.3g}" for C in CS[first_C:]) + " | sum |"
-    lines = [header, "|---" * (CS.size - first_C + 2) + "|"]
+def table_lines(rows):
+    """A Markdown table of step counts, a row per start and a column per C (None: blank)."""
+    header = "| start | " + " | ".join(f"{C:.3g}" for C in CS) + " | sum |"
+    lines = [header, "|---" * (CS.size + 2) + "|"]
     for name, counts in rows.items():
-        shown = counts[first_C:]
-        total = sum(c for c in shown if c is not None)
-        cells = " | ".join("" if c is None else str(c) for c in shown)
+        total = sum(c for c in counts if c is not None)
+        cells = " | ".join("" if c is None else str(c) for c in counts)
         lines.append(f"| {name} | {cells} | {total} |")
     return lines
 
