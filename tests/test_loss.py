@@ -90,6 +90,31 @@ def test_loss_matches_definition():
 
 
 @pytest.mark.parametrize("n_classes", [2, 4])  # two classes have their own passes
+@pytest.mark.parametrize("fmt", ["dense", "csr"])
+def test_zero_weights_give_the_intercepts_predictions(n_classes, fmt):
+    """A cold start's zero weights skip the product ``X W^T``: the raw predictions are ``b``."""
+    rng = np.random.RandomState(3)
+    X = rng.normal(size=(50, 6))
+    y = np.arange(50) % n_classes
+    sw = rng.uniform(0.5, 2.0, size=50)
+    data = sparse.csr_matrix(X) if fmt == "csr" else X
+    datafit = SoftmaxDatafit(data, y, n_classes, sw, True)
+    coef = np.zeros((n_classes, 7))
+    coef[:, -1] = rng.normal(size=n_classes)  # the intercepts only
+    raw = np.tile(coef[:, -1], (50, 1))
+    proba = np.exp(raw - logsumexp(raw, axis=1, keepdims=True))
+    residual = (proba - np.eye(n_classes)[y]) * (sw / sw.sum())[:, None]
+    expected = sw @ (logsumexp(raw, axis=1) - raw[np.arange(50), y]) / sw.sum()
+    value, grad = datafit.loss_gradient(coef.ravel())
+    assert value == pytest.approx(expected, rel=1e2 * EPS)
+    assert datafit.loss(coef.ravel()) == pytest.approx(expected, rel=1e2 * EPS)
+    np.testing.assert_allclose(
+        grad.reshape(n_classes, 7), np.hstack([residual.T @ X, residual.sum(axis=0)[:, None]]),
+        rtol=1e-12, atol=1e-15,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])  # two classes have their own passes
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_hessp_and_hessian_match_gradient_differences(fit_intercept, n_classes):
     loss, rng = _problem(fit_intercept=fit_intercept, k=n_classes)

@@ -11,7 +11,9 @@ import numpy as np
 from scipy.special import expit
 
 from ._kernels import _softmax_block
+from ._lines import Line
 from ._second_order import proba_rows
+from .base import Product
 
 
 def _two_class_proba(difference, proba, rows):
@@ -54,13 +56,18 @@ class _Kept:
     None while they are not at any known point. One object shared by a
     data term and its float32 twin (``SoftmaxDatafit.in_float32``): they
     keep one matrix between them (float32 for float32 ``X`` either way),
-    and a pass of either marks it as its own.
+    and a pass of either marks it as its own. A data term that follows
+    Newton directions (``SoftmaxDatafit.follows_lines``) also keeps the raw
+    predictions ``raw`` of the point ``raw_at`` (they are at ``coef`` when
+    ``raw_at is coef``: a pass that sets ``coef`` without them leaves them
+    stale) and the direction the solver is building (:class:`~._lines.Line`).
     """
 
-    __slots__ = ("proba", "coef")
+    __slots__ = ("proba", "coef", "raw", "raw_at", "line")
 
     def __init__(self):
-        self.proba = self.coef = None
+        self.proba = self.coef = self.raw = self.raw_at = None
+        self.line = Line()
 
 
 class KeptProbabilities:
@@ -72,6 +79,14 @@ class KeptProbabilities:
         if cached is None or cached.shape != np.shape(coef) or not (cached == coef).all():
             self._keep_probabilities(coef)
         return self._kept.proba
+
+    def _raw_buffer(self):
+        """The kept raw predictions' matrix (n_classes, n_samples), or None if none are kept."""
+        if not self.follows_lines:
+            return None
+        if self._kept.raw is None:
+            self._kept.raw = np.empty((self.n_classes, self.n_samples))
+        return self._kept.raw
 
     def _proba_buffer(self):
         """The kept probabilities' matrix (n_classes, n_samples), allocated on first use."""
@@ -93,19 +108,21 @@ class KeptProbabilities:
             difference, offset = self._difference(weights, intercept)
 
             def work(rows, block):
-                _two_class_proba(block @ difference + offset, proba, rows)
+                _two_class_proba(self._two_class_raw(block, difference, offset), proba, rows)
                 return ()
 
         else:
-            operand = self._operand(weights)
+            (operand, offset), kept_raw = self._operand(weights, intercept), self._raw_buffer()
 
             def work(rows, block):
-                raw = self._raw_block(block, operand, intercept)
+                raw = self._raw_block(block, operand, offset, kept_raw, rows)
                 proba[:, rows] = _softmax_block(raw, self.y[rows])[0]
                 return ()
 
         self.chunks.map_reduce(work, width=self.n_classes, products_only=True, native=self._native)
         self._kept.coef = np.array(coef, copy=True)
+        if self.follows_lines:
+            self._kept.raw_at = self._kept.coef
 
     def hessp(self, coef):
         """The Hessian-vector product at ``coef``, as a function of a vector.
@@ -118,11 +135,17 @@ class KeptProbabilities:
             (H V)_W = T^T X,        (H V)_b = sum_i T_i.
 
         The function stays at ``coef``: if a later pass at another point
-        overwrote the kept probabilities, it computes them again.
+        overwrote the kept probabilities, it computes them again. Where the
+        data term follows lines (``follows_lines``), its ``take(a)`` adds
+        ``a`` times the last vector to the direction of :mod:`._lines`, and
+        the product writes each vector's image ``Q`` where that needs it.
         """
         point = np.array(coef, dtype=np.float64, copy=True)
         proba = self._proba_at(point)
         mark = self._kept.coef  # replaced by every pass that rewrites the probabilities
+        line = self._kept.line if self.follows_lines else None
+        if line is not None:
+            line.start(point)  # this product's: any older one's takes are ignored
 
         def product(vector):
             nonlocal proba, mark
@@ -132,12 +155,15 @@ class KeptProbabilities:
             if self._native:
                 vector = _without_class_shift(vector, self.shape)
             v_weights, v_intercept = self._pass_parts(vector)
-            operand = self._operand(v_weights)
+            operand, offset = self._operand(v_weights, v_intercept)
+            images = None
+            if line is not None and line.owner is point:
+                images = line.last_buffer((self.n_classes, self.n_samples))
 
             def work(rows, block):
                 # the twin's kept float32 probabilities serve as they are
                 p = proba[:, rows] if self._native else proba_rows(proba, rows)
-                q = self._raw_block(block, operand, v_intercept)
+                q = self._raw_block(block, operand, offset, images, rows)
                 q *= p
                 q -= p * q.sum(axis=0)
                 q *= self._pass_weights(rows)
@@ -148,8 +174,12 @@ class KeptProbabilities:
                 work, width=2 * self.n_classes, products_only=True, native=self._native,
                 sums=self.n_classes,
             )  # fmt: skip
+            if images is not None:
+                line.vector = vector
             hv = self._join(hv_weights, hv_intercept)
             # its class sums are zero too (the Hessian is symmetric), float32's rounding aside
             return _without_class_shift(hv, self.shape) if self._native else hv
 
-        return product
+        if line is None:
+            return product
+        return Product(product, lambda step: line.take(point, step))

@@ -58,7 +58,8 @@ class Datafit:
     loss_gradient(coef) -> (float, ndarray of shape (n_classes * n_dof,))
         Also keeps what Hessian products at the same point need.
     hessp(coef) -> callable
-        ``v -> H v`` at ``coef``.
+        ``v -> H v`` at ``coef``; a :class:`Product` (with ``take``) where the
+        data term follows the solver's directions.
     hessian(coef, mean=None, scale=None) -> ndarray of shape (n_classes * n_dof,) * 2
     hessian_diagonal(coef, mean=None, scale=None) -> ndarray of shape (n_classes * n_dof,)
     class_blocks(coef, mean=None, scale=None, max_rows=None)
@@ -120,6 +121,36 @@ class Datafit:
         default) when the backend has none, or there is nothing to gain.
         """
         return None
+
+
+class Product:
+    """A Hessian-vector product ``v -> H v`` that also follows the direction it helps build.
+
+    ``take(a)``: the solver added ``a`` times the last vector to its direction
+    (conjugate gradients' step): the NumPy data term then carries that
+    direction's raw predictions to the line search (:mod:`._lines`). Wrappers
+    that map coefficients linearly (:func:`composed`) pass it on.
+    """
+
+    __slots__ = ("_apply", "take")
+
+    def __init__(self, apply, take):
+        self._apply = apply
+        self.take = take
+
+    def __call__(self, vector):
+        return self._apply(vector)
+
+
+def composed(product, apply):
+    """``apply`` (a product in other coordinates, through ``product``) with ``product``'s ``take``.
+
+    For maps linear in the coefficients only: the direction ``product``
+    follows is then the map of the caller's. A plain function when
+    ``product`` follows none.
+    """
+    take = getattr(product, "take", None)
+    return apply if take is None else Product(apply, take)
 
 
 def split_intercept(coef, shape, fit_intercept):

@@ -32,10 +32,10 @@ from scipy.special import expit
 from ._blocks import RowChunks, _copies_blocks, tall_sample_rows
 from ._float32_range import inside_float32, weights_inside_float32
 from ._kept import KeptProbabilities, _Kept, _two_class_proba, _without_class_shift
-from ._kernels import _arange, _softmax_block, _two_class_ce
+from ._kernels import _arange, _softmax_block, _two_class_ce, raw_block, times_block
+from ._lines import step_along, worth_following
 from ._scores import Scores
 from ._second_order import SecondOrder
-from ._sparse_blocks import transposed
 from .base import Datafit, split_intercept
 
 _EPS32 = float(np.finfo(np.float32).eps)
@@ -80,6 +80,9 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
     fit_intercept : bool
     n_threads : int, default=1
         Threads summing over row blocks (see ``_blocks.py``).
+    lines : bool, default=False
+        Whether to follow the solvers' Newton directions (:mod:`._lines`)
+        where that pays (:func:`~._lines.worth_following`): the solvers' data terms do.
 
     The only O(n_samples) state is the probability matrix of the last
     gradient (n_classes x n_samples, class-major as everything per sample
@@ -97,7 +100,7 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
     float32, the sample's gathered rows included).
     """
 
-    def __init__(self, X, y, n_classes, sample_weight, fit_intercept, n_threads=1):
+    def __init__(self, X, y, n_classes, sample_weight, fit_intercept, n_threads=1, lines=False):
         self.X = X
         self.y = np.asarray(y, dtype=np.intp)
         self.n_classes = n_classes
@@ -117,6 +120,7 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
         # 1e6 x 100 x 10, written every pass); Hessian products recompute them (_proba_at).
         tall = tall_sample_rows(self.n_samples, self.n_weighted, n_classes * self.n_dof)
         self._keep_proba = tall is None or not self.chunks.can_sample
+        self.follows_lines = bool(lines) and worth_following(self)
         self._whole_augmented = self._whole_outer = None
         self._outer_fits = self._outer_products_fit(self.n_samples)
 
@@ -193,6 +197,7 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
             return None
         twin = copy.copy(self)
         twin._native = True
+        twin.follows_lines = False  # float32 images would not carry float64's digits
         return twin  # sharing the kept probabilities (_Kept)
 
     def rows(self, index):
@@ -260,47 +265,32 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
             return grad.ravel()
         return grad_weights.ravel()
 
-    def _operand(self, weights):
-        """``W`` as :meth:`_raw_block` multiplies it, prepared once per pass.
+    def _operand(self, weights, intercept):
+        """``(W, b)`` as :meth:`_raw_block` takes them, prepared once per pass.
 
         Sparse blocks multiply ``W^T``, made contiguous here (the sparse
         product would otherwise copy it for every block); dense ones ``W``.
+        Zero weights (a cold start's) multiply nothing: ``(None, b)``, ``b``
+        zeros without an intercept, and the raw predictions are ``b``.
         """
-        return np.ascontiguousarray(weights.T) if sparse.issparse(self.X) else weights
+        if not weights.any():
+            return None, np.zeros(self.n_classes, weights.dtype) if intercept is None else intercept
+        operand = np.ascontiguousarray(weights.T) if sparse.issparse(self.X) else weights
+        return operand, intercept
 
-    @staticmethod
-    def _raw_block(block, operand, intercept):
-        """The block's raw predictions ``W X_b^T + b``, class-major (n_classes, m)."""
-        if isinstance(block, np.ndarray) and block.dtype == np.float32:
-            # OpenBLAS's float32 kernels take X_b W^T, transposed after, in 0.72 of the
-            # time of W X_b^T; its float64 ones the other way round (1.4 times as long).
-            # The transposing copy adds the intercept on the way.
-            rows_major = block @ operand.T
-            raw = np.empty(rows_major.shape[::-1], dtype=rows_major.dtype)
-            if intercept is None:
-                raw[...] = rows_major.T
-            else:
-                np.add(rows_major.T, intercept[:, None], out=raw)
-            return raw
-        if isinstance(block, np.ndarray):
-            raw = operand @ block.T
-        else:  # sparse
-            raw = np.ascontiguousarray(np.asarray(block @ operand, dtype=np.float64).T)
-        if intercept is not None:
-            raw += intercept[:, None]
-        return raw
-
-    @staticmethod
-    def _times_block(matrix, block):
-        """``matrix @ block`` for a class-major ``matrix`` (n_classes, m): (n_classes, d)."""
-        if isinstance(block, np.ndarray):
-            return matrix @ block
-        return np.asarray(transposed(block) @ matrix.T).T  # sparse
+    _raw_block = staticmethod(raw_block)
+    _times_block = staticmethod(times_block)
 
     def _difference(self, weights, intercept):
         """``w_1 - w_0`` and ``b_1 - b_0`` (0 without intercept): two classes' one direction."""
         offset = 0.0 if intercept is None else intercept[1] - intercept[0]
         return weights[1] - weights[0], offset
+
+    def _two_class_raw(self, block, difference, offset):
+        """``t = o_1 - o_0`` of the block's rows: ``offset`` alone where ``difference`` is zero."""
+        if difference.any():
+            return block @ difference + offset
+        return np.full(block.shape[0], offset, dtype=np.float32 if self._native else np.float64)
 
     # -- the objective and its first derivatives -----------------------------
     def loss(self, coef):
@@ -310,11 +300,11 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
             difference, offset = self._difference(weights, intercept)
 
             def work(rows, block):
-                ce = _two_class_ce(block @ difference + offset, self.y[rows])
+                ce = _two_class_ce(self._two_class_raw(block, difference, offset), self.y[rows])
                 return (self.sw[rows] @ ce,)
 
         else:
-            operand = self._operand(weights)
+            operand, intercept = self._operand(weights, intercept)
 
             def work(rows, block):
                 _, ce = _softmax_block(self._raw_block(block, operand, intercept), self.y[rows])
@@ -333,12 +323,18 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
         column sums of ``diag(s/S) (P - Y)`` for the intercept.
         """
         weights, intercept = self._pass_parts(coef)
+        step = step_along(self, coef) if self.follows_lines else None
         self._kept.coef = None  # invalid while being overwritten
         proba = self._proba_buffer() if self._keep_proba else None
-        gradient = self._two_class_gradient if self.n_classes == 2 else self._gradient
-        value, grad_weights, grad_intercept = gradient(weights, intercept, proba)
+        if self.n_classes == 2:
+            parts = self._two_class_gradient(weights, intercept, proba)
+        else:
+            parts = self._gradient(weights, intercept, proba, step)
+        value, grad_weights, grad_intercept = parts
         if proba is not None:
             self._kept.coef = np.array(coef, copy=True)
+            if self.follows_lines:
+                self._kept.raw_at = self._kept.coef
         grad = self._join(grad_weights, grad_intercept)
         if self._native:  # its class sums are zero, float32's rounding aside
             grad = _without_class_shift(grad, self.shape)
@@ -354,7 +350,7 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
 
         def work(rows, block):
             y = self.y[rows]
-            raw = block @ difference + offset
+            raw = self._two_class_raw(block, difference, offset)
             ce = _two_class_ce(raw, y)
             p1 = expit(raw) if proba is None else _two_class_proba(raw, proba, rows)
             residual = self._pass_weights(rows) * (p1 - (y == 1))
@@ -369,13 +365,23 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
         rows[1] = grad
         return value, rows, grad_intercept
 
-    def _gradient(self, weights, intercept, proba):
-        """The value and gradient, and the probabilities into ``proba`` (unless None)."""
-        operand = self._operand(weights)
+    def _gradient(self, weights, intercept, proba, step=None):
+        """The value and gradient, and the probabilities into ``proba`` (unless None).
+
+        With ``step`` (:func:`~._lines.step_along`), the raw predictions are the kept
+        ones moved ``step`` along the kept line: no product ``X W^T``.
+        """
+        kept_raw, image = self._raw_buffer(), self._kept.line.image
+        operand, offset = self._operand(weights, intercept) if step is None else (None, None)
 
         def work(rows, block):
             y, sw = self.y[rows], self._pass_weights(rows)
-            raw = self._raw_block(block, operand, intercept)
+            if step is None:
+                raw = self._raw_block(block, operand, offset, kept_raw, rows)
+            else:  # the kept ones moved along the line; the softmax works on a copy
+                moved = kept_raw[:, rows]
+                moved += step * image[:, rows]
+                raw = moved.copy()
             if proba is None:
                 residual, ce = _softmax_block(raw, y, sw)
             else:

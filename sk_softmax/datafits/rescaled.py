@@ -7,6 +7,7 @@ data term of another's on the same rows (see its docstring).
 
 import numpy as np
 
+from .base import composed
 from .standardized import Compact, _tame, _Wrapper
 
 
@@ -91,7 +92,7 @@ class Rescaled(_Wrapper):
 
     def hessp(self, coef):
         product, ratio = self.inner.hessp(coef * self._ratio), self._ratio
-        return lambda vector: product(vector * ratio) * ratio
+        return composed(product, lambda vector: product(vector * ratio) * ratio)
 
     @staticmethod
     def _both_sides(matrix, ratio):

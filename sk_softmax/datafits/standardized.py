@@ -40,7 +40,7 @@ from scipy import sparse
 
 from ._blocks import _BLOCK_VALUES
 from ._float32_range import spreads_inside_float32
-from .base import Datafit
+from .base import Datafit, composed
 from .numpy import SoftmaxDatafit
 
 
@@ -236,7 +236,7 @@ class Standardized(_Wrapper):
             self._original,
             self.shape[0],
         )
-        return lambda vector: pull_back(product(to_original(vector)), n_classes)
+        return composed(product, lambda vector: pull_back(product(to_original(vector)), n_classes))
 
     # M^T H M, computed on the standardised features directly: forming H first
     # would overflow for features near 1e300.
@@ -286,7 +286,7 @@ class Compact(SoftmaxDatafit):
         design[:, :d] -= coordinates.mean / coordinates.scale
         if coordinates.fit_intercept:
             design[:, -1] = 1.0
-        super().__init__(design, y, n_classes, sample_weight, False, n_threads)
+        super().__init__(design, y, n_classes, sample_weight, False, n_threads, lines=True)
         self.ones_last = coordinates.fit_intercept
 
     def loss_original(self, coef):
@@ -330,5 +330,5 @@ def in_coordinates(X, y, n_classes, sample_weight, coordinates, n_threads=1):
     small = X.shape[0] * (n_dof + n_classes) <= _BLOCK_VALUES
     if small and _tame(coordinates) and not sparse.issparse(X):
         return Compact(X, y, n_classes, sample_weight, coordinates, n_threads)
-    inner = SoftmaxDatafit(X, y, n_classes, sample_weight, fit_intercept, n_threads)
+    inner = SoftmaxDatafit(X, y, n_classes, sample_weight, fit_intercept, n_threads, lines=True)
     return Standardized(inner, coordinates)

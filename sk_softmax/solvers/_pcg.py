@@ -26,6 +26,7 @@ def cg_direction(objective, coef, grad, precondition, tol=0.0, max_cg=None):
     products, whether the residual target was reached)``.
     """
     product = objective.hessp(coef)
+    take = getattr(product, "take", None)  # the data term follows d (datafits/_lines.py)
     g_norm = np.linalg.norm(grad)
     eta = min(0.5, np.sqrt(g_norm))
     target = max(eta * g_norm, 0.5 * tol)
@@ -45,6 +46,8 @@ def cg_direction(objective, coef, grad, precondition, tol=0.0, max_cg=None):
             break  # flat or singular direction: stop with what we have
         step = rz / curvature
         d += step * p
+        if take is not None:
+            take(step)
         r -= step * hp
         if np.linalg.norm(r) <= target:
             reached = True

@@ -12,6 +12,8 @@ import functools
 
 import numpy as np
 
+from ..datafits.base import composed
+
 
 class SmoothObjective:
     """``datafit(coef) + penalty(coef)`` with the data term's interface.
@@ -113,7 +115,7 @@ class SmoothObjective:
     def hessp(self, coef):
         product = self.datafit.hessp(coef)
         curvature = self._flat_curvature
-        return lambda vector: product(vector) + curvature * vector
+        return composed(product, lambda vector: product(vector) + curvature * vector)
 
     def hessian(self, coef):
         hess = self.datafit.hessian(coef)
