@@ -32,7 +32,7 @@ from scipy.special import expit
 from ._blocks import RowChunks, _copies_blocks, tall_sample_rows
 from ._float32_range import inside_float32, weights_inside_float32
 from ._kept import KeptProbabilities, _Kept, _two_class_proba, _without_class_shift
-from ._kernels import _arange, _softmax_block, _two_class_ce, raw_block, times_block
+from ._kernels import _softmax_block, _true_entries, _two_class_ce, raw_block, times_block
 from ._lines import step_along, worth_following
 from ._scores import Scores
 from ._second_order import SecondOrder
@@ -387,7 +387,8 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
             else:
                 residual, ce = _softmax_block(raw, y)
                 proba[:, rows] = residual
-                residual[y, _arange(residual.shape[1])] -= 1.0
+                flat, true = _true_entries(residual, y)
+                flat[true] -= 1.0
                 residual *= sw
             grad_weights = self._times_block(residual, block)
             value = self.sw[rows] @ ce  # float64 (ce cast), on the twin too
