@@ -31,14 +31,13 @@ def _data(fmt, n=300, d=40, k=4, seed=0):
     y = rng.integers(k, size=n)
     y[:k] = np.arange(k)
     sw = rng.uniform(0.5, 2.0, size=n)
-    return (sparse.csr_matrix(X) if fmt == "csr" else X), y, k, sw
+    return sparse.csr_matrix(X).asformat(fmt), y, k, sw
 
 
 @pytest.fixture
 def everywhere(monkeypatch):
     """Data terms follow lines on data of any width (the mechanism, not its threshold)."""
-    monkeypatch.setattr(lines, "_LINE_SPARSE_VALUES", 1)
-    monkeypatch.setattr(lines, "_LINE_DENSE_COLUMNS", 1)
+    monkeypatch.setattr(lines, "_LINE_VALUES", 1)
 
 
 def _spy(monkeypatch):
@@ -58,6 +57,7 @@ def _spy(monkeypatch):
 def _direction(datafit, coef, rng):
     """A direction built as conjugate gradients build one: products, then ``take``."""
     product = datafit.hessp(coef)
+    product.follow()
     direction = np.zeros_like(coef)
     for _ in range(3):
         vector = rng.normal(size=coef.size)
@@ -75,7 +75,7 @@ def _assert_same_pass(datafit, exact, coef):
     np.testing.assert_allclose(grad, exact_grad, rtol=RTOL, atol=RTOL * np.max(np.abs(exact_grad)))
 
 
-@pytest.mark.parametrize("fmt", ["dense", "csr"])
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_points_on_the_line_get_the_full_pass(monkeypatch, everywhere, fmt, fit_intercept):
     X, y, k, sw = _data(fmt)
@@ -85,6 +85,7 @@ def test_points_on_the_line_get_the_full_pass(monkeypatch, everywhere, fmt, fit_
     found = _spy(monkeypatch)
     rng = np.random.default_rng(1)
     coef = rng.normal(size=datafit.shape).ravel() * 0.3
+    _direction(datafit, coef, rng)  # a solver follows: the passes keep raw predictions
     datafit.loss_gradient(coef)
     direction = _direction(datafit, coef, rng)
     shift = np.tile(rng.normal(size=datafit.shape[1]), datafit.shape[0])  # a class shift
@@ -101,7 +102,7 @@ def test_points_on_the_line_get_the_full_pass(monkeypatch, everywhere, fmt, fit_
     )
 
 
-@pytest.mark.parametrize("fmt", ["dense", "csr"])
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
 def test_points_off_the_line_take_the_full_pass(monkeypatch, everywhere, fmt):
     X, y, k, sw = _data(fmt, seed=2)
     datafit = SoftmaxDatafit(X, y, k, sw, True, lines=True)
@@ -109,6 +110,7 @@ def test_points_off_the_line_take_the_full_pass(monkeypatch, everywhere, fmt):
     found = _spy(monkeypatch)
     rng = np.random.default_rng(3)
     coef = rng.normal(size=datafit.shape).ravel() * 0.3
+    _direction(datafit, coef, rng)
     datafit.loss_gradient(coef)
     direction = _direction(datafit, coef, rng)
     # off the line by 1e-6 of the step: far beyond the rounding the test allows
@@ -117,7 +119,9 @@ def test_points_off_the_line_take_the_full_pass(monkeypatch, everywhere, fmt):
     assert found[-1] is None
     # a product of an older Hessian no longer builds the direction
     older = datafit.hessp(coef)
-    newer = datafit.hessp(coef)  # starts a direction of its own (empty)
+    older.follow()
+    newer = datafit.hessp(coef)
+    newer.follow()  # starts a direction of its own (empty)
     vector = rng.normal(size=coef.size)
     older(vector)
     older.take(1.0)
@@ -127,20 +131,17 @@ def test_points_off_the_line_take_the_full_pass(monkeypatch, everywhere, fmt):
     assert found[-1] is None
 
 
-def test_only_float64_multiclass_data_terms_with_values_to_spare_follow_lines():
-    rng = np.random.default_rng(0)
+def test_only_sparse_float64_multiclass_data_terms_with_values_to_spare_follow_lines():
     y = np.arange(200) % 4
     sw = np.ones(200)
-    wide = rng.normal(size=(200, lines._LINE_DENSE_COLUMNS))
-    assert SoftmaxDatafit(wide, y, 4, sw, True, lines=True).follows_lines
-    assert not SoftmaxDatafit(wide, y, 4, sw, True).follows_lines  # only where asked
-    assert not SoftmaxDatafit(wide, y % 2, 2, sw, True, lines=True).follows_lines
-    assert not SoftmaxDatafit(wide[:, :-1], y, 4, sw, True, lines=True).follows_lines
-    assert not SoftmaxDatafit(wide.astype(np.float32), y, 4, sw, True, lines=True).follows_lines
-    per_row = lines._LINE_SPARSE_VALUES
+    per_row = lines._LINE_VALUES
     text = sparse.random(200, 1000, density=per_row / 1000, format="csr", random_state=0)
     assert text.nnz == 200 * per_row
     assert SoftmaxDatafit(text, y, 4, sw, True, lines=True).follows_lines
+    assert not SoftmaxDatafit(text, y, 4, sw, True).follows_lines  # only where asked
+    assert not SoftmaxDatafit(text, y % 2, 2, sw, True, lines=True).follows_lines
+    assert not SoftmaxDatafit(text.astype(np.float32), y, 4, sw, True, lines=True).follows_lines
+    assert not SoftmaxDatafit(text.toarray(), y, 4, sw, True, lines=True).follows_lines
     # the solvers' data terms ask for it (in_coordinates)
     solvers = in_coordinates(text, y, 4, sw, Coordinates(np.zeros(1000), np.ones(1000), True))
     assert solvers.inner.follows_lines
@@ -149,17 +150,61 @@ def test_only_float64_multiclass_data_terms_with_values_to_spare_follow_lines():
     assert not SoftmaxDatafit(text, y, 4, sw, True, lines=True).follows_lines
 
 
-@pytest.mark.parametrize("fmt", ["dense", "csr"])
+def test_a_point_off_the_line_on_a_column_of_large_values_takes_the_full_pass(
+    monkeypatch, everywhere
+):
+    """The remainder off the line counts by what it moves in the raw predictions.
+
+    A direction on a column of values 1e-4, a point off its line by 5e-10 of
+    the direction's largest entry on a column of values 1e4: in coefficients
+    a tiny remainder, in raw predictions 1e-2 of the step's whole effect.
+    """
+    rng = np.random.default_rng(5)
+    X = sparse.csr_matrix(rng.normal(size=(200, 2)) * np.array([1e-4, 1e4]))
+    y = np.arange(200) % 3
+    sw = np.ones(200)
+    datafit = SoftmaxDatafit(X, y, 3, sw, True, lines=True)
+    exact = SoftmaxDatafit(X, y, 3, sw, True)
+    found = _spy(monkeypatch)
+    coef = np.zeros((3, 3))
+    coef[:, 0] = [1.0, -2.0, 1.0]  # weights on the small column only
+    coef = coef.ravel()
+    datafit.hessp(coef).follow()
+    datafit.loss_gradient(coef)
+    product = datafit.hessp(coef)
+    product.follow()
+    vector = np.zeros((3, 3))
+    vector[:, 0] = [2e3, -1e3, -1e3]
+    product(vector.ravel())
+    product.take(1.0)
+    off = np.zeros((3, 3))
+    off[:, 1] = [5e-10 * 2e3, 0.0, 0.0]  # on the column of large values
+    _assert_same_pass(datafit, exact, coef + vector.ravel() + off.ravel())
+    assert found[-1] is None
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float32])
+def test_zero_weights_pass_in_float64_whatever_the_coefficients_dtype(dtype):
+    X, y, k, sw = _data("csr")
+    datafit = SoftmaxDatafit(X, y, k, sw, True)
+    coef = np.zeros(datafit.shape, dtype=dtype)
+    coef[:, -1] = [1, -1, 2, 0]
+    value, grad = datafit.loss_gradient(coef.ravel())
+    exact_value, exact_grad = datafit.loss_gradient(coef.astype(np.float64).ravel())
+    assert value == exact_value and grad.dtype == np.float64
+    np.testing.assert_array_equal(grad, exact_grad)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
 @pytest.mark.parametrize("solver", ["newton-cg", "newton-cholesky"])
 def test_fits_that_follow_lines_meet_tol_exactly(monkeypatch, everywhere, fmt, solver):
-    """On digits (real data): the optimality conditions, from scratch, where lines served."""
+    """On digits (real data) as sparse: the optimality conditions, from scratch."""
     X, y = load_digits(return_X_y=True)
-    X = sparse.csr_matrix(X) if fmt == "csr" else X
     found = _spy(monkeypatch)
-    clf = SoftmaxClassifier(C=10.0, solver=solver, tol=TOL, max_iter=1000).fit(X, y)
+    clf = SoftmaxClassifier(C=10.0, solver=solver, tol=TOL, max_iter=1000)
+    clf.fit(sparse.csr_matrix(X).asformat(fmt), y)
     assert any(step is not None for step in found)
-    dense = X.toarray() if fmt == "csr" else X
-    grad, intercept_grad, alpha = _smooth_gradient(clf, dense, y)
-    bound = _bound(dense, alpha, 0.0)
+    grad, intercept_grad, alpha = _smooth_gradient(clf, X, y)
+    bound = _bound(X, alpha, 0.0)
     assert np.all(np.abs(grad) <= bound), np.max(np.abs(grad) / bound)
     np.testing.assert_allclose(intercept_grad, 0.0, atol=2 * TOL)

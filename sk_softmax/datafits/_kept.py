@@ -82,7 +82,7 @@ class KeptProbabilities:
 
     def _raw_buffer(self):
         """The kept raw predictions' matrix (n_classes, n_samples), or None if none are kept."""
-        if not self.follows_lines:
+        if not (self.follows_lines and self._kept.line.used):
             return None
         if self._kept.raw is None:
             self._kept.raw = np.empty((self.n_classes, self.n_samples))
@@ -102,7 +102,7 @@ class KeptProbabilities:
         the full gradient): the gradient's product ``R^T X`` is spared.
         """
         weights, intercept = self._pass_parts(coef)
-        proba = self._proba_buffer()
+        proba, kept_raw = self._proba_buffer(), None
         self._kept.coef = None  # invalid while being overwritten
         if self.n_classes == 2:
             difference, offset = self._difference(weights, intercept)
@@ -121,7 +121,7 @@ class KeptProbabilities:
 
         self.chunks.map_reduce(work, width=self.n_classes, products_only=True, native=self._native)
         self._kept.coef = np.array(coef, copy=True)
-        if self.follows_lines:
+        if kept_raw is not None:
             self._kept.raw_at = self._kept.coef
 
     def hessp(self, coef):
@@ -136,16 +136,15 @@ class KeptProbabilities:
 
         The function stays at ``coef``: if a later pass at another point
         overwrote the kept probabilities, it computes them again. Where the
-        data term follows lines (``follows_lines``), its ``take(a)`` adds
-        ``a`` times the last vector to the direction of :mod:`._lines`, and
-        the product writes each vector's image ``Q`` where that needs it.
+        data term follows lines (``follows_lines``) it is a
+        :class:`~.base.Product`: after its ``follow()`` it writes each
+        vector's image ``Q`` where :mod:`._lines` keeps it, and ``take(a)``
+        adds ``a`` times the last vector to the direction.
         """
         point = np.array(coef, dtype=np.float64, copy=True)
         proba = self._proba_at(point)
         mark = self._kept.coef  # replaced by every pass that rewrites the probabilities
         line = self._kept.line if self.follows_lines else None
-        if line is not None:
-            line.start(point)  # this product's: any older one's takes are ignored
 
         def product(vector):
             nonlocal proba, mark
@@ -182,4 +181,5 @@ class KeptProbabilities:
 
         if line is None:
             return product
-        return Product(product, lambda step: line.take(point, step))
+        # this product's direction: any older one's takes are ignored from then on
+        return Product(product, lambda step: line.take(point, step), lambda: line.start(point))

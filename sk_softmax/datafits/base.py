@@ -58,8 +58,8 @@ class Datafit:
     loss_gradient(coef) -> (float, ndarray of shape (n_classes * n_dof,))
         Also keeps what Hessian products at the same point need.
     hessp(coef) -> callable
-        ``v -> H v`` at ``coef``; a :class:`Product` (with ``take``) where the
-        data term follows the solver's directions.
+        ``v -> H v`` at ``coef``; a :class:`Product` (``follow``, ``take``)
+        where the data term can follow the solver's directions.
     hessian(coef, mean=None, scale=None) -> ndarray of shape (n_classes * n_dof,) * 2
     hessian_diagonal(coef, mean=None, scale=None) -> ndarray of shape (n_classes * n_dof,)
     class_blocks(coef, mean=None, scale=None, max_rows=None)
@@ -124,33 +124,36 @@ class Datafit:
 
 
 class Product:
-    """A Hessian-vector product ``v -> H v`` that also follows the direction it helps build.
+    """A Hessian-vector product ``v -> H v`` that can follow the direction it helps build.
 
-    ``take(a)``: the solver added ``a`` times the last vector to its direction
-    (conjugate gradients' step): the NumPy data term then carries that
-    direction's raw predictions to the line search (:mod:`._lines`). Wrappers
-    that map coefficients linearly (:func:`composed`) pass it on.
+    ``follow()``, before the first product: the caller sums its direction from
+    these products' vectors, and ``take(a)`` tells it added ``a`` times the
+    last one (conjugate gradients' steps): the NumPy data term then carries
+    the direction's raw predictions to the line search (:mod:`._lines`).
+    Wrappers that map coefficients linearly (:func:`composed`) pass both on.
     """
 
-    __slots__ = ("_apply", "take")
+    __slots__ = ("_apply", "take", "follow")
 
-    def __init__(self, apply, take):
+    def __init__(self, apply, take, follow):
         self._apply = apply
         self.take = take
+        self.follow = follow
 
     def __call__(self, vector):
         return self._apply(vector)
 
 
 def composed(product, apply):
-    """``apply`` (a product in other coordinates, through ``product``) with ``product``'s ``take``.
+    """``apply`` (a product in other coordinates, through ``product``) with ``product``'s methods.
 
     For maps linear in the coefficients only: the direction ``product``
     follows is then the map of the caller's. A plain function when
     ``product`` follows none.
     """
-    take = getattr(product, "take", None)
-    return apply if take is None else Product(apply, take)
+    if not isinstance(product, Product):
+        return apply
+    return Product(apply, product.take, product.follow)
 
 
 def split_intercept(coef, shape, fit_intercept):

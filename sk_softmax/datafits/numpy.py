@@ -82,7 +82,7 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
         Threads summing over row blocks (see ``_blocks.py``).
     lines : bool, default=False
         Whether to follow the solvers' Newton directions (:mod:`._lines`)
-        where that pays (:func:`~._lines.worth_following`): the solvers' data terms do.
+        where that pays (:func:`~._lines.worth_following`): the solvers' data terms ask.
 
     The only O(n_samples) state is the probability matrix of the last
     gradient (n_classes x n_samples, class-major as everything per sample
@@ -121,6 +121,7 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
         tall = tall_sample_rows(self.n_samples, self.n_weighted, n_classes * self.n_dof)
         self._keep_proba = tall is None or not self.chunks.can_sample
         self.follows_lines = bool(lines) and worth_following(self)
+        self._column_bound = None  # the columns' largest values, once a line needs them
         self._whole_augmented = self._whole_outer = None
         self._outer_fits = self._outer_products_fit(self.n_samples)
 
@@ -274,7 +275,9 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
         zeros without an intercept, and the raw predictions are ``b``.
         """
         if not weights.any():
-            return None, np.zeros(self.n_classes, weights.dtype) if intercept is None else intercept
+            dtype = np.float32 if self._native else np.float64  # the passes' precision
+            offset = np.zeros(self.n_classes) if intercept is None else intercept
+            return None, np.asarray(offset, dtype=dtype)
         operand = np.ascontiguousarray(weights.T) if sparse.issparse(self.X) else weights
         return operand, intercept
 
@@ -326,14 +329,15 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
         step = step_along(self, coef) if self.follows_lines else None
         self._kept.coef = None  # invalid while being overwritten
         proba = self._proba_buffer() if self._keep_proba else None
+        kept_raw = self._raw_buffer()
         if self.n_classes == 2:
             parts = self._two_class_gradient(weights, intercept, proba)
         else:
-            parts = self._gradient(weights, intercept, proba, step)
+            parts = self._gradient(weights, intercept, proba, kept_raw, step)
         value, grad_weights, grad_intercept = parts
         if proba is not None:
             self._kept.coef = np.array(coef, copy=True)
-            if self.follows_lines:
+            if kept_raw is not None:
                 self._kept.raw_at = self._kept.coef
         grad = self._join(grad_weights, grad_intercept)
         if self._native:  # its class sums are zero, float32's rounding aside
@@ -365,13 +369,14 @@ class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
         rows[1] = grad
         return value, rows, grad_intercept
 
-    def _gradient(self, weights, intercept, proba, step=None):
+    def _gradient(self, weights, intercept, proba, kept_raw=None, step=None):
         """The value and gradient, and the probabilities into ``proba`` (unless None).
 
-        With ``step`` (:func:`~._lines.step_along`), the raw predictions are the kept
-        ones moved ``step`` along the kept line: no product ``X W^T``.
+        The raw predictions into ``kept_raw`` (unless None); with ``step``
+        (:func:`~._lines.step_along`), they are the kept ones moved ``step``
+        along the kept line: no product ``X W^T``.
         """
-        kept_raw, image = self._raw_buffer(), self._kept.line.image
+        image = self._kept.line.image
         operand, offset = self._operand(weights, intercept) if step is None else (None, None)
 
         def work(rows, block):

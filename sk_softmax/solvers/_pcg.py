@@ -27,6 +27,8 @@ def cg_direction(objective, coef, grad, precondition, tol=0.0, max_cg=None):
     """
     product = objective.hessp(coef)
     take = getattr(product, "take", None)  # the data term follows d (datafits/_lines.py)
+    if take is not None:
+        product.follow()
     g_norm = np.linalg.norm(grad)
     eta = min(0.5, np.sqrt(g_norm))
     target = max(eta * g_norm, 0.5 * tol)
