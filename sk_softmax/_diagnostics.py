@@ -11,7 +11,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 from scipy.special import logsumexp
 
-from .datafits.numpy import raw_prediction
+from .datafits._kernels import raw_prediction
 
 
 def _splits(X, target, scale, fit_intercept):

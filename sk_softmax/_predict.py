@@ -20,7 +20,7 @@ import functools
 import numpy as np
 from scipy import sparse
 
-from .datafits.numpy import raw_prediction
+from .datafits._kernels import raw_prediction
 
 METHODS = ("decision_function", "predict_log_proba", "predict_proba", "predict")
 

@@ -208,3 +208,18 @@ def test_fits_that_follow_lines_meet_tol_exactly(monkeypatch, everywhere, fmt, s
     bound = _bound(X, alpha, 0.0)
     assert np.all(np.abs(grad) <= bound), np.max(np.abs(grad) / bound)
     np.testing.assert_allclose(intercept_grad, 0.0, atol=2 * TOL)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_column_bound_is_each_columns_largest_value_chunk_by_chunk(monkeypatch, fmt):
+    """Chunks smaller than a column's run of values, and a column with none stored."""
+    monkeypatch.setattr(lines, "_CHUNK", 7)
+    monkeypatch.setattr(lines, "_CHUNK_COLUMNS", 3)
+    X, _, _, _ = _data(fmt, n=50, d=11)
+    X = X.tolil()
+    X[:, 4] = 0
+    X = X.asformat(fmt)
+    X.eliminate_zeros()
+    expected = np.abs(X.toarray()).max(axis=0)
+    np.testing.assert_array_equal(lines.column_bound(X, False), expected)
+    np.testing.assert_array_equal(lines.column_bound(X, True), np.append(expected, 1.0))

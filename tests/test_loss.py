@@ -11,8 +11,9 @@ from scipy.special import logsumexp
 
 from sk_softmax._predict import log_softmax
 from sk_softmax.datafits._blocks import RowChunks
+from sk_softmax.datafits._kernels import raw_prediction
 from sk_softmax.datafits.moments import column_moments
-from sk_softmax.datafits.numpy import SoftmaxDatafit, raw_prediction
+from sk_softmax.datafits.numpy import SoftmaxDatafit
 from sk_softmax.datafits.standardized import (
     Compact,
     Coordinates,

@@ -41,29 +41,6 @@ from .base import Datafit, split_intercept
 _EPS32 = float(np.finfo(np.float32).eps)
 
 
-def raw_prediction(X, weights, intercept=None):
-    """The raw prediction ``X @ weights.T + intercept`` in float64.
-
-    Parameters
-    ----------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-    weights : ndarray of shape (n_classes, n_features)
-    intercept : ndarray of shape (n_classes,) or None
-
-    Returns
-    -------
-    raw : ndarray of shape (n_samples, n_classes), float64
-    """
-    if sparse.issparse(X) or X.dtype == np.float64:
-        raw = np.asarray(X @ weights.T, dtype=np.float64)
-    else:  # cast block by block, never X whole
-        raw = np.empty((X.shape[0], weights.shape[0]))
-        RowChunks(X).map_rows(lambda rows, block: block @ weights.T, raw)
-    if intercept is not None:
-        raw += intercept
-    return raw
-
-
 class SoftmaxDatafit(KeptProbabilities, SecondOrder, Scores, Datafit):
     """Softmax cross-entropy of NumPy or SciPy data, its gradient and Hessian.
 
